@@ -1,0 +1,3 @@
+from marginwatch.app import main
+
+raise SystemExit(main())

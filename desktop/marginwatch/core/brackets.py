@@ -1,0 +1,78 @@
+"""Leverage brackets (`GET /fapi/v1/leverageBracket`) and maintenance-margin lookup.
+
+Brackets arrive as JSON numbers; parse them with `float_hook=Decimal` so that
+0.004 stays 0.004 and not 0.004000000000000000083.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from marginwatch.core.errors import NoBracketsError
+
+_DECIMAL_JSON = msgspec.json.Decoder(float_hook=Decimal)
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    bracket: int
+    initial_leverage: int
+    floor: Decimal  # notionalFloor (USDⓈ-M) or qtyFloor (COIN-M, in coin)
+    cap: Decimal
+    maint_margin_ratio: Decimal
+    cum: Decimal  # "maintenance amount"
+
+
+@dataclass(frozen=True, slots=True)
+class BracketTable:
+    """Brackets of one symbol, sorted by floor."""
+
+    symbol: str
+    brackets: tuple[Bracket, ...]
+
+    def __post_init__(self) -> None:
+        if not self.brackets:
+            raise NoBracketsError(self.symbol)
+
+    def for_notional(self, notional: Decimal) -> Bracket:
+        """The bracket whose [floor, cap) holds |notional|; the last one beyond the top cap."""
+        n = abs(notional)
+        for b in self.brackets:
+            if n < b.cap:
+                return b
+        return self.brackets[-1]
+
+    def max_leverage(self, notional: Decimal) -> int:
+        return self.for_notional(notional).initial_leverage
+
+
+def _bracket_from(obj: Mapping[str, Any]) -> Bracket:
+    floor = obj.get("notionalFloor", obj.get("qtyFloor", 0))
+    cap = obj.get("notionalCap", obj.get("qtyCap", 0))
+    return Bracket(
+        bracket=int(obj["bracket"]),
+        initial_leverage=int(obj["initialLeverage"]),
+        floor=Decimal(str(floor)),
+        cap=Decimal(str(cap)),
+        maint_margin_ratio=Decimal(str(obj["maintMarginRatio"])),
+        cum=Decimal(str(obj.get("cum", 0))),
+    )
+
+
+def table_from_binance(entry: Mapping[str, Any]) -> BracketTable:
+    """One element of the leverageBracket response: {"symbol": ..., "brackets": [...]}."""
+    items = sorted((_bracket_from(b) for b in entry.get("brackets", ())), key=lambda b: b.floor)
+    return BracketTable(symbol=str(entry.get("symbol", entry.get("pair", ""))), brackets=tuple(items))
+
+
+def parse_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:
+    """Parse the whole response body (a list, or one object when `symbol=` was given)."""
+    data = _DECIMAL_JSON.decode(raw)
+    entries: Iterable[Mapping[str, Any]] = [data] if isinstance(data, dict) else data
+    tables = (table_from_binance(e) for e in entries)
+    return {t.symbol: t for t in tables}

@@ -1,0 +1,99 @@
+"""Position domain types. Amounts are Decimal; the sign convention follows Binance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class PositionSide(StrEnum):
+    """Binance `positionSide`: BOTH in one-way mode, LONG/SHORT in hedge mode."""
+
+    BOTH = "BOTH"
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class Direction(StrEnum):
+    LONG = "long"
+    SHORT = "short"
+
+    @property
+    def sign(self) -> Decimal:
+        return ONE if self is Direction.LONG else -ONE
+
+
+class MarginType(StrEnum):
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+    @classmethod
+    def parse(cls, raw: str) -> MarginType:
+        """Binance spells it `cross`, `crossed`, `CROSSED` or `isolated` depending on the endpoint."""
+        low = raw.strip().lower()
+        if low in ("cross", "crossed"):
+            return cls.CROSS
+        if low == "isolated":
+            return cls.ISOLATED
+        raise ValueError(f"unknown margin type {raw!r}")
+
+
+class ContractKind(StrEnum):
+    """Linear (USDⓈ-M, PnL in quote) or inverse (COIN-M, PnL in base coin)."""
+
+    LINEAR = "linear"
+    INVERSE = "inverse"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One position as the exchange reports it.
+
+    `amount` is signed like Binance's `positionAmt`/`pa`: negative means short, also for a
+    hedge-mode SHORT leg. For inverse contracts `amount` counts contracts of `contract_size`
+    quote units (e.g. 100 USD for BTCUSD); for linear ones it is base quantity times
+    `contract_size` (1 on Binance USDⓈ-M).
+    """
+
+    symbol: str
+    position_side: PositionSide
+    amount: Decimal
+    entry_price: Decimal
+    mark_price: Decimal
+    margin_type: MarginType = MarginType.CROSS
+    isolated_wallet: Decimal = ZERO
+    contract: ContractKind = ContractKind.LINEAR
+    contract_size: Decimal = ONE
+    leverage: int = 20
+    # The exchange's own figure from positionRisk, kept to compare with ours.
+    exchange_liquidation_price: Decimal | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, PositionSide]:
+        return (self.symbol, self.position_side)
+
+    @property
+    def direction(self) -> Direction:
+        if self.position_side is PositionSide.LONG:
+            return Direction.LONG
+        if self.position_side is PositionSide.SHORT:
+            return Direction.SHORT
+        return Direction.SHORT if self.amount < 0 else Direction.LONG
+
+    @property
+    def qty(self) -> Decimal:
+        """Absolute size."""
+        return abs(self.amount)
+
+    @property
+    def is_open(self) -> bool:
+        return self.amount != 0
+
+    @property
+    def is_isolated(self) -> bool:
+        return self.margin_type is MarginType.ISOLATED
