@@ -1,0 +1,353 @@
+"""Table model of open positions across accounts, updated incrementally.
+
+Rows are keyed by (account, symbol, position side). Each update re-renders the affected rows'
+texts once and compares them with the cached ones, so views only hear about cells whose shown
+value changed — never a model reset, which would lose the selection and scroll position many
+times per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush
+
+from marginwatch.core.account_risk import AccountRisk, PositionRisk
+from marginwatch.core.position import ContractKind, Direction, MarginType
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.ui.formatting import (
+    DASH,
+    format_decimal,
+    format_fraction_as_percent,
+    format_percent,
+    format_price,
+    format_quantity,
+    to_float,
+)
+from marginwatch.ui.tier_style import TIER_COLOURS, tier_suffix, tier_word
+
+PositionKey = tuple[str, str, str]  # (account, symbol, position side)
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+SortRole = Qt.ItemDataRole.UserRole + 1
+TierRole = Qt.ItemDataRole.UserRole + 2
+KeyRole = Qt.ItemDataRole.UserRole + 3
+
+MISMATCH_MARK = "≠"
+_INF = float("inf")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class Column(IntEnum):
+    ACCOUNT = 0
+    SYMBOL = 1
+    SIDE = 2
+    SIZE = 3
+    ENTRY = 4
+    MARK = 5
+    LIQ = 6
+    DISTANCE = 7
+    MARGIN_TYPE = 8
+    MARGIN_RATIO = 9
+    UPNL = 10
+
+
+_NUMERIC = frozenset(
+    {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
+)
+_ALIGN = [_RIGHT if c in _NUMERIC else _LEFT for c in Column]
+
+
+@dataclass(slots=True)
+class _Row:
+    key: PositionKey
+    risk: PositionRisk
+    texts: list[str]
+    sorts: list[float | str]
+    tooltips: list[str | None]
+    tier: RiskTier
+
+
+class PositionsModel(QAbstractTableModel):
+    """Positions of every account; fed by `update_account`, read by views through Qt roles."""
+
+    # Number of accounts fed so far; views hide the Account column while it is <= 1.
+    account_count_changed = Signal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[_Row] = []
+        self._index: dict[PositionKey, int] = {}
+        self._accounts: set[str] = set()
+        self._ticks: dict[str, Decimal] = {}
+        self._steps: dict[str, Decimal] = {}
+        self._thresholds = TierThresholds()
+        self._headers = [
+            self.tr("Account"),
+            self.tr("Symbol"),
+            self.tr("Side"),
+            self.tr("Size"),
+            self.tr("Entry"),
+            self.tr("Mark"),
+            self.tr("Liq. price"),
+            self.tr("Distance to liq."),
+            self.tr("Margin type"),
+            self.tr("Margin ratio"),
+            self.tr("Unrealised PnL"),
+        ]
+
+    # ---- feeding -------------------------------------------------------------------------------
+
+    def update_account(
+        self,
+        account: str,
+        risk: AccountRisk,
+        tick_sizes: Mapping[str, Decimal] | None = None,
+        step_sizes: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        """Show `risk`'s open positions for `account`: insert new rows, drop closed ones, refresh the rest.
+
+        Tick/step sizes are remembered per symbol, so they need only be passed when they change.
+        """
+        if tick_sizes:
+            self._ticks.update(tick_sizes)
+        if step_sizes:
+            self._steps.update(step_sizes)
+        fresh: dict[PositionKey, PositionRisk] = {}
+        for pr in risk.positions:
+            if pr.position.is_open:
+                fresh[(account, pr.position.symbol, str(pr.position.position_side))] = pr
+        self._remove_where(lambda key: key[0] == account and key not in fresh)
+        new_rows: list[_Row] = []
+        for key, pr in fresh.items():
+            row = self._index.get(key)
+            if row is None:
+                new_rows.append(self._render(key, pr))
+            else:
+                self._refresh(row, pr)
+        if new_rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new_rows) - 1)
+            for offset, new in enumerate(new_rows):
+                self._rows.append(new)
+                self._index[new.key] = first + offset
+            self.endInsertRows()
+        if account not in self._accounts:
+            self._accounts.add(account)
+            self.account_count_changed.emit(len(self._accounts))
+
+    def remove_account(self, account: str) -> None:
+        self._remove_where(lambda key: key[0] == account)
+        if account in self._accounts:
+            self._accounts.discard(account)
+            self.account_count_changed.emit(len(self._accounts))
+
+    def set_thresholds(self, thresholds: TierThresholds) -> None:
+        if thresholds == self._thresholds:
+            return
+        self._thresholds = thresholds
+        for row, entry in enumerate(self._rows):
+            self._refresh(row, entry.risk)
+
+    # ---- reading (for views and the container) --------------------------------------------------
+
+    @property
+    def thresholds(self) -> TierThresholds:
+        return self._thresholds
+
+    def account_count(self) -> int:
+        return len(self._accounts)
+
+    def key_at(self, row: int) -> PositionKey:
+        return self._rows[row].key
+
+    def row_of(self, account: str, symbol: str, position_side: str) -> int | None:
+        return self._index.get((account, symbol, position_side))
+
+    def position_risk(self, account: str, symbol: str, position_side: str) -> PositionRisk | None:
+        row = self._index.get((account, symbol, position_side))
+        return None if row is None else self._rows[row].risk
+
+    def chart_rows(self) -> list[tuple[str, PositionRisk]]:
+        """(account, PositionRisk) for every row, in model order — what the liquidation chart draws."""
+        return [(entry.key[0], entry.risk) for entry in self._rows]
+
+    # ---- QAbstractTableModel ------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self._headers[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return _ALIGN[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if row >= len(self._rows) or col >= len(Column):
+            return None
+        entry = self._rows[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.texts[col]
+        if role in (SortRole, Qt.ItemDataRole.EditRole):
+            return entry.sorts[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return entry.tooltips[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGN[col]
+        if role == TierRole:
+            return entry.tier
+        if role == KeyRole:
+            return entry.key
+        if col == Column.MARGIN_RATIO:
+            background, foreground = TIER_COLOURS[entry.tier]
+            if role == Qt.ItemDataRole.BackgroundRole and background is not None:
+                return QBrush(background)
+            if role == Qt.ItemDataRole.ForegroundRole and foreground is not None:
+                return QBrush(foreground)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    # ---- internals --------------------------------------------------------------------------------
+
+    def _remove_where(self, doomed: Callable[[PositionKey], bool]) -> None:
+        # Walk backwards so earlier row numbers stay valid; remove contiguous runs in one go.
+        row = len(self._rows) - 1
+        removed = False
+        while row >= 0:
+            if not doomed(self._rows[row].key):
+                row -= 1
+                continue
+            last = row
+            while row - 1 >= 0 and doomed(self._rows[row - 1].key):
+                row -= 1
+            self.beginRemoveRows(QModelIndex(), row, last)
+            del self._rows[row : last + 1]
+            self.endRemoveRows()
+            removed = True
+            row -= 1
+        if removed:
+            self._index = {entry.key: i for i, entry in enumerate(self._rows)}
+
+    def _refresh(self, row: int, pr: PositionRisk) -> None:
+        old = self._rows[row]
+        new = self._render(old.key, pr)
+        self._rows[row] = new
+        for first, last in _changed_runs(old, new):
+            self.dataChanged.emit(self.index(row, first), self.index(row, last))
+
+    def _render(self, key: PositionKey, pr: PositionRisk) -> _Row:
+        pos = pr.position
+        tick = self._ticks.get(pos.symbol)
+        step = self._steps.get(pos.symbol)
+        tier = self._thresholds.tier_for_ratio(pr.margin_ratio)
+        is_long = pos.direction is Direction.LONG
+        side_text = self.tr("Long") if is_long else self.tr("Short")
+        margin_text = self.tr("Cross") if pos.margin_type is MarginType.CROSS else self.tr("Isolated")
+        pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
+        liq_text = format_price(pr.liquidation_price, tick)
+        liq_tip = self._liq_tooltip(pr, tick)
+        if liq_tip is not None:
+            liq_text = f"{liq_text} {MISMATCH_MARK}"
+        ratio_text = format_fraction_as_percent(pr.margin_ratio)
+        if ratio_text != DASH:
+            ratio_text += tier_suffix(tier)
+        ratio_tip = (
+            self.tr("Cross account's margin ratio (maintenance margin / margin balance): {0}")
+            if pos.margin_type is MarginType.CROSS
+            else self.tr("This isolated position's margin ratio: {0}")
+        ).format(tier_word(tier))
+        texts = [
+            key[0],
+            pos.symbol,
+            side_text,
+            format_quantity(pos.qty, step),
+            format_price(pos.entry_price, tick),
+            format_price(pos.mark_price, tick),
+            liq_text,
+            format_percent(pr.distance_pct),
+            margin_text,
+            ratio_text,
+            format_decimal(pr.unrealized_pnl, pnl_places, signed=True),
+        ]
+        sorts: list[float | str] = [
+            key[0],
+            pos.symbol,
+            side_text,
+            float(pos.qty),
+            float(pos.entry_price),
+            float(pos.mark_price),
+            to_float(pr.liquidation_price, _INF),
+            to_float(pr.distance_pct, _INF),  # no liquidation price sorts as "furthest away"
+            margin_text,
+            to_float(pr.margin_ratio, -1.0),
+            float(pr.unrealized_pnl),
+        ]
+        tooltips: list[str | None] = [None] * len(Column)
+        tooltips[Column.SIDE] = self.tr("Position side: {0}").format(key[2])
+        tooltips[Column.LIQ] = liq_tip
+        tooltips[Column.MARGIN_RATIO] = ratio_tip
+        return _Row(key, pr, texts, sorts, tooltips, tier)
+
+    def _liq_tooltip(self, pr: PositionRisk, tick: Decimal | None) -> str | None:
+        """A note when the exchange's liquidation price differs from ours by more than one tick."""
+        theirs = pr.position.exchange_liquidation_price
+        if theirs is None:
+            return None  # the exchange has not told us (streams do not carry it)
+        ours = pr.liquidation_price
+        ours_known = ours is not None and ours.is_finite() and ours > 0
+        theirs_known = theirs.is_finite() and theirs > 0
+        if not ours_known and not theirs_known:
+            return None
+        if ours_known and theirs_known:
+            assert ours is not None
+            tolerance = tick if tick is not None and tick > 0 else abs(ours) * Decimal("0.0001")
+            if abs(ours - theirs) <= tolerance:
+                return None
+        return self.tr("Exchange's liquidation price: {0} (ours: {1})").format(
+            format_price(theirs, tick), format_price(ours, tick)
+        )
+
+
+def _changed_runs(old: _Row, new: _Row) -> Iterable[tuple[int, int]]:
+    """Contiguous column ranges whose text or tooltip differ."""
+    first: int | None = None
+    for col in range(len(Column)):
+        changed = old.texts[col] != new.texts[col] or old.tooltips[col] != new.tooltips[col]
+        if changed and first is None:
+            first = col
+        elif not changed and first is not None:
+            yield first, col - 1
+            first = None
+    if first is not None:
+        yield first, len(Column) - 1
+
+
+__all__ = ["Column", "KeyRole", "PositionKey", "PositionsModel", "SortRole", "TierRole"]
