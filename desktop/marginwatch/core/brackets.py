@@ -76,3 +76,26 @@ def parse_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:
     entries: Iterable[Mapping[str, Any]] = [data] if isinstance(data, dict) else data
     tables = (table_from_binance(e) for e in entries)
     return {t.symbol: t for t in tables}
+
+
+def cum_from_rates(tiers: Iterable[tuple[Decimal, Decimal]]) -> list[Decimal]:
+    """Maintenance amounts from (floor, MMR) per level, lowest level first (Binance FAQ).
+
+    cum_n = floor_n × (MMR_n − MMR_{n−1}) + cum_{n−1}, cum_1 = 0. This keeps the maintenance
+    margin continuous where one bracket ends and the next begins.
+    """
+    out: list[Decimal] = []
+    prev_rate: Decimal | None = None
+    for floor, rate in tiers:
+        if prev_rate is None:
+            out.append(Decimal(0))
+        else:
+            out.append(floor * (rate - prev_rate) + out[-1])
+        prev_rate = rate
+    return out
+
+
+def cum_is_consistent(table: BracketTable) -> bool:
+    """True when the table's cum values follow the FAQ recursion exactly."""
+    expected = cum_from_rates((b.floor, b.maint_margin_ratio) for b in table.brackets)
+    return all(b.cum == c for b, c in zip(table.brackets, expected, strict=True))
