@@ -1,0 +1,128 @@
+"""What an alert says: one value type for every source (margin call, thresholds, streams, tests)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+
+from marginwatch.core.alert_rules import Metric, StreamDownAlert, ThresholdAlert
+from marginwatch.core.risk_tiers import RiskTier
+
+
+class AlertKind(StrEnum):
+    MARGIN_CALL = "margin_call"
+    THRESHOLD = "threshold"
+    STREAM_DOWN = "stream_down"
+    STREAM_RESTORED = "stream_restored"
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    account: str
+    tier: RiskTier
+    title: str
+    body: str
+    dedupe_key: str
+    created_at: float = field(default_factory=time.time)  # wall clock, for the log and journal
+    raw: Any = field(default=None, compare=False)  # the source event, for the journal
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Alert", text)
+
+
+def _num(value: Decimal | None) -> str:
+    if value is None:
+        return "--"
+    return f"{value.normalize():f}"
+
+
+def margin_call_alert(account: str, event: Any) -> Alert:
+    """One notification listing every position the MARGIN_CALL names."""
+    lines = []
+    for p in event.positions:
+        side = p.position_side.value if hasattr(p.position_side, "value") else str(p.position_side)
+        lines.append(
+            _tr("{symbol} {side} size {size} · mark {mark} · maint. margin {mm}").format(
+                symbol=p.symbol, side=side, size=_num(p.amount), mark=_num(p.mark_price), mm=_num(p.maint_margin)
+            )
+        )
+    cw = getattr(event, "cross_wallet", None)
+    if cw is not None:
+        lines.append(_tr("Cross wallet: {cw} USDT").format(cw=_num(cw)))
+    symbols = ", ".join(p.symbol for p in event.positions) or "?"
+    return Alert(
+        kind=AlertKind.MARGIN_CALL,
+        account=account,
+        tier=RiskTier.DANGER,
+        title=_tr("Margin call on {account}: {symbols}").format(account=account, symbols=symbols),
+        body="\n".join(lines),
+        dedupe_key=f"mc:{account}:{event.event_time}:{symbols}",
+        raw=event,
+    )
+
+
+def threshold_alert(a: ThresholdAlert) -> Alert:
+    if a.metric is Metric.MARGIN_RATIO:
+        what = _tr("margin ratio {value} % (threshold {threshold} %)").format(
+            value=f"{a.value * 100:.1f}", threshold=f"{a.threshold * 100:.0f}"
+        )
+    else:
+        what = _tr("{value} % from liquidation (threshold {threshold} %)").format(
+            value=f"{a.value:.2f}", threshold=f"{a.threshold:.0f}"
+        )
+    level = _tr("Danger") if a.level is RiskTier.DANGER else _tr("Warning")
+    subject = _tr("cross account") if a.subject == "account" else a.subject
+    prefix = _tr("Already at start: ") if a.at_start else ""
+    return Alert(
+        kind=AlertKind.THRESHOLD,
+        account=a.account,
+        tier=a.level,
+        title=_tr("{level}: {subject} on {account}").format(level=level, subject=subject, account=a.account),
+        body=prefix + what,
+        dedupe_key=f"th:{a.account}:{a.subject}:{a.metric}:{a.level}:{a.value}",
+        raw=a,
+    )
+
+
+def stream_alert(a: StreamDownAlert) -> Alert:
+    if a.restored:
+        return Alert(
+            kind=AlertKind.STREAM_RESTORED,
+            account=a.account,
+            tier=RiskTier.CALM,
+            title=_tr("{stream} stream restored on {account}").format(stream=a.stream, account=a.account),
+            body=_tr("Live data again."),
+            dedupe_key=f"up:{a.account}:{a.stream}:{time.time()}",
+            raw=a,
+        )
+    reason = a.reason or _tr("no connection")
+    return Alert(
+        kind=AlertKind.STREAM_DOWN,
+        account=a.account,
+        tier=RiskTier.WARNING,
+        title=_tr("{stream} stream down on {account}").format(stream=a.stream, account=a.account),
+        body=_tr("No live data for {seconds} s: {reason}. Figures shown may be stale.").format(
+            seconds=int(a.down_for_s), reason=reason
+        ),
+        dedupe_key=f"down:{a.account}:{a.stream}:{time.time()}",
+        raw=a,
+    )
+
+
+def sample_alert() -> Alert:
+    return Alert(
+        kind=AlertKind.TEST,
+        account="",
+        tier=RiskTier.WARNING,
+        title=_tr("MarginWatch test notification"),
+        body=_tr("Notifications work. Margin calls and threshold alerts will look like this."),
+        dedupe_key=f"test:{time.time()}",
+    )

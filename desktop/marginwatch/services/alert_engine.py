@@ -1,0 +1,77 @@
+"""The alert engine: turns margin calls, risk snapshots and stream health into Alerts.
+
+A service, not a widget: it owns the threshold state and emits `alert_raised`; the notifier,
+the tray, the banner and the journal listen. Identical alerts (a margin call replayed across a
+reconnect overlap) are raised once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.alert_rules import AlertPolicy, StreamDownMonitor, ThresholdMonitor
+from marginwatch.core.stream_health import StreamHealth
+from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, threshold_alert
+
+_DEDUPE_MEMORY = 4096
+
+
+class AlertEngine(QObject):
+    alert_raised = Signal(object)  # Alert
+
+    def __init__(
+        self,
+        policy: AlertPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._thresholds = ThresholdMonitor(policy)
+        self._streams = StreamDownMonitor((policy or AlertPolicy()).stream_down_after_s)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._poll = QTimer(self)
+        self._poll.setInterval(1000)
+        self._poll.timeout.connect(self._poll_streams)
+        self._poll.start()
+
+    @property
+    def policy(self) -> AlertPolicy:
+        return self._thresholds.policy
+
+    def set_policy(self, policy: AlertPolicy) -> None:
+        self._thresholds.set_policy(policy)
+        self._streams.down_after_s = policy.stream_down_after_s
+
+    def forget_account(self, account: str) -> None:
+        self._thresholds.forget(account)
+
+    def on_margin_call(self, account: str, event: Any) -> None:
+        self._raise(margin_call_alert(account, event))
+
+    def on_risk(self, account: str, risk: AccountRisk) -> None:
+        for a in self._thresholds.observe(account, risk, self._clock()):
+            self._raise(threshold_alert(a))
+
+    def on_health(self, account: str, health: StreamHealth) -> None:
+        for a in self._streams.observe(account, health, self._clock()):
+            self._raise(stream_alert(a))
+
+    def _poll_streams(self) -> None:
+        for a in self._streams.poll(self._clock()):
+            self._raise(stream_alert(a))
+
+    def _raise(self, alert: Alert) -> None:
+        if alert.dedupe_key in self._seen:
+            return
+        self._seen[alert.dedupe_key] = None
+        if len(self._seen) > _DEDUPE_MEMORY:
+            self._seen.popitem(last=False)
+        self.alert_raised.emit(alert)

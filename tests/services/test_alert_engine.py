@@ -1,0 +1,62 @@
+"""The alert engine service: thresholds from risk snapshots, stream-down, dedupe of replays."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marginwatch.core.account_risk import AccountRisk, PositionRisk
+from marginwatch.core.alert_rules import AlertPolicy
+from marginwatch.core.position import Position, PositionSide
+from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.services.alert import AlertKind
+from marginwatch.services.alert_engine import AlertEngine
+
+D = Decimal
+
+
+class FakeClock:
+    """Only time is faked; every rule runs for real."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def risk(ratio: str) -> AccountRisk:
+    pos = Position("ETHUSDT", PositionSide.BOTH, D("-2"), D("3000"), D("3000"))
+    pr = PositionRisk(pos, D(6000), D(0), D(30), D(ratio), D(3500), D("16.6"))
+    z = D(0)
+    return AccountRisk(z, z, z, z, z, z, z, z, D(ratio), (pr,))
+
+
+def collect(engine: AlertEngine) -> list:
+    got: list = []
+    engine.alert_raised.connect(got.append)
+    return got
+
+
+def test_threshold_crossing_raises_one_alert_with_readable_text(qtbot):
+    clock = FakeClock()
+    engine = AlertEngine(AlertPolicy(cooldown_s=60), clock=clock)
+    got = collect(engine)
+    engine.on_risk("main", risk("0.3"))
+    clock.t = 1
+    engine.on_risk("main", risk("0.83"))
+    engine.on_risk("main", risk("0.84"))
+    assert [(a.kind, a.tier) for a in got] == [(AlertKind.THRESHOLD, RiskTier.DANGER)]
+    assert "83.0 %" in got[0].body and "main" in got[0].title
+
+
+def test_stream_down_alert_comes_from_the_poll_timer(qtbot):
+    clock = FakeClock()
+    engine = AlertEngine(AlertPolicy(stream_down_after_s=5), clock=clock)
+    got = collect(engine)
+    engine.on_health("main", StreamHealth("market", StreamState.RECONNECTING, reason="connection refused"))
+    clock.t = 6
+    qtbot.waitUntil(lambda: any(a.kind is AlertKind.STREAM_DOWN for a in got), timeout=3000)
+    assert "connection refused" in got[-1].body
+    engine.on_health("main", StreamHealth("market", StreamState.LIVE))
+    assert got[-1].kind is AlertKind.STREAM_RESTORED
