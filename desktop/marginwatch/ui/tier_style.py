@@ -50,7 +50,7 @@ def tier_word(tier: RiskTier) -> str:
 
 
 def tier_suffix(tier: RiskTier) -> str:
-    """" ▲ danger", " △ warning", " calm" — appended to a figure so the tier is readable as text."""
+    """Text such as " ▲ danger" or " calm", appended to a figure so the tier reads without colour."""
     if tier is RiskTier.UNKNOWN:
         return ""
     mark = TIER_MARKS[tier]

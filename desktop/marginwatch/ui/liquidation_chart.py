@@ -1,0 +1,273 @@
+"""Bar chart of each position's distance from mark price to liquidation, coloured by risk tier.
+
+pyqtgraph is imported with this module; the app imports and builds the chart after the main
+window has painted, so start-up does not wait for it (and numpy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+
+from marginwatch.core.account_risk import PositionRisk
+from marginwatch.core.position import Direction, PositionSide
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.ui.coalescer import Coalescer
+from marginwatch.ui.formatting import DASH, format_fraction_as_percent, format_percent, format_price
+from marginwatch.ui.tier_style import TIER_FILLS, tier_word
+
+ChartRow = tuple[str, PositionRisk]  # (account, position risk)
+BarKey = tuple[str, str, str]  # (account, symbol, position side)
+
+_BAR_HEIGHT = 0.6
+_NO_LIQ_FILL = QColor("#999999")
+
+
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    key: BarKey
+    label: str
+    value: float | None  # distance in percent; None when there is no liquidation price
+    tier: RiskTier
+    risk: PositionRisk
+
+
+class LiquidationChart(QWidget):
+    """Widget only: fed by `set_data`, reports clicks through `position_selected`."""
+
+    position_selected = Signal(str, str, str)  # account, symbol, position side
+    rendered = Signal()  # after each repaint of the bars (throttled)
+
+    def __init__(self, parent: QWidget | None = None, max_repaints_per_second: float = 4.0) -> None:
+        super().__init__(parent)
+        self._thresholds = TierThresholds()
+        self._bands: tuple[float, float] | None = None  # (warn_pct, danger_pct)
+        self._rows: list[ChartRow] = []
+        self._bars: list[_Bar] = []
+        self._highlighted: BarKey | None = None
+        self._render_count = 0
+        self._axis_max = 1.0
+        self._coalescer: Coalescer[list[ChartRow]] = Coalescer(self._render, max_repaints_per_second, self)
+
+        base = self.palette().color(QPalette.ColorRole.Base)
+        self._text_colour = self.palette().color(QPalette.ColorRole.Text)
+        self._plot = pg.PlotWidget(background=base)
+        item = self._plot.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.showGrid(x=True, y=False, alpha=0.2)
+        item.setLabel("bottom", self.tr("Distance from mark to liquidation (%)"))
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setTextPen(self._text_colour)
+            axis.setPen(self._text_colour)
+        self._bar_item = pg.BarGraphItem(x0=[0.0], y=[0.0], height=_BAR_HEIGHT, width=[0.0])
+        self._bar_item.setVisible(False)
+        self._plot.addItem(self._bar_item)
+        self._band_items: list[pg.GraphicsObject] = []
+        self._note_items: list[pg.TextItem] = []
+
+        scene = self._plot.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._plot)
+        self._render([])
+
+    # ---- feeding ------------------------------------------------------------------------------
+
+    def set_data(self, rows: Sequence[ChartRow]) -> None:
+        """Show these positions; repaints are throttled, the latest data always wins."""
+        self._coalescer.push(list(rows))
+
+    def set_thresholds(self, thresholds: TierThresholds) -> None:
+        self._thresholds = thresholds
+        self._render(self._rows)
+
+    def set_distance_bands(self, warn_pct: float, danger_pct: float) -> None:
+        """Shade 0–danger % and danger–warn % and let distance raise a bar's tier too."""
+        if not (0 < danger_pct < warn_pct):
+            raise ValueError("distance bands must satisfy 0 < danger_pct < warn_pct")
+        self._bands = (float(warn_pct), float(danger_pct))
+        for band in self._band_items:
+            self._plot.removeItem(band)
+        self._band_items = []
+        spans = ((0.0, danger_pct, RiskTier.DANGER), (danger_pct, warn_pct, RiskTier.WARNING))
+        for low, high, tier in spans:
+            fill = QColor(TIER_FILLS[tier])
+            fill.setAlpha(45)
+            region = pg.LinearRegionItem(values=(low, high), orientation="vertical", movable=False, brush=QBrush(fill))
+            region.setZValue(-10)
+            line = pg.InfiniteLine(
+                pos=high, angle=90, movable=False, pen=pg.mkPen(TIER_FILLS[tier], width=1, style=Qt.PenStyle.DashLine)
+            )
+            for band in (region, line):
+                self._plot.addItem(band)
+                self._band_items.append(band)
+        self._render(self._rows)
+
+    def highlight(self, account: str, symbol: str, position_side: str) -> None:
+        key = (account, symbol, position_side)
+        if key != self._highlighted:
+            self._highlighted = key
+            self._render(self._rows)
+
+    def flush(self) -> None:
+        """Paint pending data now (e.g. before a screenshot)."""
+        self._coalescer.flush()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def bars(self) -> list[tuple[str, float | None, RiskTier]]:
+        """(label, distance %, tier) per bar, top to bottom as drawn; distance None = no liq. price."""
+        return [(bar.label, bar.value, bar.tier) for bar in self._bars]
+
+    def bar_keys(self) -> list[BarKey]:
+        return [bar.key for bar in self._bars]
+
+    @property
+    def highlighted(self) -> BarKey | None:
+        return self._highlighted
+
+    @property
+    def render_count(self) -> int:
+        return self._render_count
+
+    def describe_bar(self, index: int) -> str:
+        """The hover text for a bar."""
+        bar = self._bars[index]
+        pos = bar.risk.position
+        side = self.tr("long") if pos.direction is Direction.LONG else self.tr("short")
+        return "\n".join(
+            (
+                f"{bar.key[0]} · {pos.symbol} · {side}",
+                self.tr("Mark: {0}").format(format_price(pos.mark_price)),
+                self.tr("Liq. price: {0}").format(format_price(bar.risk.liquidation_price)),
+                self.tr("Distance: {0}").format(format_percent(bar.risk.distance_pct)),
+                self.tr("Margin ratio: {0} ({1})").format(
+                    format_fraction_as_percent(bar.risk.margin_ratio), tier_word(bar.tier)
+                ),
+            )
+        )
+
+    def bar_index_at(self, view_point: QPointF) -> int | None:
+        """The bar under a point in plot coordinates (x = distance %, y = row)."""
+        count = len(self._bars)
+        row = round(view_point.y())
+        if not (0 <= row < count) or abs(view_point.y() - row) > _BAR_HEIGHT / 2:
+            return None
+        if not (0 <= view_point.x() <= self._axis_max):
+            return None
+        return count - 1 - row  # the first bar is drawn at the top
+
+    def bar_centre_in_scene(self, index: int) -> QPointF:
+        """Scene position of a bar's middle (for tests that click)."""
+        bar = self._bars[index]
+        width = bar.value if bar.value is not None else self._axis_max
+        y = len(self._bars) - 1 - index
+        return self._plot.getPlotItem().vb.mapViewToScene(QPointF(width / 2, y))
+
+    @property
+    def plot_widget(self) -> pg.PlotWidget:
+        return self._plot
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _tier_for(self, risk: PositionRisk) -> RiskTier:
+        # The worse of the margin-ratio tier and the distance band, so neither signal is hidden.
+        tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
+        distance = risk.distance_pct
+        if self._bands is not None and distance is not None and distance.is_finite():
+            warn, danger = self._bands
+            value = float(distance)
+            band = RiskTier.DANGER if value <= danger else RiskTier.WARNING if value <= warn else RiskTier.CALM
+            tier = max(tier, band)
+        return tier
+
+    def _render(self, rows: list[ChartRow]) -> None:
+        self._rows = rows
+        many_accounts = len({account for account, _ in rows}) > 1
+        bars: list[_Bar] = []
+        for account, risk in rows:
+            pos = risk.position
+            label = pos.symbol
+            if pos.position_side is not PositionSide.BOTH:
+                label += " " + (self.tr("L") if pos.position_side is PositionSide.LONG else self.tr("S"))
+            if many_accounts:
+                label = f"{account} · {label}"
+            distance = risk.distance_pct
+            value = float(distance) if distance is not None and distance.is_finite() else None
+            key = (account, pos.symbol, str(pos.position_side))
+            bars.append(_Bar(key, label, value, self._tier_for(risk), risk))
+        # Nearest to liquidation on top; positions without a liquidation price last.
+        bars.sort(key=lambda b: (b.value is None, b.value if b.value is not None else 0.0, b.label))
+        self._bars = bars
+        values = [b.value for b in bars if b.value is not None]
+        top = max([*values, self._bands[0] if self._bands else 0.0, 1.0])
+        self._axis_max = top * 1.1
+        self._draw()
+        self._render_count += 1
+        self.rendered.emit()
+
+    def _draw(self) -> None:
+        item = self._plot.getPlotItem()
+        for note in self._note_items:
+            self._plot.removeItem(note)
+        self._note_items = []
+        count = len(self._bars)
+        item.setXRange(0, self._axis_max, padding=0)
+        item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
+        ticks = [(float(count - 1 - i), bar.label) for i, bar in enumerate(self._bars)]
+        item.getAxis("left").setTicks([ticks, []])
+        if count == 0:
+            self._bar_item.setVisible(False)
+            return
+        widths, brushes, pens = [], [], []
+        for bar in self._bars:
+            if bar.value is None:
+                widths.append(self._axis_max)
+                brushes.append(QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern))
+            else:
+                widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
+                brushes.append(QBrush(TIER_FILLS[bar.tier]))
+            if bar.key == self._highlighted:
+                pens.append(pg.mkPen(self._text_colour, width=3))
+            else:
+                pens.append(pg.mkPen(QColor(0, 0, 0, 0)))
+        ys = np.arange(count - 1, -1, -1, dtype=float)
+        self._bar_item.setOpts(
+            x0=np.zeros(count), y=ys, height=_BAR_HEIGHT, width=np.array(widths), brushes=brushes, pens=pens
+        )
+        self._bar_item.setVisible(True)
+        for bar, y in zip(self._bars, ys, strict=True):
+            text = self.tr("no liq. price") if bar.value is None else format_percent(bar.risk.distance_pct)
+            if text == DASH:
+                continue
+            note = pg.TextItem(text, color=self._text_colour, anchor=(0, 0.5))
+            note.setPos(0 if bar.value is None else bar.value, y)
+            self._plot.addItem(note)
+            self._note_items.append(note)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        index = self.bar_index_at(self._plot.getPlotItem().vb.mapSceneToView(scene_pos))
+        if index is None:
+            QToolTip.hideText()
+            return
+        QToolTip.showText(QCursor.pos(), self.describe_bar(index), self._plot)
+
+    def _on_mouse_clicked(self, event: object) -> None:
+        scene_pos = event.scenePos()  # type: ignore[attr-defined]  # pyqtgraph MouseClickEvent
+        index = self.bar_index_at(self._plot.getPlotItem().vb.mapSceneToView(scene_pos))
+        if index is None:
+            return
+        key = self._bars[index].key
+        self.highlight(*key)
+        self.position_selected.emit(*key)
