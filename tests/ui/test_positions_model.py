@@ -101,9 +101,7 @@ def test_short_and_missing_figures(model: PositionsModel) -> None:
         ("0.832", RiskTier.DANGER, "83.20 % ▲ danger"),
     ],
 )
-def test_ratio_cell_tier_colour_and_words(
-    model: PositionsModel, ratio: str, tier: RiskTier, text: str
-) -> None:
+def test_ratio_cell_tier_colour_and_words(model: PositionsModel, ratio: str, tier: RiskTier, text: str) -> None:
     model.update_account("main", account_risk(position_risk(ratio=ratio)))
     assert cell(model, 0, Column.MARGIN_RATIO, TierRole) == tier
     # The tier is readable without colour.
