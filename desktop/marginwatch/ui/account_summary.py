@@ -1,0 +1,160 @@
+"""Account figures and stream health, one line per account, always visible above the table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+
+from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.ui.formatting import DASH, format_decimal, format_fraction_as_percent
+from marginwatch.ui.tier_style import tier_stylesheet, tier_suffix
+
+_STREAM_ORDER = {"user": 0, "market": 1}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+@dataclass(slots=True)
+class _Line:
+    name: QLabel
+    wallet: QLabel
+    margin: QLabel
+    maint: QLabel
+    ratio: QLabel
+    health: QLabel
+    tier: RiskTier = RiskTier.UNKNOWN
+
+
+class AccountSummary(QWidget):
+    """Widget only: the container calls `set_account_risk` and `set_health`."""
+
+    def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(parent)
+        self._clock = clock  # must match StreamHealth's clock (loop.time() == time.monotonic())
+        self._thresholds = TierThresholds()
+        self._lines: dict[str, _Line] = {}
+        self._risks: dict[str, AccountRisk] = {}
+        self._health: dict[str, dict[str, StreamHealth]] = {}
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(6, 4, 6, 4)
+        self._grid.setHorizontalSpacing(18)
+        headers = (
+            self.tr("Account"),
+            self.tr("Wallet balance"),
+            self.tr("Margin balance"),
+            self.tr("Maint. margin"),
+            self.tr("Margin ratio (cross)"),
+            self.tr("Connection"),
+        )
+        for col, text in enumerate(headers):
+            label = QLabel(f"<b>{text}</b>")
+            if 1 <= col <= 4:
+                label.setAlignment(_RIGHT)
+            self._grid.addWidget(label, 0, col)
+        self._grid.setColumnStretch(5, 1)
+        self._placeholder = QLabel(self.tr("No account yet"))
+        self._grid.addWidget(self._placeholder, 1, 0, 1, 6)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # Countdowns ("reconnecting in 3s") and "stale (12s silent)" move with the clock.
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self.refresh_health)
+        self._ticker.start()
+
+    # ---- feeding ------------------------------------------------------------------------------
+
+    def set_account_risk(self, account: str, risk: AccountRisk) -> None:
+        self._risks[account] = risk
+        line = self._line(account)
+        line.wallet.setText(format_decimal(risk.wallet_balance, 2))
+        line.margin.setText(format_decimal(risk.margin_balance, 2))
+        line.maint.setText(format_decimal(risk.maint_margin, 2))
+        self._show_ratio(line, risk)
+
+    def set_health(self, account: str, health: StreamHealth) -> None:
+        self._health.setdefault(account, {})[health.name] = health
+        self._line(account)
+        self.refresh_health()
+
+    def set_thresholds(self, thresholds: TierThresholds) -> None:
+        self._thresholds = thresholds
+        for account, risk in self._risks.items():
+            self._show_ratio(self._lines[account], risk)
+
+    def remove_account(self, account: str) -> None:
+        line = self._lines.pop(account, None)
+        self._risks.pop(account, None)
+        self._health.pop(account, None)
+        if line is None:
+            return
+        for label in (line.name, line.wallet, line.margin, line.maint, line.ratio, line.health):
+            self._grid.removeWidget(label)
+            label.deleteLater()
+        self._placeholder.setVisible(not self._lines)
+
+    def refresh_health(self) -> None:
+        now = self._clock()
+        for account, streams in self._health.items():
+            line = self._lines.get(account)
+            if line is None:
+                continue
+            parts = [
+                f"{name}: {health.describe(now)}"
+                for name, health in sorted(streams.items(), key=lambda kv: (_STREAM_ORDER.get(kv[0], 9), kv[0]))
+            ]
+            line.health.setText(" · ".join(parts))
+            bad = any(h.state in (StreamState.FAILED, StreamState.STALE) for h in streams.values())
+            line.health.setStyleSheet(tier_stylesheet(RiskTier.WARNING) if bad else "")
+
+    # ---- reading (tests, tray tooltip) ------------------------------------------------------------
+
+    def accounts(self) -> list[str]:
+        return list(self._lines)
+
+    def texts(self, account: str) -> dict[str, str]:
+        line = self._lines[account]
+        return {
+            "wallet": line.wallet.text(),
+            "margin": line.margin.text(),
+            "maint": line.maint.text(),
+            "ratio": line.ratio.text(),
+            "health": line.health.text(),
+        }
+
+    def tier(self, account: str) -> RiskTier:
+        return self._lines[account].tier
+
+    def ratio_style(self, account: str) -> str:
+        return self._lines[account].ratio.styleSheet()
+
+    # ---- internals --------------------------------------------------------------------------------
+
+    def _line(self, account: str) -> _Line:
+        line = self._lines.get(account)
+        if line is not None:
+            return line
+        labels = [QLabel(account)] + [QLabel(DASH) for _ in range(4)] + [QLabel(self.tr("not connected"))]
+        row = self._grid.rowCount()
+        for col, label in enumerate(labels):
+            if 1 <= col <= 4:
+                label.setAlignment(_RIGHT)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self._grid.addWidget(label, row, col)
+        labels[4].setContentsMargins(4, 0, 4, 0)
+        line = _Line(*labels)
+        self._lines[account] = line
+        self._placeholder.setVisible(False)
+        return line
+
+    def _show_ratio(self, line: _Line, risk: AccountRisk) -> None:
+        tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
+        text = format_fraction_as_percent(risk.margin_ratio)
+        line.ratio.setText(text if text == DASH else text + tier_suffix(tier))
+        line.ratio.setStyleSheet(tier_stylesheet(tier))
+        line.ratio.setToolTip(self.tr("Cross maintenance margin / cross margin balance"))
+        line.tier = tier

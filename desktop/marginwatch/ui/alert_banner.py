@@ -1,0 +1,85 @@
+"""In-window banners: a dismissable alert bar and the persistent demo-mode notice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.ui.tier_style import TIER_FILLS, tier_word
+
+_DEMO_STYLE = "background-color: #56B4E9; color: #000000;"  # Okabe–Ito sky blue, black text
+
+
+class AlertBanner(QFrame):
+    """A coloured bar with the latest alert; hidden until `show_alert`."""
+
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alertBanner")
+        self._tier = RiskTier.UNKNOWN
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._button = QPushButton(self.tr("Dismiss"), self)
+        self._button.clicked.connect(self._dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._button)
+        self.setVisible(False)
+
+    def show_alert(self, text: str, tier: RiskTier) -> None:
+        self._tier = tier
+        # The tier word leads the text so the banner does not rely on its colour.
+        self._label.setText(f"<b>{tier_word(tier).upper()}</b> — {_escape(text)}")
+        fill = TIER_FILLS[tier].name()
+        self.setStyleSheet(
+            f"QFrame#alertBanner {{ background-color: {fill}; }} QFrame#alertBanner QLabel {{ color: #000000; }}"
+        )
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self._label.clear()
+        self._tier = RiskTier.UNKNOWN
+        self.setVisible(False)
+
+    def text(self) -> str:
+        return self._label.text()
+
+    @property
+    def tier(self) -> RiskTier:
+        return self._tier
+
+    def _dismiss(self) -> None:
+        self.clear()
+        self.dismissed.emit()
+
+
+class DemoBanner(QFrame):
+    """Says plainly that the figures are simulated; stays until a real account is added."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("demoBanner")
+        self._label = QLabel(
+            self.tr("Demo mode: simulated exchange, no real account. Add a real account in Settings → Accounts."),
+            self,
+        )
+        self._label.setWordWrap(True)
+        self.setStyleSheet(f"QFrame#demoBanner, QFrame#demoBanner QLabel {{ {_DEMO_STYLE} }}")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self._label)
+        self.setVisible(False)
+
+    def set_demo(self, on: bool) -> None:
+        self.setVisible(on)
+
+    def text(self) -> str:
+        return self._label.text()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,40 @@
+"""EventLog: newest first by timestamp, bounded, kinds checked."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from marginwatch.ui.event_log import EventLog
+
+
+def test_newest_first(qtbot: QtBot) -> None:
+    log = EventLog()
+    qtbot.addWidget(log)
+    log.add_entry(100.0, "info", "first")
+    log.add_entry(300.0, "margin_call", "third")
+    log.add_entry(200.0, "connection", "second (arrived late)")
+    assert [text for _, _, text in log.entries()] == ["third", "second (arrived late)", "first"]
+    assert "Margin call" in log.row_text(0) and "third" in log.row_text(0)
+
+
+def test_bounded_drops_oldest(qtbot: QtBot) -> None:
+    log = EventLog(max_entries=50)
+    qtbot.addWidget(log)
+    for i in range(120):
+        log.add_entry(float(i), "threshold", f"event {i}")
+    assert len(log) == 50
+    assert log.entries()[0][2] == "event 119"
+    assert log.entries()[-1][2] == "event 70"
+    log.add_entry(1.0, "info", "too old to keep")
+    assert len(log) == 50 and log.entries()[-1][2] == "event 70"
+    log.clear()
+    assert log.entries() == []
+
+
+def test_unknown_kind_is_a_clear_error(qtbot: QtBot) -> None:
+    log = EventLog()
+    qtbot.addWidget(log)
+    with pytest.raises(ValueError, match="unknown event kind 'oops'"):
+        log.add_entry(1.0, "oops", "x")
+    assert len(log) == 0
