@@ -1,0 +1,381 @@
+"""A self-healing WebSocket connection for one stream.
+
+One supervisor task owns the socket: it connects, hands every raw frame to a callback, watches for
+silence (staleness), reconnects with capped exponential backoff and full jitter, and rotates the
+connection before Binance's 24 h cut by opening the new socket *before* closing the old one. It never
+raises into the event loop; what goes wrong is reported through `StreamHealth`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from marginwatch.core.stream_health import StreamHealth, StreamState
+
+log = logging.getLogger(__name__)
+
+Frame = str | bytes
+UrlSource = Callable[[], Awaitable[str]]
+FrameHandler = Callable[[Frame], None]
+HealthHandler = Callable[[StreamHealth], None]
+_T = TypeVar("_T")
+
+
+class ConnectReason(StrEnum):
+    INITIAL = "initial"  # first connection after start()
+    RECONNECT = "reconnect"  # after a drop, stall or explicit request: events may have been missed
+    ROTATION = "rotation"  # planned overlap before the 24 h cut: the old socket is still open
+
+
+ConnectedHook = Callable[[ClientConnection, ConnectReason], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Capped exponential backoff with full jitter (delay uniform in [0, min(cap, base·2^n)])."""
+
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.cap, self.base * 2 ** min(max(attempt - 1, 0), 32)))
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionOptions:
+    # None: never stale (the user stream can be silent for hours). Mark price ticks every second.
+    stale_after: float | None = None
+    max_age: float = 23 * 3600.0  # rotate before Binance's 24 h disconnect
+    rotation_overlap: float = 1.0  # both sockets deliver for this long; duplicates are dropped upstream
+    backoff: Backoff = field(default_factory=Backoff)
+    # Binance pings every 3 min; our own keepalive must not kill a healthy socket on a busy loop.
+    ping_interval: float | None = 60.0
+    ping_timeout: float | None = 60.0
+    open_timeout: float = 10.0
+    close_timeout: float = 2.0
+    hook_timeout: float = 10.0
+    max_size: int | None = 4 * 1024 * 1024
+    stable_after: float = 10.0  # a connection that lived this long resets the backoff
+
+
+@dataclass(slots=True, eq=False)  # identity hashing: links live in a set
+class _Link:
+    ws: ClientConnection
+    opened_at: float
+    rotate_at: float
+    last_message_at: float | None = None
+    reader: asyncio.Task[BaseException | None] | None = None
+
+
+class ResilientConnection:
+    """Keeps one logical stream connected until `stop()`.
+
+    `url` is awaited before every connect (the user stream waits for a listenKey there). `on_connected`
+    runs on each new socket before frames are read from it (subscribe, schedule a REST resync); it
+    must be quick. `on_frame` gets every text/binary frame; exceptions from it are counted and logged.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        url: UrlSource,
+        on_frame: FrameHandler,
+        on_health: HealthHandler | None = None,
+        *,
+        on_connected: ConnectedHook | None = None,
+        options: ConnectionOptions | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self._on_frame = on_frame
+        self._on_health = on_health
+        self._on_connected = on_connected
+        self.options = options or ConnectionOptions()
+        self.stale_after: float | None = self.options.stale_after  # adjustable at run time
+        self._rng = rng or random.Random()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stop_requested = False
+        self._reconnect_requested: str | None = None
+        self._current: _Link | None = None
+        self._links: set[_Link] = set()
+        self._armed_at: float = 0.0
+        self._health = StreamHealth(name, StreamState.STOPPED)
+        # counters
+        self.frames = 0
+        self.handler_errors = 0
+        self.reconnects = 0
+        self.rotations = 0
+        self.connects = 0
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._supervisor is not None and not self._supervisor.done():
+            return
+        self._stop_requested = False
+        self._supervisor = self._spawn(self._supervise())
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Close everything within about `grace` seconds; safe to call twice."""
+        self._stop_requested = True
+        self._wake.set()
+        if self._supervisor is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._supervisor), grace)
+            except (TimeoutError, asyncio.CancelledError):
+                self._supervisor.cancel()
+        for link in list(self._links):
+            await self._close_link(link, abort_after=min(grace, self.options.close_timeout))
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace)
+        self._current = None
+        self._emit(StreamState.STOPPED)
+
+    def request_reconnect(self, reason: str) -> None:
+        """Drop the current socket and connect again at once (e.g. a new listenKey)."""
+        self._reconnect_requested = reason
+        self._wake.set()
+
+    def touch(self) -> None:
+        """Restart the staleness clock (e.g. after subscribing to a first symbol)."""
+        self._armed_at = asyncio.get_running_loop().time()
+
+    async def send(self, message: str) -> bool:
+        """Send on the current socket; False if there is none or it is closing."""
+        link = self._current
+        if link is None:
+            return False
+        try:
+            await link.ws.send(message)
+        except ConnectionClosed:
+            return False
+        return True
+
+    @property
+    def connected(self) -> bool:
+        return self._current is not None
+
+    @property
+    def health(self) -> StreamHealth:
+        link = self._current
+        last = link.last_message_at if link is not None else self._health.last_message_at
+        return StreamHealth(
+            self.name,
+            self._health.state,
+            self._health.reason,
+            self._health.next_retry_at,
+            last,
+            self.reconnects,
+        )
+
+    # ---- supervisor ---------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        failures = 0
+        reason = ConnectReason.INITIAL
+        while not self._stop_requested:
+            self._emit(StreamState.CONNECTING)  # RECONNECTING means "waiting for next_retry_at"
+            try:
+                link = await self._open(reason)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                text = self._describe(exc)
+                log.warning("%s stream: connect failed (%s)", self.name, text)
+                await self._pause(self._retry_delay(failures, exc), text)
+                reason = ConnectReason.RECONNECT
+                continue
+            self._current = link
+            self._armed_at = link.opened_at
+            self._emit(StreamState.LIVE)
+            why = await self._serve(link)
+            lived = asyncio.get_running_loop().time() - link.opened_at
+            self._current = None
+            self._spawn(self._close_link(link))
+            if self._stop_requested:
+                break
+            self.reconnects += 1
+            reason = ConnectReason.RECONNECT
+            if why.startswith("requested"):
+                failures = 0
+                continue
+            failures = 0 if lived >= self.options.stable_after else failures + 1
+            log.info("%s stream: reconnecting (%s)", self.name, why)
+            await self._pause(self.options.backoff.delay(max(failures, 1), self._rng), why)
+        self._emit(StreamState.STOPPED)
+
+    async def _serve(self, link: _Link) -> str:
+        """Run until this logical connection has to be replaced; returns why."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._stop_requested:
+                return "stopped"
+            if self._reconnect_requested is not None:
+                why, self._reconnect_requested = self._reconnect_requested, None
+                return f"requested: {why}"
+            now = loop.time()
+            timeout = link.rotate_at - now
+            if self.stale_after is not None:
+                silent_since = max(link.last_message_at or 0.0, self._armed_at, link.opened_at)
+                if now - silent_since >= self.stale_after:
+                    self._emit(StreamState.STALE, f"no data for {now - silent_since:.1f}s")
+                    return "stale"
+                timeout = min(timeout, silent_since + self.stale_after - now)
+            if timeout <= 0:
+                replacement = await self._rotate(link)
+                if replacement is None:  # keep the old socket; try again a little later
+                    link.rotate_at = now + max(self.options.backoff.delay(2, self._rng), 0.05)
+                    continue
+                link = replacement
+                continue
+            self._wake.clear()
+            wake = self._spawn(self._wake.wait())
+            assert link.reader is not None
+            done, _ = await asyncio.wait({link.reader, wake}, timeout=max(timeout, 0.001),
+                                         return_when=asyncio.FIRST_COMPLETED)
+            wake.cancel()
+            if link.reader in done:
+                exc = link.reader.result()
+                return f"closed: {self._describe(exc) if exc else 'by server'}"
+
+    async def _rotate(self, old: _Link) -> _Link | None:
+        """Make-before-break: connect the new socket, switch, then close the old one after an overlap."""
+        try:
+            new = await self._open(ConnectReason.ROTATION)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s stream: rotation connect failed (%s); keeping the old socket", self.name,
+                        self._describe(exc))
+            return None
+        self.rotations += 1
+        self._current = new
+        self._armed_at = new.opened_at
+        self._spawn(self._close_link(old, delay=self.options.rotation_overlap))
+        log.info("%s stream: rotated connection", self.name)
+        return new
+
+    async def _open(self, reason: ConnectReason) -> _Link:
+        url = await self._url()
+        self._last_url = url
+        ws = await connect(
+            url,
+            proxy=None,
+            open_timeout=self.options.open_timeout,
+            ping_interval=self.options.ping_interval,
+            ping_timeout=self.options.ping_timeout,
+            close_timeout=self.options.close_timeout,
+            max_size=self.options.max_size,
+            compression=None,
+        )
+        now = asyncio.get_running_loop().time()
+        link = _Link(ws, now, now + self.options.max_age)
+        self._links.add(link)
+        self.connects += 1
+        try:
+            if self._on_connected is not None:
+                await asyncio.wait_for(self._on_connected(ws, reason), self.options.hook_timeout)
+        except BaseException:
+            self._links.discard(link)
+            ws.transport.abort()
+            raise
+        link.reader = self._spawn(self._read(link))
+        return link
+
+    async def _read(self, link: _Link) -> BaseException | None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                frame = await link.ws.recv()
+            except ConnectionClosed as exc:
+                return None if exc.rcvd is not None and exc.rcvd.code == 1000 else exc
+            link.last_message_at = loop.time()
+            self.frames += 1
+            try:
+                self._on_frame(frame)
+            except Exception as exc:  # a bad frame or handler bug must never kill the reader
+                self.handler_errors += 1
+                log.warning("%s stream: frame handler failed: %s", self.name, type(exc).__name__)
+
+    async def _close_link(self, link: _Link, delay: float = 0.0, abort_after: float | None = None) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)  # rotation overlap: let in-flight frames arrive on both sockets
+        try:
+            await asyncio.wait_for(link.ws.close(), abort_after or self.options.close_timeout)
+        except Exception:
+            link.ws.transport.abort()
+        if link.reader is not None and not link.reader.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(link.reader), 1.0)
+            except Exception:
+                link.reader.cancel()
+        self._links.discard(link)
+
+    async def _pause(self, delay: float, why: str) -> None:
+        """Wait `delay` before the next try, unless stopped or asked to reconnect now."""
+        loop = asyncio.get_running_loop()
+        self._emit(StreamState.RECONNECTING, why, next_retry_at=loop.time() + delay)
+        self._wake.clear()
+        if self._stop_requested:
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            pass
+        if self._reconnect_requested is not None:
+            self._reconnect_requested = None
+
+    def _retry_delay(self, failures: int, exc: BaseException | None) -> float:
+        delay = self.options.backoff.delay(failures, self._rng)
+        if isinstance(exc, InvalidStatus):
+            retry_after = exc.response.headers.get("Retry-After")
+            if retry_after is not None:
+                try:
+                    delay = max(delay, min(float(retry_after), 600.0))
+                except ValueError:
+                    pass
+        return delay
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _describe(self, exc: BaseException) -> str:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        url = getattr(self, "_last_url", None)
+        if url:
+            text = text.replace(url, "<url>")  # URLs can carry a listenKey
+        return text[:300]
+
+    def _emit(
+        self, state: StreamState, reason: str | None = None, *, next_retry_at: float | None = None
+    ) -> None:
+        last = self._current.last_message_at if self._current is not None else self._health.last_message_at
+        new = StreamHealth(self.name, state, reason, next_retry_at, last, self.reconnects)
+        changed = (new.state, new.reason, new.next_retry_at, new.reconnects) != (
+            self._health.state, self._health.reason, self._health.next_retry_at, self._health.reconnects)
+        self._health = new
+        if changed and self._on_health is not None:
+            try:
+                self._on_health(new)
+            except Exception:
+                log.exception("%s stream: health callback failed", self.name)
+
+    def _spawn(self, coro: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

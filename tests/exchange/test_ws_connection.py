@@ -1,0 +1,260 @@
+"""ResilientConnection against a tiny loopback websockets server (real sockets, no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.ws_connection import (
+    Backoff,
+    ConnectionOptions,
+    ConnectReason,
+    ResilientConnection,
+)
+
+pytestmark = pytest.mark.asyncio
+
+FAST = Backoff(base=0.02, cap=0.1)
+
+
+class TinyServer:
+    """Accepts connections, greets each with "hello <n>", echoes "echo:<text>" and can misbehave on demand."""
+
+    def __init__(self) -> None:
+        self.conns: list[ServerConnection] = []
+        self.open_count = 0
+        self.max_open = 0
+        self.reject_next = 0  # answer the next N handshakes with HTTP 429 + Retry-After
+        self.greet = True
+        self.received: list[str] = []
+        self._server: Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> TinyServer:
+        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process,
+                                   compression=None)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def _process(self, conn: ServerConnection, request: Request) -> Response | None:
+        if self.reject_next > 0:
+            self.reject_next -= 1
+            resp = conn.respond(HTTPStatus.TOO_MANY_REQUESTS, "slow down\n")
+            resp.headers["Retry-After"] = "0"
+            return resp
+        return None
+
+    async def _handler(self, conn: ServerConnection) -> None:
+        self.conns.append(conn)
+        self.open_count += 1
+        self.max_open = max(self.max_open, self.open_count)
+        try:
+            if self.greet:
+                await conn.send(f"hello {len(self.conns)}")
+            async for msg in conn:
+                self.received.append(str(msg))
+                await conn.send(f"echo:{msg}")
+        except Exception:
+            pass
+        finally:
+            self.open_count -= 1
+
+    async def broadcast(self, text: str) -> None:
+        for c in list(self.conns):
+            try:
+                await c.send(text)
+            except Exception:
+                pass
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.frames: list[Any] = []
+        self.health: list[StreamHealth] = []
+        self.connected: list[ConnectReason] = []
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+
+    def _check(self) -> None:
+        for cond, fut in list(self._waiters):
+            if not fut.done() and cond():
+                fut.set_result(None)
+
+    def on_frame(self, frame: Any) -> None:
+        if frame == "boom":
+            raise ValueError("malformed frame")
+        self.frames.append(frame)
+        self._check()
+
+    def on_health(self, h: StreamHealth) -> None:
+        self.health.append(h)
+        self._check()
+
+    async def on_connected(self, ws: ClientConnection, reason: ConnectReason) -> None:
+        self.connected.append(reason)
+        self._check()
+
+    async def until(self, cond: Callable[[], bool], limit: float = 5.0) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((cond, fut))
+        self._check()
+        await asyncio.wait_for(fut, limit)
+
+    def states(self) -> list[StreamState]:
+        return [h.state for h in self.health]
+
+
+def make(server: TinyServer, rec: Recorder, **opts: Any) -> ResilientConnection:
+    async def url() -> str:
+        return server.url
+
+    options = ConnectionOptions(backoff=FAST, **opts)
+    return ResilientConnection("test", url, rec.on_frame, rec.on_health, on_connected=rec.on_connected,
+                               options=options)
+
+
+async def test_delivers_frames_and_reports_live() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.states()[:2] == [StreamState.CONNECTING, StreamState.LIVE]
+        assert rec.connected == [ConnectReason.INITIAL]
+        assert await conn.send("ping1")
+        await rec.until(lambda: "echo:ping1" in rec.frames)
+        assert conn.health.last_message_at is not None
+        await conn.stop()
+        assert rec.states()[-1] is StreamState.STOPPED
+        assert not await conn.send("after stop")
+
+
+async def test_abrupt_drop_without_close_frame_reconnects() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        server.conns[0].transport.abort()  # TCP reset, no close frame (1006 on the client)
+        await rec.until(lambda: "hello 2" in rec.frames)
+        assert rec.connected == [ConnectReason.INITIAL, ConnectReason.RECONNECT]
+        assert conn.reconnects == 1
+        assert StreamState.RECONNECTING in rec.states()
+        assert rec.health[-1].state is StreamState.LIVE
+        await conn.stop()
+
+
+async def test_stall_is_marked_stale_then_reconnected() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec, stale_after=0.3)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        # the server stays connected but silent
+        await rec.until(lambda: "hello 2" in rec.frames)
+        stale = [h for h in rec.health if h.state is StreamState.STALE]
+        assert stale and stale[0].reason is not None and "no data" in stale[0].reason
+        assert conn.reconnects >= 1
+        await conn.stop()
+
+
+async def test_user_stream_style_no_staleness_limit_keeps_quiet_socket() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec, stale_after=None)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        await asyncio.sleep(0.5)  # quiet period (not synchronisation): silence alone must not reconnect
+        assert await conn.send("still there")
+        await rec.until(lambda: "echo:still there" in rec.frames)
+        assert conn.reconnects == 0 and StreamState.STALE not in rec.states()
+        await conn.stop()
+
+
+async def test_malformed_frame_is_counted_and_never_raised() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        await server.broadcast("boom")
+        await server.broadcast("after")
+        await rec.until(lambda: "after" in rec.frames)
+        assert conn.handler_errors == 1
+        assert conn.reconnects == 0
+        await conn.stop()
+
+
+async def test_rotation_opens_new_socket_before_closing_old() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec, max_age=0.3, rotation_overlap=0.1)
+        conn.start()
+        await rec.until(lambda: rec.connected.count(ConnectReason.ROTATION) >= 3)
+        assert server.max_open == 2  # overlap: both were open at once, never more
+        assert conn.rotations >= 2
+        assert conn.reconnects == 0
+        assert StreamState.RECONNECTING not in rec.states()
+        await conn.stop()
+
+
+async def test_http_429_on_handshake_backs_off_then_connects() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 2
+        rec = Recorder()
+        conn = make(server, rec)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        retries = [h for h in rec.health if h.state is StreamState.RECONNECTING]
+        assert len(retries) >= 2
+        assert all(h.next_retry_at is not None for h in retries)
+        assert retries[0].reason is not None and "429" in retries[0].reason
+        await conn.stop()
+
+
+async def test_connection_refused_keeps_retrying_until_server_appears() -> None:
+    async with TinyServer() as server:
+        port = server.port
+    rec = Recorder()
+
+    async def url() -> str:
+        return f"ws://127.0.0.1:{port}/ws"
+
+    conn = ResilientConnection("test", url, rec.on_frame, rec.on_health,
+                               options=ConnectionOptions(backoff=FAST))
+    conn.start()
+    await rec.until(lambda: sum(h.state is StreamState.RECONNECTING for h in rec.health) >= 3)
+    assert not conn.connected
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await conn.stop()
+    assert loop.time() - t0 < 3.0
+    assert rec.states()[-1] is StreamState.STOPPED
+
+
+async def test_request_reconnect_replaces_socket_immediately() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        conn = make(server, rec)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        conn.request_reconnect("new key")
+        await rec.until(lambda: "hello 2" in rec.frames)
+        assert rec.connected[-1] is ConnectReason.RECONNECT
+        await conn.stop()
