@@ -133,7 +133,9 @@ class ListenKeyManager:
                 log.exception("listenKey listener failed")
 
     def _backoff(self, exc: BaseException) -> float:
-        delay = min(self.retry_interval * 2 ** (self.consecutive_failures - 1), self.max_retry_interval)
+        delay: float = min(
+            self.retry_interval * 2.0 ** max(self.consecutive_failures - 1, 0), self.max_retry_interval
+        )
         if isinstance(exc, RateLimited | IpBanned) and exc.retry_after:
             delay = max(delay, exc.retry_after)
         return delay
