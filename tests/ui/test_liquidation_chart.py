@@ -65,7 +65,7 @@ def test_many_updates_few_repaints_latest_shown(chart: LiquidationChart, qtbot: 
     before = chart.render_count
     for i in range(200):
         chart.set_data([("main", position_risk(distance=str(10 + i)))])
-    qtbot.waitUntil(lambda: chart.bars() and chart.bars()[0][1] == 209.0, timeout=3000)
+    qtbot.waitUntil(lambda: bool(chart.bars()) and chart.bars()[0][1] == 209.0, timeout=3000)
     # One leading repaint plus one trailing repaint with the newest data.
     assert chart.render_count - before <= 3
 

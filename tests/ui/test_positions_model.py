@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
@@ -36,7 +37,7 @@ class Recorder:
         self.resets += 1
 
 
-def cell(model: PositionsModel, row: int, col: Column, role: int = DISPLAY) -> object:
+def cell(model: PositionsModel, row: int, col: Column, role: int = DISPLAY) -> Any:
     return model.data(model.index(row, col), role)
 
 

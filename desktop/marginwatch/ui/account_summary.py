@@ -146,7 +146,7 @@ class AccountSummary(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self._grid.addWidget(label, row, col)
         labels[4].setContentsMargins(4, 0, 4, 0)
-        line = _Line(*labels)
+        line = _Line(labels[0], labels[1], labels[2], labels[3], labels[4], labels[5])
         self._lines[account] = line
         self._placeholder.setVisible(False)
         return line

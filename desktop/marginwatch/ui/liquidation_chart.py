@@ -173,7 +173,8 @@ class LiquidationChart(QWidget):
         bar = self._bars[index]
         width = bar.value if bar.value is not None else self._axis_max
         y = len(self._bars) - 1 - index
-        return self._plot.getPlotItem().vb.mapViewToScene(QPointF(width / 2, y))
+        scene_point: QPointF = self._plot.getPlotItem().vb.mapViewToScene(QPointF(width / 2, y))
+        return scene_point
 
     @property
     def plot_widget(self) -> pg.PlotWidget:

@@ -1,0 +1,246 @@
+"""The main window: summary and banners on top, positions table and chart in the middle, event log below.
+
+A widget in FeelUOwn's sense: it never talks to the network or the services. The container feeds it
+through the methods below and listens to its signals; it decides what quitting, the calculator and
+closing to tray mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.stream_health import StreamHealth
+from marginwatch.ui.account_summary import AccountSummary
+from marginwatch.ui.alert_banner import AlertBanner, DemoBanner
+from marginwatch.ui.event_log import EventLog
+from marginwatch.ui.positions_model import PositionsModel
+from marginwatch.ui.positions_table import PositionsTable
+
+if TYPE_CHECKING:  # the chart module pulls in pyqtgraph; the container builds it after first paint
+    from marginwatch.ui.liquidation_chart import LiquidationChart
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+    calculator_requested = Signal()  # Tools → Calculator…, no position
+    position_calculator_requested = Signal(str, str, str)  # table menu: account, symbol, side
+    position_selected = Signal(str, str, str)  # from the table or the chart
+    hidden_to_tray = Signal()  # the close button hid the window
+    alert_dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("MarginWatch"))
+        self.resize(1200, 760)
+        self._close_allowed = False
+        self._thresholds = TierThresholds()
+        self._bands: tuple[float, float] | None = None
+        self._chart: LiquidationChart | None = None
+        self._about: QMessageBox | None = None
+
+        self._model = PositionsModel(self)
+        self._table = PositionsTable(self._model)
+        self._summary = AccountSummary()
+        self._log = EventLog()
+        self._alert = AlertBanner()
+        self._demo = DemoBanner()
+        self._placeholder = QLabel(self.tr("Chart loading…"))
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setEnabled(False)  # greyed: it is only a stand-in
+
+        self._middle = QSplitter(Qt.Orientation.Horizontal)
+        self._middle.addWidget(self._table)
+        self._middle.addWidget(self._placeholder)
+        self._middle.setStretchFactor(0, 3)
+        self._middle.setStretchFactor(1, 2)
+        self._vertical = QSplitter(Qt.Orientation.Vertical)
+        self._vertical.addWidget(self._middle)
+        self._vertical.addWidget(self._log)
+        self._vertical.setStretchFactor(0, 4)
+        self._vertical.setStretchFactor(1, 1)
+        self._vertical.setSizes([560, 160])
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._demo)
+        layout.addWidget(self._alert)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._vertical, 1)
+        self.setCentralWidget(central)
+        self._build_actions()
+
+        self._table.position_selected.connect(self._on_table_selected)
+        self._table.calculator_requested.connect(self.position_calculator_requested)
+        self._alert.dismissed.connect(self.alert_dismissed)
+
+    # ---- feeding (called by the container) ------------------------------------------------------
+
+    def update_account(
+        self,
+        account: str,
+        risk: AccountRisk,
+        tick_sizes: Mapping[str, Decimal] | None = None,
+        step_sizes: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        """One call updates the table, the summary and the (throttled) chart."""
+        self._model.update_account(account, risk, tick_sizes, step_sizes)
+        self._summary.set_account_risk(account, risk)
+        self._feed_chart()
+
+    def remove_account(self, account: str) -> None:
+        self._model.remove_account(account)
+        self._summary.remove_account(account)
+        self._feed_chart()
+
+    def set_thresholds(self, thresholds: TierThresholds) -> None:
+        self._thresholds = thresholds
+        self._model.set_thresholds(thresholds)
+        self._summary.set_thresholds(thresholds)
+        if self._chart is not None:
+            self._chart.set_thresholds(thresholds)
+
+    def set_distance_bands(self, warn_pct: float, danger_pct: float) -> None:
+        if self._chart is not None:
+            self._chart.set_distance_bands(warn_pct, danger_pct)
+        self._bands = (warn_pct, danger_pct)
+
+    def set_health(self, account: str, health: StreamHealth) -> None:
+        self._summary.set_health(account, health)
+
+    def add_event(self, timestamp: float, kind: str, text: str) -> None:
+        self._log.add_entry(timestamp, kind, text)
+
+    def show_alert(self, text: str, tier: RiskTier) -> None:
+        self._alert.show_alert(text, tier)
+
+    def clear_alert(self) -> None:
+        self._alert.clear()
+
+    def set_demo_mode(self, on: bool) -> None:
+        self._demo.set_demo(on)
+
+    def attach_chart(self, chart: LiquidationChart) -> None:
+        """Put the chart in place of its placeholder and link it with the table."""
+        if self._chart is not None:
+            raise RuntimeError("a chart is already attached")
+        self._chart = chart
+        self._middle.replaceWidget(1, chart)
+        self._placeholder.deleteLater()
+        chart.set_thresholds(self._thresholds)
+        if self._bands is not None:
+            chart.set_distance_bands(*self._bands)
+        chart.position_selected.connect(self._on_chart_selected)
+        selected = self._table.selected_key()
+        if selected is not None:
+            chart.highlight(*selected)
+        self._feed_chart()
+
+    def allow_close(self) -> None:
+        """Let the next close really close (the container calls this when quitting)."""
+        self._close_allowed = True
+
+    # ---- parts (for the container and tests) -------------------------------------------------------
+
+    @property
+    def positions_model(self) -> PositionsModel:
+        return self._model
+
+    @property
+    def positions_table(self) -> PositionsTable:
+        return self._table
+
+    @property
+    def account_summary(self) -> AccountSummary:
+        return self._summary
+
+    @property
+    def event_log(self) -> EventLog:
+        return self._log
+
+    @property
+    def alert_banner(self) -> AlertBanner:
+        return self._alert
+
+    @property
+    def demo_banner(self) -> DemoBanner:
+        return self._demo
+
+    @property
+    def chart(self) -> LiquidationChart | None:
+        return self._chart
+
+    @property
+    def calculator_action(self) -> QAction:
+        return self._calculator_action
+
+    @property
+    def quit_action(self) -> QAction:
+        return self._quit_action
+
+    # ---- Qt ---------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._close_allowed:
+            event.accept()
+            return
+        # Monitoring goes on in the tray; closing the window must not stop it.
+        event.ignore()
+        self.hide()
+        self.hidden_to_tray.emit()
+
+    # ---- internals --------------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self._quit_action = QAction(self.tr("&Quit"), self)
+        self._quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self._quit_action.triggered.connect(self.quit_requested)
+        self._calculator_action = QAction(self.tr("&Calculator…"), self)
+        self._calculator_action.setShortcut(QKeySequence("Ctrl+K"))
+        self._calculator_action.setToolTip(self.tr("Open the futures calculator (Ctrl+K)"))
+        self._calculator_action.triggered.connect(self.calculator_requested)
+        self._about_action = QAction(self.tr("&About MarginWatch"), self)
+        self._about_action.triggered.connect(self.show_about)
+
+        menus = self.menuBar()
+        menus.addMenu(self.tr("&File")).addAction(self._quit_action)
+        menus.addMenu(self.tr("&Tools")).addAction(self._calculator_action)
+        menus.addMenu(self.tr("&Help")).addAction(self._about_action)
+        toolbar = self.addToolBar(self.tr("Main"))
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self._calculator_action)
+
+    def show_about(self) -> None:
+        # Window-modal and non-blocking, so monitoring keeps running while it is open.
+        if self._about is None:
+            self._about = QMessageBox(self)
+            self._about.setWindowTitle(self.tr("About MarginWatch"))
+            self._about.setText(
+                self.tr(
+                    "MarginWatch watches Binance USDⓈ-M futures positions and warns before liquidation.\n"
+                    "Figures are estimates; the exchange's own figures decide."
+                )
+            )
+        self._about.open()
+
+    def _feed_chart(self) -> None:
+        if self._chart is not None:
+            self._chart.set_data(self._model.chart_rows())
+
+    def _on_table_selected(self, account: str, symbol: str, position_side: str) -> None:
+        if self._chart is not None:
+            self._chart.highlight(account, symbol, position_side)
+        self.position_selected.emit(account, symbol, position_side)
+
+    def _on_chart_selected(self, account: str, symbol: str, position_side: str) -> None:
+        self._table.select_position(account, symbol, position_side)
+        self.position_selected.emit(account, symbol, position_side)

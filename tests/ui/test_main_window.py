@@ -1,0 +1,121 @@
+"""MainWindow composition, close-to-tray, menus, table behaviour and table ↔ chart linking."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from marginwatch.core.account_risk import PositionRisk
+from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.ui.liquidation_chart import LiquidationChart
+from marginwatch.ui.main_window import MainWindow
+from marginwatch.ui.positions_model import Column
+from marginwatch.ui.positions_table import PositionsTable
+from tests.ui.risk_factories import account_risk, position_risk
+
+
+def three_positions() -> tuple[PositionRisk, ...]:
+    return (
+        position_risk(symbol="BTCUSDT", mark="61000", distance="18"),
+        position_risk(symbol="ETHUSDT", mark="2000", distance="4"),
+        position_risk(symbol="SOLUSDT", mark="150", distance="30"),
+    )
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    return win
+
+
+def test_composes_and_feeds_parts(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.windowTitle() == "MarginWatch"
+    assert window.width() >= 1000 and window.height() >= 600
+    window.update_account("main", account_risk(*three_positions()))
+    window.set_health("main", StreamHealth("user", StreamState.LIVE))
+    window.add_event(1.0, "info", "started")
+    window.set_demo_mode(True)
+    window.show_alert("ETHUSDT near liquidation", RiskTier.DANGER)
+    assert window.positions_model.rowCount() == 3
+    assert window.account_summary.texts("main")["health"] == "user: live"
+    assert window.event_log.entries() == [(1.0, "info", "started")]
+    assert not window.demo_banner.isHidden() and not window.alert_banner.isHidden()
+    assert window.positions_table.isColumnHidden(Column.ACCOUNT)
+    window.update_account("second", account_risk(position_risk()))
+    assert not window.positions_table.isColumnHidden(Column.ACCOUNT)
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus == ["&File", "&Tools", "&Help"]
+    assert window.calculator_action.shortcut().toString() == "Ctrl+K"
+
+
+def test_close_hides_to_tray_unless_allowed(window: MainWindow, qtbot: QtBot) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.hidden_to_tray, timeout=1000):
+        window.close()
+    assert window.isHidden()
+    window.show()
+    window.allow_close()
+    with qtbot.assertNotEmitted(window.hidden_to_tray):
+        assert window.close()
+
+
+def test_actions_emit(window: MainWindow, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(window.calculator_requested, timeout=1000):
+        window.calculator_action.trigger()
+    with qtbot.waitSignal(window.quit_requested, timeout=1000):
+        window.quit_action.trigger()
+
+
+def test_table_sorts_selects_and_offers_calculator(qtbot: QtBot) -> None:
+    table = PositionsTable()
+    qtbot.addWidget(table)
+    table.positions_model.update_account("main", account_risk(*three_positions()))
+    table.sortByColumn(Column.MARK, Qt.SortOrder.DescendingOrder)
+    shown = [table.model().index(r, Column.SYMBOL).data() for r in range(3)]
+    assert shown == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    with qtbot.waitSignal(table.position_selected, timeout=1000) as selected:
+        table.selectRow(1)
+    assert selected.args == ["main", "ETHUSDT", "BOTH"]
+    # Selection on request does not echo back as a user selection.
+    with qtbot.assertNotEmitted(table.position_selected):
+        assert table.select_position("main", "SOLUSDT", "BOTH")
+    assert table.selected_key() == ("main", "SOLUSDT", "BOTH")
+    assert not table.select_position("main", "NOPE", "BOTH")
+    menu = table.context_menu_for(table.model().index(0, Column.SYMBOL))
+    assert menu is not None
+    (action,) = menu.actions()
+    assert action.text() == "Open calculator…"
+    with qtbot.waitSignal(table.calculator_requested, timeout=1000) as requested:
+        action.trigger()
+    assert requested.args == ["main", "BTCUSDT", "BOTH"]
+    # Selection survives updates (no model reset).
+    table.positions_model.update_account("main", account_risk(*three_positions()))
+    assert table.selected_key() == ("main", "SOLUSDT", "BOTH")
+
+
+def test_table_and_chart_are_linked(window: MainWindow, qtbot: QtBot) -> None:
+    window.update_account("main", account_risk(*three_positions()))
+    table = window.positions_table
+    table.select_position("main", "BTCUSDT", "BOTH")
+    chart = LiquidationChart()
+    window.attach_chart(chart)
+    assert window.chart is chart
+    qtbot.waitUntil(lambda: len(chart.bars()) == 3, timeout=2000)
+    assert chart.highlighted == ("main", "BTCUSDT", "BOTH")  # the earlier selection carries over
+    # Table → chart.
+    proxy_row = table.proxy.mapFromSource(window.positions_model.index(2, 0)).row()
+    with qtbot.waitSignal(window.position_selected, timeout=1000) as selected:
+        table.selectRow(proxy_row)
+    assert selected.args == ["main", "SOLUSDT", "BOTH"]
+    assert chart.highlighted == ("main", "SOLUSDT", "BOTH")
+    # Chart → table.
+    with qtbot.waitSignal(window.position_selected, timeout=1000):
+        chart.position_selected.emit("main", "ETHUSDT", "BOTH")
+    assert table.selected_key() == ("main", "ETHUSDT", "BOTH")
+    # Later updates reach the chart too.
+    window.update_account("main", account_risk(position_risk(symbol="BTCUSDT", distance="18")))
+    qtbot.waitUntil(lambda: len(chart.bars()) == 1, timeout=2000)
