@@ -1,0 +1,177 @@
+"""Property: at the computed liquidation price, margin balance equals maintenance margin.
+
+Checked independently of the solver: uPnL and MM are recomputed from the positions at the
+returned price, with the bracket chosen at that price. Positions are large enough to cross
+bracket tiers. Every mode of reference §8.1 plus inverse contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from marginwatch.core import risk
+from marginwatch.core.brackets import Bracket, BracketTable, cum_from_rates
+from marginwatch.core.brackets_snapshot import load_snapshot
+from marginwatch.core.position import ContractKind, MarginType, Position, PositionSide
+
+LINEAR = load_snapshot()["BTCUSDT"]
+
+
+def _inverse_table() -> BracketTable:
+    # COIN-M style: floors and caps in coin.
+    rows = [
+        (0, 5, 125, "0.004"), (5, 10, 100, "0.005"), (10, 20, 50, "0.01"), (20, 50, 20, "0.025"),
+        (50, 100, 10, "0.05"), (100, 200, 5, "0.1"), (200, 400, 4, "0.125"), (400, 1000, 3, "0.15"),
+        (1000, 1500, 2, "0.25"), (1500, 100000, 1, "0.5"),
+    ]  # fmt: skip
+    cums = cum_from_rates((Decimal(f), Decimal(m)) for f, _, _, m in rows)
+    return BracketTable(
+        "BTCUSD_PERP",
+        tuple(
+            Bracket(i + 1, lev, Decimal(f), Decimal(c), Decimal(m), cum)
+            for i, ((f, c, lev, m), cum) in enumerate(zip(rows, cums, strict=True))
+        ),
+    )
+
+
+INVERSE = _inverse_table()
+EXAMPLES = settings(max_examples=2000, deadline=None)
+
+qty_milli = st.integers(min_value=1, max_value=2_000_000)  # 0.001 .. 2000 BTC
+price_int = st.integers(min_value=500, max_value=200_000)
+leverage = st.integers(min_value=1, max_value=125)
+pct = st.integers(min_value=-9000, max_value=9000)  # ±90.00 %
+
+
+def _pos(side: PositionSide, signed_qty: Decimal, entry: int, mark_pct: int, margin: MarginType,
+         iso_wallet: Decimal = Decimal(0), kind: ContractKind = ContractKind.LINEAR) -> Position:  # fmt: skip
+    e = Decimal(entry)
+    return Position(
+        symbol="X",
+        position_side=side,
+        amount=signed_qty,
+        entry_price=e,
+        mark_price=e * (1 + Decimal(mark_pct) / 10000),
+        margin_type=margin,
+        isolated_wallet=iso_wallet,
+        contract=kind,
+        contract_size=Decimal(100) if kind is ContractKind.INVERSE else Decimal(1),
+    )
+
+
+def _residual(legs: list[Position], wallet: Decimal, table: BracketTable, om: Decimal, ou: Decimal,
+              price: Decimal) -> tuple[Decimal, Decimal]:  # fmt: skip
+    balance = wallet + ou + sum((risk.unrealized_pnl(p, price) for p in legs), Decimal(0))
+    maint = om + sum((risk.position_maintenance_margin(p, table, price) for p in legs), Decimal(0))
+    return balance, maint
+
+
+def _check(legs: list[Position], wallet: Decimal, table: BracketTable, om: Decimal = Decimal(0),
+           ou: Decimal = Decimal(0)) -> None:  # fmt: skip
+    liq = risk.liquidation_price(legs, wallet, table, om, ou)
+    event("no liquidation price" if liq is None else "liquidation price found")
+    if liq is None:
+        if len(legs) == 1:
+            # A single leg is monotonic in price: no root means no sign change between the extremes.
+            lo = _residual(legs, wallet, table, om, ou, Decimal("1e-6"))
+            hi = _residual(legs, wallet, table, om, ou, Decimal("1e12"))
+            assert (lo[0] >= lo[1]) == (hi[0] >= hi[1])
+        return
+    assert liq.is_finite() and liq > 0
+    balance, maint = _residual(legs, wallet, table, om, ou, liq)
+    assert maint > 0
+    tiers = {table.for_notional(risk.notional(p)).bracket != table.for_notional(risk.notional(p, liq)).bracket
+             for p in legs}  # fmt: skip
+    event("bracket differs at liquidation" if True in tiers else "same bracket")
+    assert abs(balance - maint) / maint < Decimal("1e-9"), (liq, balance, maint)
+
+
+def _isolated_wallet(qty: Decimal, entry: int, lev: int, extra_pct: int) -> Decimal:
+    base = qty * Decimal(entry) / lev
+    return max(Decimal(0), base * (1 + Decimal(extra_pct) / 20000))
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, st.integers(0, 10**9), st.integers(0, 10**6), st.integers(-10**6, 10**6))
+def test_one_way_cross_long(q: int, entry: int, mp: int, wallet: int, om: int, ou: int) -> None:
+    qty = Decimal(q) / 1000
+    pos = _pos(PositionSide.BOTH, qty, entry, mp, MarginType.CROSS)
+    _check([pos], Decimal(wallet) / 100, LINEAR, Decimal(om), Decimal(ou))
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, st.integers(0, 10**9), st.integers(0, 10**6), st.integers(-10**6, 10**6))
+def test_one_way_cross_short(q: int, entry: int, mp: int, wallet: int, om: int, ou: int) -> None:
+    qty = Decimal(q) / 1000
+    pos = _pos(PositionSide.BOTH, -qty, entry, mp, MarginType.CROSS)
+    _check([pos], Decimal(wallet) / 100, LINEAR, Decimal(om), Decimal(ou))
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, leverage, pct)
+def test_one_way_isolated_long(q: int, entry: int, mp: int, lev: int, extra: int) -> None:
+    qty = Decimal(q) / 1000
+    w = _isolated_wallet(qty, entry, lev, extra)
+    _check([_pos(PositionSide.BOTH, qty, entry, mp, MarginType.ISOLATED, w)], w, LINEAR)
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, leverage, pct)
+def test_one_way_isolated_short(q: int, entry: int, mp: int, lev: int, extra: int) -> None:
+    qty = Decimal(q) / 1000
+    w = _isolated_wallet(qty, entry, lev, extra)
+    _check([_pos(PositionSide.BOTH, -qty, entry, mp, MarginType.ISOLATED, w)], w, LINEAR)
+
+
+@EXAMPLES
+@given(qty_milli, qty_milli, price_int, price_int, pct, st.integers(0, 10**9), st.integers(0, 10**6),
+       st.integers(-10**6, 10**6))  # fmt: skip
+def test_hedge_cross_both_legs(
+    ql: int, qs: int, el: int, es: int, mp: int, wallet: int, om: int, ou: int
+) -> None:
+    long_leg = _pos(PositionSide.LONG, Decimal(ql) / 1000, el, mp, MarginType.CROSS)
+    short_leg = _pos(PositionSide.SHORT, -Decimal(qs) / 1000, es, 0, MarginType.CROSS)
+    short_leg = replace(short_leg, mark_price=long_leg.mark_price)
+    _check([long_leg, short_leg], Decimal(wallet) / 100, LINEAR, Decimal(om), Decimal(ou))
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, leverage, pct, st.booleans())
+def test_hedge_isolated_leg(q: int, entry: int, mp: int, lev: int, extra: int, is_long: bool) -> None:
+    qty = Decimal(q) / 1000
+    w = _isolated_wallet(qty, entry, lev, extra)
+    side = PositionSide.LONG if is_long else PositionSide.SHORT
+    # Binance reports a hedge SHORT leg with a negative amount.
+    _check([_pos(side, qty if is_long else -qty, entry, mp, MarginType.ISOLATED, w)], w, LINEAR)
+
+
+@EXAMPLES
+@given(
+    st.integers(1, 20_000_000),  # contracts of 100 USD
+    price_int,
+    pct,
+    st.sampled_from(["cross-both", "iso-both", "hedge-cross", "hedge-iso"]),
+    st.booleans(),
+    st.integers(0, 10**7),
+    st.integers(0, 10**4),
+)
+def test_inverse(contracts: int, entry: int, mp: int, mode: str, is_long: bool, wallet: int, om: int) -> None:
+    n = Decimal(contracts)
+    w = Decimal(wallet) / 1000  # coin
+    margin = MarginType.ISOLATED if mode.endswith("iso") or mode == "iso-both" else MarginType.CROSS
+    inv = ContractKind.INVERSE
+    other = Decimal(om) / 1000 if margin is MarginType.CROSS else Decimal(0)
+    if mode == "hedge-cross":
+        legs = [
+            _pos(PositionSide.LONG, n, entry, mp, margin, kind=inv),
+            _pos(PositionSide.SHORT, -(n // 3 + 1), entry + 1000, mp, margin, kind=inv),
+        ]
+    else:
+        side = PositionSide.BOTH if mode.endswith("both") else (
+            PositionSide.LONG if is_long else PositionSide.SHORT)  # fmt: skip
+        legs = [_pos(side, n if is_long else -n, entry, mp, margin, w, kind=inv)]
+    _check(legs, w, INVERSE, other)
