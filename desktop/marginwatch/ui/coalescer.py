@@ -17,9 +17,7 @@ T = TypeVar("T")
 
 
 class Coalescer(QObject, Generic[T]):
-    def __init__(
-        self, callback: Callable[[T], None], max_per_second: float, parent: QObject | None = None
-    ) -> None:
+    def __init__(self, callback: Callable[[T], None], max_per_second: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         if max_per_second <= 0:
             raise ValueError("max_per_second must be > 0")
