@@ -27,6 +27,7 @@ from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.errors import (
     BinanceError,
+    ExchangeError,
     ExchangeUnavailable,
     IpBanned,
     RateLimited,
@@ -155,14 +156,35 @@ class BinanceRestClient:
     async def sync_time(self) -> int:
         """Measure server-minus-local clock offset (ms), correcting for half the round trip."""
         async with self._sync_lock:
-            t0 = time.time() * 1000
-            body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
-            t1 = time.time() * 1000
-            server_time = int(self._decode(body)["serverTime"])
-            self.time_offset_ms = round(server_time - (t0 + t1) / 2)
+            self.time_offset_ms = await self._measure_offset()
             self.time_synced = True
-            log.debug("clock offset %d ms (rtt %.0f ms)", self.time_offset_ms, t1 - t0)
             return self.time_offset_ms
+
+    async def _measure_offset(self) -> int:
+        t0 = time.time() * 1000
+        body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
+        t1 = time.time() * 1000
+        data = self._decode(body)
+        try:
+            server_time = int(data["serverTime"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExchangeUnavailable("no serverTime in the answer to GET /fapi/v1/time") from exc
+        offset = round(server_time - (t0 + t1) / 2)
+        log.debug("clock offset %d ms (rtt %.0f ms)", offset, t1 - t0)
+        return offset
+
+    async def _diagnose_offset(self) -> int | None:
+        """For explain(): how far the local clock is from Binance's (raw, before any correction)."""
+        try:
+            return await self._measure_offset()
+        except ExchangeError:
+            return None
+
+    async def _ensure_synced(self) -> None:
+        async with self._sync_lock:
+            if not self.time_synced:
+                self.time_offset_ms = await self._measure_offset()
+                self.time_synced = True
 
     # -- public endpoints --------------------------------------------------------------------
 
@@ -321,7 +343,7 @@ class BinanceRestClient:
         weight: int = 1,
     ) -> bytes:
         if security == "signed" and self.auto_time_sync and not self.time_synced:
-            await self.sync_time()
+            await self._ensure_synced()
         resynced = False
         auto_waited = False
         transport_retry = method == "GET"
@@ -331,7 +353,7 @@ class BinanceRestClient:
                 return await self._send(method, path, params, security, host)
             except TimestampOutsideRecvWindow as exc:
                 if resynced or not self.auto_time_sync:
-                    exc.clock_offset_ms = self.time_offset_ms if self.time_synced else None
+                    exc.clock_offset_ms = await self._diagnose_offset()
                     raise
                 resynced = True
                 log.info("-1021 on %s %s: re-syncing the clock and retrying once", method, path)
