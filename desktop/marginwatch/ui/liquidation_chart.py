@@ -63,7 +63,7 @@ class LiquidationChart(QWidget):
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
         item.showGrid(x=True, y=False, alpha=0.2)
-        item.setLabel("bottom", self.tr("Distance from mark to liquidation (%)"))
+        item.setLabel("bottom", self.tr("Distance to liquidation (%)"))
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setTextPen(self._text_colour)
@@ -252,7 +252,10 @@ class LiquidationChart(QWidget):
             text = self.tr("no liq. price") if bar.value is None else format_percent(bar.risk.distance_pct)
             if text == DASH:
                 continue
-            note = pg.TextItem(text, color=self._text_colour, anchor=(0, 0.5))
+            # Long bars carry their figure inside the end, short ones just past it.
+            inside = bar.value is not None and bar.value > self._axis_max * 0.6
+            colour = QColor("#000000") if inside else self._text_colour
+            note = pg.TextItem(text, color=colour, anchor=(1 if inside else 0, 0.5))
             note.setPos(0 if bar.value is None else bar.value, y)
             self._plot.addItem(note)
             self._note_items.append(note)

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self._middle.addWidget(self._placeholder)
         self._middle.setStretchFactor(0, 3)
         self._middle.setStretchFactor(1, 2)
+        self._middle.setSizes([880, 320])  # the chart keeps this share when it replaces the placeholder
         self._vertical = QSplitter(Qt.Orientation.Vertical)
         self._vertical.addWidget(self._middle)
         self._vertical.addWidget(self._log)

@@ -17,16 +17,16 @@ from marginwatch.ui.positions_model import Column, PositionKey, PositionsModel, 
 # Starting widths in pixels; users can resize, and the last column stretches.
 _WIDTHS = {
     Column.ACCOUNT: 90,
-    Column.SYMBOL: 100,
-    Column.SIDE: 60,
-    Column.SIZE: 80,
-    Column.ENTRY: 95,
-    Column.MARK: 95,
-    Column.LIQ: 105,
+    Column.SYMBOL: 95,
+    Column.SIDE: 50,
+    Column.SIZE: 65,
+    Column.ENTRY: 85,
+    Column.MARK: 85,
+    Column.LIQ: 95,
     Column.DISTANCE: 110,
     Column.MARGIN_TYPE: 80,
-    Column.MARGIN_RATIO: 140,
-    Column.UPNL: 110,
+    Column.MARGIN_RATIO: 130,
+    Column.UPNL: 90,
 }
 
 
