@@ -1,0 +1,161 @@
+"""REST response bodies in Binance's exact shapes, built from the engine's state."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginwatch.core.position import ZERO, MarginType
+from marginwatch.exchange.sim.engine import AccountEngine
+from marginwatch.exchange.sim.market import SYMBOLS, fmt
+
+EIGHT_HOURS_MS = 8 * 3600 * 1000
+
+
+def premium_index(engine: AccountEngine, symbol: str, now: int) -> dict[str, Any]:
+    spec = SYMBOLS[symbol]
+    places = 8
+    return {
+        "symbol": symbol,
+        "markPrice": fmt(engine.marks[symbol], places),
+        "indexPrice": fmt(engine.index_price(symbol), places),
+        "estimatedSettlePrice": fmt(engine.index_price(symbol), places),
+        "lastFundingRate": fmt(spec.funding_rate, 8),
+        "interestRate": "0.00010000",
+        "nextFundingTime": (now // EIGHT_HOURS_MS + 1) * EIGHT_HOURS_MS,
+        "time": now,
+    }
+
+
+def mark_price_update(engine: AccountEngine, symbol: str, now: int) -> dict[str, Any]:
+    spec = SYMBOLS[symbol]
+    places = 8
+    mark = fmt(engine.marks[symbol], places)
+    index = fmt(engine.index_price(symbol), places)
+    return {"e": "markPriceUpdate", "E": now, "s": symbol, "p": mark, "ap": mark, "i": index, "P": index,
+            "r": fmt(spec.funding_rate, 8), "T": (now // EIGHT_HOURS_MS + 1) * EIGHT_HOURS_MS}
+
+
+def position_risk(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
+    prs = engine.position_risks()
+    out: list[dict[str, Any]] = []
+    for p in engine.open_positions():
+        if symbol is not None and p.symbol != symbol:
+            continue
+        spec = SYMBOLS[p.symbol]
+        pr = prs[p.key]
+        sign = 1 if p.amount > 0 else -1
+        im = pr.notional / engine.leverage[p.symbol]
+        iso = p.margin_type is MarginType.ISOLATED
+        liq = pr.liquidation_price if pr.liquidation_price is not None else ZERO
+        out.append({
+            "symbol": p.symbol, "positionSide": p.side.value, "positionAmt": fmt(p.amount, spec.qty_precision),
+            "entryPrice": fmt(p.entry_price, spec.price_precision + 1),
+            "breakEvenPrice": fmt(p.entry_price, spec.price_precision + 1),
+            "markPrice": fmt(engine.marks[p.symbol], spec.price_precision + 6),
+            "unRealizedProfit": fmt(pr.unrealized_pnl, 8),
+            "liquidationPrice": fmt(max(liq, ZERO), spec.price_precision + 6),
+            "isolatedMargin": fmt(p.isolated_wallet + pr.unrealized_pnl if iso else ZERO, 8),
+            "notional": fmt(pr.notional * sign, 8), "marginAsset": "USDT",
+            "isolatedWallet": fmt(p.isolated_wallet, 8), "initialMargin": fmt(im, 8),
+            "maintMargin": fmt(pr.maint_margin or ZERO, 8), "positionInitialMargin": fmt(im, 8),
+            "openOrderInitialMargin": "0", "adl": 2, "bidNotional": "0", "askNotional": "0",
+            "updateTime": p.update_time,
+        })
+    return out
+
+
+def _totals(engine: AccountEngine) -> dict[str, Decimal]:
+    risk = engine.assess()
+    prs = engine.position_risks(risk)
+    cross_im = sum((pr.notional / engine.leverage[k[0]] for k, pr in prs.items()
+                    if not pr.position.is_isolated), ZERO)
+    all_im = sum((pr.notional / engine.leverage[k[0]] for k, pr in prs.items()), ZERO)
+    available = max(ZERO, risk.cross_margin_balance - cross_im)
+    return {
+        "im": all_im, "mm": risk.maint_margin, "wb": risk.wallet_balance, "up": risk.unrealized_pnl,
+        "mb": risk.margin_balance, "cw": risk.cross_wallet_balance, "cup": risk.cross_unrealized_pnl,
+        "avail": available, "maxw": min(available, risk.cross_wallet_balance),
+    }
+
+
+def _zero_asset(asset: str, now: int) -> dict[str, Any]:
+    z = "0.00000000"
+    return {"asset": asset, "walletBalance": z, "unrealizedProfit": z, "marginBalance": z, "maintMargin": z,
+            "initialMargin": z, "positionInitialMargin": z, "openOrderInitialMargin": z,
+            "crossWalletBalance": z, "crossUnPnl": z, "availableBalance": z, "maxWithdrawAmount": z,
+            "updateTime": now}
+
+
+def account_v3(engine: AccountEngine, now: int) -> dict[str, Any]:
+    t = _totals(engine)
+    prs = engine.position_risks()
+    s = {k: fmt(v, 8) for k, v in t.items()}
+    usdt = {"asset": "USDT", "walletBalance": s["wb"], "unrealizedProfit": s["up"], "marginBalance": s["mb"],
+            "maintMargin": s["mm"], "initialMargin": s["im"], "positionInitialMargin": s["im"],
+            "openOrderInitialMargin": "0.00000000", "crossWalletBalance": s["cw"], "crossUnPnl": s["cup"],
+            "availableBalance": s["avail"], "maxWithdrawAmount": s["maxw"], "updateTime": now}
+    positions = []
+    for p in engine.open_positions():
+        spec = SYMBOLS[p.symbol]
+        pr = prs[p.key]
+        sign = 1 if p.amount > 0 else -1
+        iso = p.margin_type is MarginType.ISOLATED
+        im = pr.notional / engine.leverage[p.symbol]
+        positions.append({
+            "symbol": p.symbol, "positionSide": p.side.value, "positionAmt": fmt(p.amount, spec.qty_precision),
+            "unrealizedProfit": fmt(pr.unrealized_pnl, 8),
+            "isolatedMargin": fmt(p.isolated_wallet + pr.unrealized_pnl if iso else ZERO, 8),
+            "notional": fmt(pr.notional * sign, 8), "isolatedWallet": fmt(p.isolated_wallet, 8),
+            "initialMargin": fmt(im, 8), "maintMargin": fmt(pr.maint_margin or ZERO, 8),
+            "updateTime": p.update_time,
+        })
+    return {
+        "totalInitialMargin": s["im"], "totalMaintMargin": s["mm"], "totalWalletBalance": s["wb"],
+        "totalUnrealizedProfit": s["up"], "totalMarginBalance": s["mb"], "totalPositionInitialMargin": s["im"],
+        "totalOpenOrderInitialMargin": "0.00000000", "totalCrossWalletBalance": s["cw"],
+        "totalCrossUnPnl": s["cup"], "availableBalance": s["avail"], "maxWithdrawAmount": s["maxw"],
+        "assets": [usdt, _zero_asset("USDC", now), _zero_asset("BTC", now)],
+        "positions": positions,
+    }
+
+
+def balance_v3(engine: AccountEngine, now: int) -> list[dict[str, Any]]:
+    t = {k: fmt(v, 8) for k, v in _totals(engine).items()}
+    rows = [{"accountAlias": "SgsR", "asset": "USDT", "balance": t["wb"], "crossWalletBalance": t["cw"],
+             "crossUnPnl": t["cup"], "availableBalance": t["avail"], "maxWithdrawAmount": t["maxw"],
+             "marginAvailable": True, "updateTime": now}]
+    for asset in ("USDC", "BTC"):
+        z = "0.00000000"
+        rows.append({"accountAlias": "SgsR", "asset": asset, "balance": z, "crossWalletBalance": z,
+                     "crossUnPnl": z, "availableBalance": z, "maxWithdrawAmount": z, "marginAvailable": True,
+                     "updateTime": now})
+    return rows
+
+
+def symbol_config(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
+    out = []
+    for sym in SYMBOLS:
+        if symbol is not None and sym != symbol:
+            continue
+        lev = engine.leverage[sym]
+        cap = max((b.cap for b in engine.brackets[sym].brackets if b.initial_leverage >= lev), default=ZERO)
+        out.append({"symbol": sym,
+                    "marginType": "ISOLATED" if engine.margin_type[sym] is MarginType.ISOLATED else "CROSSED",
+                    "isAutoAddMargin": False, "leverage": lev, "maxNotionalValue": fmt(cap, 0)})
+    return out
+
+
+def account_config(engine: AccountEngine) -> dict[str, Any]:
+    return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
+            "dualSidePosition": engine.dual_side_position, "updateTime": 0, "multiAssetsMargin": False,
+            "tradeGroupId": -1}
+
+
+def api_restrictions(now: int) -> dict[str, Any]:
+    """The demo key is read-only: reading enabled, no trading, no withdrawals."""
+    return {"ipRestrict": False, "createTime": now - 86_400_000, "enableReading": True,
+            "enableWithdrawals": False, "enableInternalTransfer": False, "enableMargin": False,
+            "enableFutures": False, "permitsUniversalTransfer": False, "enableVanillaOptions": False,
+            "enableFixApiTrade": False, "enableFixReadOnly": True, "enableSpotAndMarginTrading": False,
+            "enablePortfolioMarginTrading": False}
