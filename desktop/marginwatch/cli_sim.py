@@ -1,0 +1,95 @@
+"""`marginwatch-cli sim`: run the simulated Binance USDⓈ-M exchange on loopback until Ctrl+C/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+def _positive(raw: str) -> float:
+    try:
+        v = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return v
+
+
+def _port(raw: str) -> int:
+    try:
+        v = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {raw!r}") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError("port must be 0..65535")
+    return v
+
+
+def _level(raw: str) -> Decimal:
+    try:
+        v = Decimal(raw)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError("margin-call level is a fraction between 0 and 1 (e.g. 0.8)")
+    return v
+
+
+def register(subparsers: Any, name: str, help_text: str) -> None:
+    from marginwatch.exchange.sim.scenarios import SCENARIOS
+
+    p = subparsers.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
+    p.add_argument("--scenario", choices=SCENARIOS, default="demo", help="mark-price scenario (default demo)")
+    p.add_argument("--speed", type=_positive, default=1.0, help="time compression factor (default 1)")
+    p.add_argument("--tick", type=_positive, default=1.0, help="seconds of scenario time per mark tick")
+    p.add_argument("--seed", type=int, default=None, help="random seed for reproducible runs")
+    p.add_argument("--margin-call-level", type=_level, default=Decimal("0.8"), help="default 0.8")
+    p.add_argument("--api-key", default=None, help="API key to accept (default: the demo key)")
+    p.add_argument("--api-secret", default=None, help="HMAC secret to accept (default: the demo secret)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(_serve(args))
+    except OSError as exc:
+        from marginwatch.cli import CliError
+
+        raise CliError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+
+    key = args.api_key or DEMO_API_KEY
+    secret = args.api_secret or DEMO_API_SECRET
+    sim = SimulatedExchange(port=args.port, scenario=args.scenario, speed=args.speed, api_key=key,
+                            api_secret=secret, margin_call_level=args.margin_call_level,
+                            tick_interval=args.tick, seed=args.seed)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await sim.start()
+    try:
+        out = sys.stdout
+        out.write(f"MarginWatch simulated exchange: scenario {args.scenario}, speed {args.speed:g}\n")
+        out.write(f"REST base URL: {sim.base_url}\n")
+        out.write(f"WS base URL:   {sim.ws_url}  (/market/..., /private/..., /public/...)\n")
+        # The demo credentials are public test values; a user-supplied secret is not echoed.
+        out.write(f"API key:       {key}\n")
+        out.write(f"API secret:    {secret if args.api_secret is None else '(as given)'}\n")
+        out.write("Fault control: POST /_sim/fault {\"kind\": ...}; state: GET /_sim/state. Ctrl+C to stop.\n")
+        out.flush()
+        await stop.wait()
+    finally:
+        await sim.stop()
