@@ -1,0 +1,106 @@
+"""assess_account: per-position figures, cross totals, shared hedge prices, speed."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from marginwatch.core import risk
+from marginwatch.core.account_risk import assess_account
+from marginwatch.core.brackets_snapshot import load_snapshot
+from marginwatch.core.position import MarginType, Position, PositionSide
+
+D = Decimal
+SNAP = load_snapshot()
+
+
+def mk(symbol: str, amount: str, entry: str, mark: str, side: PositionSide = PositionSide.BOTH,
+       margin: MarginType = MarginType.CROSS, wallet: str = "0") -> Position:  # fmt: skip
+    return Position(symbol, side, D(amount), D(entry), D(mark), margin, D(wallet))
+
+
+def account() -> list[Position]:
+    return [
+        mk("BTCUSDT", "0.5", "60000", "58000"),
+        mk("ETHUSDT", "-10", "3000", "3100"),
+        mk("XRPUSDT", "5000", "0.6", "0.55", PositionSide.LONG),
+        mk("XRPUSDT", "-2000", "0.62", "0.55", PositionSide.SHORT),
+        mk("SOLUSDT", "20", "150", "140", margin=MarginType.ISOLATED, wallet="400"),
+        mk("FOOUSDT", "100", "1", "1.2"),  # no bracket table anywhere
+        mk("DOGEUSDT", "0", "0.1", "0.1"),  # closed: left out
+    ]
+
+
+def test_totals_and_ratios() -> None:
+    cw = D(20000)
+    positions = account()
+    r = assess_account(positions, cw, {}, SNAP)
+    assert [p.position.symbol for p in r.positions] == ["BTCUSDT", "ETHUSDT", "XRPUSDT", "XRPUSDT", "SOLUSDT",
+                                                        "FOOUSDT"]  # fmt: skip
+    by = {(p.position.symbol, p.position.position_side): p for p in r.positions}
+    cross = positions[:4]
+    cross_upnl = sum((risk.unrealized_pnl(p) for p in cross), D(0)) + D(20)  # FOO's uPnL counts too
+    cross_mm = sum((risk.position_maintenance_margin(p, SNAP[p.symbol]) for p in cross), D(0))
+    assert r.cross_unrealized_pnl == cross_upnl
+    assert r.cross_maint_margin == cross_mm
+    assert r.cross_margin_balance == cw + cross_upnl
+    assert r.margin_ratio == cross_mm / (cw + cross_upnl)
+    assert r.wallet_balance == cw + D(400)
+    sol = by[("SOLUSDT", PositionSide.BOTH)]
+    assert sol.unrealized_pnl == D(-200)
+    assert sol.margin_ratio == sol.maint_margin / (D(400) - D(200))  # type: ignore[operator]
+    assert r.maint_margin == cross_mm + sol.maint_margin  # type: ignore[operator]
+    assert r.unrealized_pnl == cross_upnl + D(-200)
+    assert r.margin_balance == r.wallet_balance + r.unrealized_pnl
+    foo = by[("FOOUSDT", PositionSide.BOTH)]
+    assert foo.maint_margin is None and foo.liquidation_price is None and foo.margin_ratio is None
+    assert by[("BTCUSDT", PositionSide.BOTH)].margin_ratio == r.margin_ratio
+
+
+def test_cross_liquidation_prices_use_the_other_positions() -> None:
+    cw = D(20000)
+    positions = account()
+    r = assess_account(positions, cw, SNAP)
+    by = {(p.position.symbol, p.position.position_side): p for p in r.positions}
+    xrp_long, xrp_short = by[("XRPUSDT", PositionSide.LONG)], by[("XRPUSDT", PositionSide.SHORT)]
+    assert xrp_long.liquidation_price is not None
+    assert xrp_long.liquidation_price == xrp_short.liquidation_price
+    cross = [p for p in positions if p.margin_type is MarginType.CROSS and p.symbol in SNAP and p.amount]
+    for sym in ("BTCUSDT", "ETHUSDT", "XRPUSDT"):
+        liq = next(p.liquidation_price for p in r.positions if p.position.symbol == sym)
+        assert liq is not None
+        # Move only this symbol to its liquidation price: cross balance == cross MM there.
+        balance = cw + D(20)  # FOO's uPnL (no table) still counts toward the balance
+        maint = D(0)
+        for p in cross:
+            price = liq if p.symbol == sym else None
+            balance += risk.unrealized_pnl(p, price)
+            maint += risk.position_maintenance_margin(p, SNAP[p.symbol], price)
+        assert abs(balance - maint) / maint < D("1e-20")
+    sol = by[("SOLUSDT", PositionSide.BOTH)]
+    assert sol.liquidation_price == risk.liquidation_price([sol.position], D(400), SNAP["SOLUSDT"])
+    assert sol.distance_pct == risk.distance_to_liquidation(D(140), sol.liquidation_price)
+
+
+def test_no_cross_positions_means_no_account_ratio() -> None:
+    r = assess_account([mk("SOLUSDT", "20", "150", "140", margin=MarginType.ISOLATED, wallet="400")], D(100), SNAP)
+    assert r.margin_ratio is None and r.cross_maint_margin == 0
+    assert assess_account([], D(100), SNAP).positions == ()
+
+
+def test_two_hundred_positions_are_fast() -> None:
+    symbols = sorted(SNAP)
+    positions = []
+    for i in range(200):
+        sym = symbols[i % len(symbols)]
+        iso = i % 3 == 0
+        positions.append(mk(sym, str((i % 7 + 1) * (-1 if i % 2 else 1)), "100", str(100 + i % 9 - 4),
+                            PositionSide.BOTH, MarginType.ISOLATED if iso else MarginType.CROSS,
+                            "300" if iso else "0"))  # fmt: skip
+    assess_account(positions, D(100000), SNAP)  # warm-up
+    start = time.perf_counter()
+    r = assess_account(positions, D(100000), SNAP)
+    elapsed = time.perf_counter() - start
+    assert len(r.positions) == 200
+    # ~0.1 ms per position here; the bound leaves room for slow CI machines.
+    assert elapsed < 0.2, elapsed
