@@ -1,0 +1,243 @@
+"""BinanceRestClient against the simulated exchange on loopback (real sockets, real signatures)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from marginwatch.core.brackets import BracketTable
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.errors import (
+    BinanceError,
+    ExchangeUnavailable,
+    InvalidApiKey,
+    InvalidSignature,
+    IpBanned,
+    RateLimited,
+    TimestampOutsideRecvWindow,
+)
+from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+
+GOOD = Credentials(DEMO_API_KEY, DEMO_API_SECRET, "hmac")
+Body = Callable[[SimulatedExchange, BinanceRestClient], Awaitable[None]]
+
+
+def run_with_sim(body: Body, *, credentials: Credentials | None = GOOD, **client_kw: object) -> None:
+    async def main() -> None:
+        async with SimulatedExchange(port=0, autostart_engine=False, seed=1) as sim:
+            endpoints = Endpoints.local(sim.base_url, sim.ws_url)
+            async with BinanceRestClient(endpoints, credentials, **client_kw) as client:  # type: ignore[arg-type]
+                await asyncio.wait_for(body(sim, client), 15)
+
+    asyncio.run(main())
+
+
+def test_public_and_signed_endpoints_decode() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        await client.ping()
+        assert abs(await client.server_time() - int(time.time() * 1000)) < 5000
+        info = await client.exchange_info()
+        assert any(s["symbol"] == "BTCUSDT" for s in info["symbols"])
+        assert (await client.premium_index("BTCUSDT"))["symbol"] == "BTCUSDT"
+        assert isinstance(await client.premium_index(), list)
+        account = await client.account()
+        assert "totalMaintMargin" in account and isinstance(account["positions"], list)
+        assert isinstance(await client.position_risk(), list)
+        assert any(b["asset"] == "USDT" for b in await client.balance())
+        assert isinstance(await client.symbol_config(), list)
+        assert "dualSidePosition" in await client.account_config()
+        assert "enableFutures" in await client.api_restrictions()
+        brackets = await client.leverage_brackets()
+        table = brackets["BTCUSDT"]
+        assert isinstance(table, BracketTable)
+        # Decimal straight from the JSON text: no binary-float residue.
+        assert all(isinstance(b.maint_margin_ratio, Decimal) for b in table.brackets)
+        assert all(len(str(b.maint_margin_ratio)) < 12 for b in table.brackets)
+        assert client.used_weight.get("1M", 0) >= 5 + 5 + 5 + 5 + 5 + 10
+
+    run_with_sim(body)
+
+
+def test_signed_request_layout_signature_last() -> None:
+    client = BinanceRestClient(Endpoints.mainnet(), GOOD, recv_window=3000)
+    query, headers = client._build([("symbol", "BTCUSDT")], "signed")
+    names = [item.split("=", 1)[0] for item in query.split("&")]
+    assert names == ["symbol", "timestamp", "recvWindow", "signature"]
+    assert headers == {"X-MBX-APIKEY": DEMO_API_KEY}
+    public, no_headers = client._build([("symbol", "BTCUSDT")], "none")
+    assert public == "symbol=BTCUSDT" and no_headers == {}
+
+
+def test_skewed_server_clock_is_absorbed_by_the_offset() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        sim.faults.skew_clock(-45_000)  # the desktop clock runs 45 s ahead of Binance
+        account = await client.account()  # first signed call syncs the clock by itself
+        assert "assets" in account
+        assert abs(client.time_offset_ms + 45_000) < 1000
+        # The server clock jumps after we synced: the -1021 triggers one re-sync and a retry.
+        sim.faults.skew_clock(+30_000)
+        assert "assets" in await client.account()
+        assert abs(client.time_offset_ms - 30_000) < 1000
+        assert abs(await client.sync_time() - 30_000) < 1000
+
+    run_with_sim(body)
+
+
+def test_without_time_sync_a_skewed_clock_is_explained() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        sim.faults.skew_clock(-20_000)
+        with pytest.raises(TimestampOutsideRecvWindow) as info:
+            await client.account()
+        assert info.value.code == -1021
+        assert info.value.clock_offset_ms is not None
+        assert "clock is off by 20" in info.value.explain()
+        assert "ahead of" in info.value.explain()
+
+    run_with_sim(body, auto_time_sync=False)
+
+
+def test_wrong_secret_is_invalid_signature_with_clear_explanation(caplog: pytest.LogCaptureFixture) -> None:
+    wrong = "x" * 64
+
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        with pytest.raises(InvalidSignature) as info:
+            await client.account()
+        err = info.value
+        assert err.code == -1022 and err.http_status == 400
+        assert "Wrong API secret" in err.explain()
+        for text in (str(err), repr(err), err.explain()):
+            assert wrong not in text and "signature=" not in text
+
+    with caplog.at_level(logging.DEBUG, logger="marginwatch"):
+        run_with_sim(body, credentials=Credentials(DEMO_API_KEY, wrong, "hmac"))
+    assert caplog.records, "the failing call should be logged"
+    for record in caplog.records:
+        text = record.getMessage()
+        assert wrong not in text and DEMO_API_KEY not in text and "signature" not in text
+
+
+def test_unknown_api_key_is_invalid_api_key() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        with pytest.raises(InvalidApiKey) as info:
+            await client.balance()
+        assert info.value.code == -2015
+        assert "IP" in info.value.explain() and "whitelist" in info.value.explain()
+        with pytest.raises(InvalidApiKey):
+            await client.new_listen_key()
+
+    run_with_sim(body, credentials=Credentials("unknownKey123", DEMO_API_SECRET, "hmac"))
+
+
+def test_no_credentials_refuses_signed_calls_but_allows_public_ones() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        await client.ping()
+        with pytest.raises(ValueError, match="API key"):
+            await client.account()
+
+    run_with_sim(body, credentials=None)
+
+
+def test_429_blocks_until_retry_after_and_refuses_meanwhile() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        await client.sync_time()
+        sim.faults.rest_errors(429, count=1, retry_after=30)
+        with pytest.raises(RateLimited) as info:
+            await client.account()
+        assert info.value.retry_after == 30 and info.value.http_status == 429
+        assert 25 < client.blocked_for() <= 30 and client.blocked_until is not None
+        # The fault is used up, so the server would answer: a refusal proves nothing was sent.
+        with pytest.raises(RateLimited) as again:
+            await client.ping()
+        assert again.value.retry_after is not None and again.value.retry_after > 25
+        assert "rate limit" in again.value.explain()
+
+    run_with_sim(body, max_auto_wait=2.0)
+
+
+def test_short_retry_after_is_waited_out_and_retried_once() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        await client.sync_time()
+        sim.faults.rest_errors(429, count=1, retry_after=1)
+        started = time.monotonic()
+        assert "assets" in await client.account()
+        assert time.monotonic() - started >= 0.95  # honoured the Retry-After
+        # Two 429s in a row: one automatic retry only, then the error reaches the caller.
+        sim.faults.rest_errors(429, count=2, retry_after=1)
+        with pytest.raises(RateLimited):
+            await client.account()
+
+    run_with_sim(body, max_auto_wait=2.0)
+
+
+def test_418_is_ip_banned_and_never_retried() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        sim.faults.rest_errors(418, count=1, retry_after=1)
+        with pytest.raises(IpBanned) as info:
+            await client.ping()
+        assert info.value.retry_after == 1
+        assert "banned" in info.value.explain()
+        with pytest.raises(IpBanned):
+            await client.ping()  # refused locally even though the wait is short
+
+    run_with_sim(body, max_auto_wait=5.0)
+
+
+def test_weight_budget_backs_off_before_the_server_says_429() -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        await client.ping()
+        used = client.used_weight["1M"]
+        client.weight_limit = used + 5  # pretend the budget is nearly used
+        with pytest.raises(RateLimited) as info:
+            await client.account()  # weight 5 would cross 90 % of the limit
+        assert info.value.http_status is None and info.value.retry_after is not None
+        assert 0 < info.value.retry_after <= 61
+
+    run_with_sim(body, max_auto_wait=0.0)
+
+
+def test_ed25519_key_signs_requests_the_sim_verifies() -> None:
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    other = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+    async def main() -> None:
+        async with SimulatedExchange(port=0, autostart_engine=False, ed25519_public_key_pem=public) as sim:
+            endpoints = Endpoints.local(sim.base_url, sim.ws_url)
+            async with BinanceRestClient(endpoints, Credentials(DEMO_API_KEY, pem, "ed25519")) as client:
+                for _ in range(5):  # several signatures, so '+', '/' and '=' are exercised in the query
+                    assert "assets" in await client.account()
+            async with BinanceRestClient(endpoints, Credentials(DEMO_API_KEY, other, "ed25519")) as client:
+                with pytest.raises(InvalidSignature):
+                    await client.account()
+
+    asyncio.run(main())
+
+
+def test_network_failure_is_exchange_unavailable() -> None:
+    async def main() -> None:
+        async with SimulatedExchange(port=0, autostart_engine=False) as sim:
+            endpoints = Endpoints.local(sim.base_url, sim.ws_url)
+        # The sim is stopped: its port now refuses connections.
+        async with BinanceRestClient(endpoints, GOOD, timeout=2.0) as client:
+            with pytest.raises(ExchangeUnavailable) as info:
+                await client.ping()
+            assert "internet connection" in info.value.explain()
+            assert not isinstance(info.value, BinanceError)
+
+    asyncio.run(main())
