@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
 from marginwatch.exchange.sim.auth import Authenticator
 
+
 def signed(query: str, secret: str = DEMO_API_SECRET) -> str:
     sig = hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
     return f"{query}&signature={sig}"
