@@ -28,7 +28,8 @@ def dumps(obj: Any) -> str:
 def valid_stream_name(name: str) -> bool:
     """Symbols in stream names must be lowercase (`btcusdt@markPrice`, not `BTCUSDT@markPrice`)."""
     head = name.split("@", 1)[0]
-    return bool(name) and head == head.lower()
+    # "!markPrice@arr@1s" style all-market names are not symbols and keep their camelCase.
+    return bool(name) and (head.startswith("!") or head == head.lower())
 
 
 @dataclass(eq=False)
