@@ -124,3 +124,13 @@ def test_bad_brackets_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_p
     code, _, err = run(capsys, "calc", "max-open", "--balance", "1", "--leverage", "5", "--price", "1",
                        "--brackets", str(f))  # fmt: skip
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_auto_add_takes_mmr_from_symbol_brackets(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [a for a in SEED if a not in ("--mmr", "0.004")]
+    code, out, err = run(capsys, *argv, "--symbol", "BTCUSDT")  # 900 USDT notional: bracket 1, 0.4 %
+    assert code == 0, err
+    assert [s["liquidation_price"] for s in json.loads(out)["steps"]] == ["16200", "16172"]
+    code, out, err = run(capsys, *argv, "--symbol", "BTCUSDT", "--convention", "binance")
+    assert code == 0, err
+    assert [s["added"] for s in json.loads(out)["steps"]] == ["36", "14"]

@@ -173,9 +173,12 @@ def _auto_add(args: argparse.Namespace) -> int:
         if mmr is None:
             if table is None:
                 raise CliError("give --mmr, --symbol or --brackets FILE")
+            # The rate of the bracket the position sits in at its entry price.
             size = args.qty * args.face
-            mmr = table.for_notional(size / args.entry if args.contract == "inverse" else size * args.entry)
-            mmr = mmr.maint_margin_ratio
+            if args.entry <= 0 or size <= 0:
+                raise CliError("--entry, --qty and --face must be > 0")
+            entry_notional = size / args.entry if args.contract == "inverse" else size * args.entry
+            mmr = table.for_notional(entry_notional).maint_margin_ratio
         r = auto_add.auto_add_margin_mexc(args.side, args.entry, args.qty, args.face, args.leverage, mmr,
                                           args.available, args.contract, args.margin, args.max_steps)  # fmt: skip
     else:
