@@ -1,0 +1,148 @@
+"""Fault injection on the simulated exchange: each fault does what it says."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from marginwatch.exchange.sim import DEMO_API_KEY, SimulatedExchange
+from tests.exchange.test_sim_ws import TICK, listen_key, nothing_for, recv, recv_event
+
+
+@pytest_asyncio.fixture
+async def sim() -> AsyncIterator[SimulatedExchange]:
+    async with SimulatedExchange(scenario="calm", tick_interval=TICK, seed=11) as s:
+        s.pause()
+        yield s
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": DEMO_API_KEY}) as s:
+        yield s
+
+
+MARKET = "/market/ws/btcusdt@markPrice@1s"
+
+
+async def closed_without_close_frame(ws: aiohttp.ClientWebSocketResponse) -> None:
+    while True:
+        msg = await ws.receive(timeout=2)
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            break
+    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)  # not CLOSE: no close frame
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("target", ["market", "all"])
+async def test_drop_cuts_sockets_without_a_close_frame(sim: SimulatedExchange, http: aiohttp.ClientSession,
+                                                        target: str) -> None:
+    async with http.ws_connect(f"{sim.ws_url}{MARKET}") as ws:
+        await recv(ws)
+        assert await sim.faults.drop(target) == 1
+        await closed_without_close_frame(ws)
+
+
+@pytest.mark.asyncio
+async def test_drop_private_leaves_market_alone(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}{MARKET}") as mws, \
+            http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as pws:
+        assert await sim.faults.drop("private") == 1
+        await closed_without_close_frame(pws)
+        assert (await recv(mws))["e"] == "markPriceUpdate"
+
+
+@pytest.mark.asyncio
+async def test_stall_sends_nothing_answers_no_pings_then_resumes(sim: SimulatedExchange,
+                                                                 http: aiohttp.ClientSession) -> None:
+    async with http.ws_connect(f"{sim.ws_url}{MARKET}", autoping=False) as ws:
+        await recv(ws)
+        sim.faults.stall("market")
+        await ws.ping(b"hello")
+        await nothing_for(ws, sim, 5)  # neither frames nor a pong
+        sim.faults.resume()
+        assert (await recv(ws))["e"] == "markPriceUpdate"
+        await ws.ping(b"again")
+        while (msg := await ws.receive(timeout=2)).type == aiohttp.WSMsgType.TEXT:
+            pass
+        assert msg.type == aiohttp.WSMsgType.PONG and msg.data == b"again"
+
+
+@pytest.mark.asyncio
+async def test_stall_for_n_seconds_ends_by_itself(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    async with http.ws_connect(f"{sim.ws_url}{MARKET}") as ws:
+        await recv(ws)
+        sim.faults.stall("all", seconds=TICK * 4)
+        await nothing_for(ws, sim, 2)
+        assert (await recv(ws, 2.0))["e"] == "markPriceUpdate"
+
+
+@pytest.mark.asyncio
+async def test_malformed_frame(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    async with http.ws_connect(f"{sim.ws_url}/market/ws") as ws:
+        assert sim.faults.send_malformed("market") == 1
+        msg = await ws.receive(timeout=2)
+    with pytest.raises(ValueError):
+        json.loads(msg.data)
+
+
+@pytest.mark.asyncio
+async def test_expire_listen_key_sends_the_event_and_stops_delivery(sim: SimulatedExchange,
+                                                                    http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        assert sim.faults.expire_listen_key() == key
+        ev = await recv(ws)
+        assert ev["e"] == "listenKeyExpired" and ev["listenKey"] == key
+        sim.engine.emit_margin_call("SOLUSDT")
+        await nothing_for(ws, sim, 4)
+    async with http.put(f"{sim.base_url}/fapi/v1/listenKey") as r:
+        assert (await r.json())["code"] == -1125
+
+
+@pytest.mark.asyncio
+async def test_forced_24h_cut_closes_with_a_close_frame(sim: SimulatedExchange,
+                                                        http: aiohttp.ClientSession) -> None:
+    async with http.ws_connect(f"{sim.ws_url}/market/ws") as ws:
+        await asyncio.wait_for(sim.tick_event.wait(), 2)
+        assert await sim.faults.force_24h_cut("all") == 1
+        msg = await ws.receive(timeout=2)
+    assert msg.type == aiohttp.WSMsgType.CLOSE and "24h" in msg.extra
+
+
+@pytest.mark.asyncio
+async def test_duplicate_and_reorder_user_events(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        sim.faults.duplicate_user_events(1)
+        sim.engine.apply_funding_fee("BTCUSDT", "-1")
+        a, b = await recv(ws), await recv(ws)
+        assert a == b and a["a"]["m"] == "FUNDING_FEE"
+        sim.faults.reorder_user_events(2)
+        sim.engine.apply_funding_fee("BTCUSDT", "-2")
+        sim.engine.apply_funding_fee("BTCUSDT", "-3")
+        first, second = await recv(ws), await recv(ws)
+        assert [first["a"]["B"][0]["bc"], second["a"]["B"][0]["bc"]] == ["-3.00000000", "-2.00000000"]
+        assert first["E"] >= second["E"]  # out of order on the wire
+    assert len(sim.events_emitted) == 3  # recorded once each, in generation order
+
+
+@pytest.mark.asyncio
+async def test_fault_endpoint_drives_marks_and_reports_state(sim: SimulatedExchange,
+                                                            http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        async with http.post(f"{sim.base_url}/_sim/fault",
+                             json={"kind": "mark", "symbol": "SOLUSDT", "price": "172"}) as r:
+            assert r.status == 200
+        mc = await recv_event(ws, "MARGIN_CALL")
+    assert mc["p"][0]["s"] == "SOLUSDT"
+    async with http.get(f"{sim.base_url}/_sim/state") as r:
+        state = await r.json()
+    assert state["marks"]["SOLUSDT"] == "172.0000" and state["marginCalls"] == 1 and state["paused"] is True
