@@ -38,6 +38,20 @@ class ExchangeUnavailable(ExchangeError):
         )
 
 
+class UnexpectedResponse(ExchangeError):
+    """A 2xx answer whose shape we do not know (an API change, or a proxy's error page)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = _clip(reason)
+        super().__init__(f"unexpected answer from Binance: {self.reason}")
+
+    def explain(self) -> str:
+        return (
+            "Binance sent an answer MarginWatch does not understand (maybe an API change, or a proxy in "
+            "between). Check for a MarginWatch update."
+        )
+
+
 class BinanceError(ExchangeError):
     """An error answer from Binance: `{"code": -1121, "msg": "Invalid symbol."}` plus the HTTP status."""
 
