@@ -57,12 +57,20 @@ class Deduplicator:
 
 
 class LatestByKey:
-    """Last-writer-wins by event time, per entity, with a floor set at each REST reseed."""
+    """Last-writer-wins by event time, per entity, with a floor set at each REST reseed.
 
-    def __init__(self) -> None:
+    An update older than what we hold by more than `jump_ms` is not a reordering (those are
+    milliseconds apart) but a jump of the exchange clock or of our clock offset: it is accepted,
+    the history is forgotten and `clock_jumped` is set so the owner can reseed from REST.
+    """
+
+    def __init__(self, jump_ms: int = 3000) -> None:
         self._latest: dict[Hashable, int] = {}
         self._floor: int | None = None
+        self.jump_ms = jump_ms
         self.stale_dropped = 0
+        self.clock_jumps = 0
+        self.clock_jumped = False
 
     def reset(self, floor_ms: int | None) -> None:
         """Forget per-entity times; updates at or before `floor_ms` are already in the snapshot."""
@@ -71,11 +79,14 @@ class LatestByKey:
 
     def accept(self, key: Hashable, event_time: int) -> bool:
         """True (and remember) if an update at `event_time` may overwrite entity `key`."""
-        if self._floor is not None and event_time <= self._floor:
-            self.stale_dropped += 1
-            return False
         last = self._latest.get(key)
-        if last is not None and event_time < last:
+        bound = max(x for x in (last, self._floor, -(2**62)) if x is not None)
+        if bound - event_time > self.jump_ms:
+            self.clock_jumps += 1
+            self.clock_jumped = True
+            self._latest.clear()
+            self._floor = None
+        elif (self._floor is not None and event_time <= self._floor) or (last is not None and event_time < last):
             self.stale_dropped += 1
             return False
         self._latest[key] = event_time

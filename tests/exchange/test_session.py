@@ -1,0 +1,241 @@
+"""AccountSession against the simulated exchange on loopback (real REST and WebSocket traffic).
+
+The helpers at the top are shared with test_faults.py and test_soak.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from marginwatch.core.account_state import AccountState
+from marginwatch.core.events import MarginCall
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.session import AccountSession, SessionOptions
+from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
+from marginwatch.exchange.sim.server import SimulatedExchange
+from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
+
+TOL = Decimal("0.000001")
+
+
+def fast_options(**overrides: Any) -> SessionOptions:
+    """Small backoffs and staleness limits so every recovery takes well under a second or two."""
+    opts: dict[str, Any] = {
+        "user": ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), ping_interval=0.3,
+                                  ping_timeout=0.3, close_timeout=0.5),
+        "market": ConnectionOptions(stale_after=0.5, backoff=Backoff(0.02, 0.2), close_timeout=0.5),
+        "rest_backoff": Backoff(0.05, 0.5),
+        "change_delay": 0.01,
+        "rest_timeout": 3.0,
+    }
+    opts.update(overrides)
+    return SessionOptions(**opts)
+
+
+@dataclass
+class Probe:
+    """Everything the session reports through its callbacks."""
+
+    margin_calls: list[MarginCall] = field(default_factory=list)
+    health: list[StreamHealth] = field(default_factory=list)
+    changes: int = 0
+
+    def on_change(self, state: AccountState) -> None:
+        self.changes += 1
+
+    def on_margin_call(self, event: Any) -> None:
+        self.margin_calls.append(event)
+
+    def on_health(self, health: StreamHealth) -> None:
+        self.health.append(health)
+
+
+@contextlib.asynccontextmanager
+async def running_session(
+    sim: SimulatedExchange, *, secret: str = DEMO_API_SECRET, wait_ready: bool = True, **overrides: Any
+) -> AsyncIterator[tuple[AccountSession, Probe]]:
+    probe = Probe()
+    session = AccountSession(
+        Endpoints.local(sim.base_url, sim.ws_url),
+        Credentials(DEMO_API_KEY, secret),
+        name="test",
+        on_change=probe.on_change,
+        on_margin_call=probe.on_margin_call,
+        on_health=probe.on_health,
+        options=fast_options(**overrides),
+    )
+    await session.start()
+    try:
+        if wait_ready:
+            await asyncio.wait_for(session.ready.wait(), 5)
+            await wait_until(lambda: live(session), 5)
+        yield session, probe
+    finally:
+        await session.stop()
+
+
+def live(session: AccountSession) -> bool:
+    h = session.health
+    return all(h[n].state is StreamState.LIVE for n in ("rest", "user", "market"))
+
+
+async def wait_until(cond: Callable[[], bool], limit: float = 5.0) -> None:
+    """Like qtbot.waitUntil: re-check a condition on every loop turn (10 ms) until it holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not cond():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def truth(sim: SimulatedExchange) -> tuple[Decimal, dict[tuple[str, str], tuple[Decimal, Decimal, Decimal]]]:
+    e = sim.engine
+    return e.cross_wallet, {
+        (p.symbol, p.side.value): (p.amount, p.entry_price, p.isolated_wallet) for p in e.open_positions()
+    }
+
+
+def believed(session: AccountSession) -> tuple[Decimal, dict[tuple[str, str], tuple[Decimal, Decimal, Decimal]]]:
+    st = session.state
+    return st.cross_wallet_balance, {
+        (p.symbol, p.position_side.value): (p.amount, p.entry_price, p.isolated_wallet)
+        for p in st.positions().values()
+    }
+
+
+def matches_truth(session: AccountSession, sim: SimulatedExchange) -> bool:
+    """Positions and wallet equal the simulator's (up to the wire's decimal places)."""
+    (w1, p1), (w2, p2) = truth(sim), believed(session)
+    if abs(w1 - w2) > TOL or p1.keys() != p2.keys():
+        return False
+    return all(abs(a - b) <= TOL for k in p1 for a, b in zip(p1[k], p2[k], strict=True))
+
+
+async def converge(session: AccountSession, sim: SimulatedExchange, limit: float = 5.0) -> None:
+    try:
+        await wait_until(lambda: matches_truth(session, sim) and live(session), limit)
+    except TimeoutError:
+        raise AssertionError(
+            f"not converged: truth={truth(sim)} believed={believed(session)} health={session.health}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------- tests
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_start_takes_snapshot_and_follows_the_account() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
+        await converge(session, sim)
+        assert session.mark_symbols == {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"}
+        sim.engine.transfer_margin("SOLUSDT", "LONG", "25")
+        sim.engine.apply_funding_fee("BTCUSDT", "-3.5")
+        sim.engine.close_position("ETHUSDT", "SHORT")
+        await converge(session, sim)
+        # marks flow for held symbols and reach the state
+        mark = session.state.mark_price("BTCUSDT")
+        sim.pause()  # the scenario would move the price again on the next tick
+        sim.engine.set_mark_price("BTCUSDT", "101234.5")
+        await wait_until(lambda: session.state.mark_price("BTCUSDT") == Decimal("101234.5"))
+        assert mark != session.state.mark_price("BTCUSDT")
+        assert probe.changes > 0
+        assert session.counters["resyncs"] >= 1
+
+
+async def test_mark_stream_follows_held_symbols() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, _):
+        stream = session.mark_stream
+        assert stream is not None
+
+        def subscribed() -> set[str]:
+            conns = sim.hub.of(("market",))
+            return {s.split("@")[0].upper() for c in conns for s in c.streams}
+
+        await wait_until(lambda: subscribed() == {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"})
+        sim.engine.close_position("BNBUSDT", "SHORT")
+        await wait_until(lambda: subscribed() == {"BTCUSDT", "ETHUSDT", "SOLUSDT"})
+        sim.engine.close_position("ETHUSDT", "LONG")  # the SHORT leg still holds ETHUSDT
+        await wait_until(lambda: len(session.state.positions()) == 3)
+        assert subscribed() == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+        sim.engine.open_position("BNBUSDT", "LONG", "2")
+        await wait_until(lambda: subscribed() == {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"})
+        await wait_until(lambda: not session.state.is_mark_provisional("BNBUSDT"))
+        assert stream.connection.reconnects == 0
+
+
+async def test_margin_call_is_delivered_once() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
+        sim.engine.emit_margin_call("SOLUSDT")
+        await wait_until(lambda: len(probe.margin_calls) == 1)
+        call = probe.margin_calls[0]
+        assert isinstance(call, MarginCall) and call.positions[0].symbol == "SOLUSDT"
+        sim.engine.emit_margin_call("BNBUSDT")
+        await wait_until(lambda: len(probe.margin_calls) == 2)
+        assert session.counters["margin_calls"] == 2
+
+
+async def test_rejected_key_fails_with_explanation_and_does_not_retry() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(
+        sim, secret="wrong-secret-wrong-secret", wait_ready=False
+    ) as (session, _probe):
+        await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        reason = session.health["rest"].reason or ""
+        assert "secret" in reason.lower()
+        assert "wrong-secret" not in reason
+        assert session.user_stream is None  # no streams for an account we cannot read
+        weight_before = sim._used_weight(0)
+        await asyncio.sleep(0.3)  # a quiet period: nothing must be retried
+        assert sim._used_weight(0) == weight_before
+
+
+async def test_stop_closes_streams_and_deletes_listen_key_quickly() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim:
+        async with running_session(sim) as (session, _probe):
+            assert sim.listen_key is not None
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+        assert loop.time() - t0 < 3.0
+        assert sim.listen_key is None
+        await wait_until(lambda: not sim.hub.of(("market", "private")))
+        assert all(h.state is StreamState.STOPPED for h in session.health.values())
+
+
+async def test_on_change_is_coalesced() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, change_delay=0.2
+    ) as (session, probe):
+        before = probe.changes
+        for _ in range(20):
+            sim.engine.apply_funding_fee("BTCUSDT", "-0.1")
+        await wait_until(lambda: matches_truth(session, sim))
+        await wait_until(lambda: probe.changes > before)
+        assert probe.changes - before <= 2  # 20 updates, one (or two, at a boundary) notifications
+
+
+async def test_rotation_overlaps_and_loses_no_margin_call() -> None:
+    user = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), max_age=0.4, rotation_overlap=0.1)
+    market = ConnectionOptions(stale_after=0.5, backoff=Backoff(0.02, 0.2), max_age=0.4, rotation_overlap=0.1)
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(
+        sim, user=user, market=market
+    ) as (session, probe):
+        user_stream = session.user_stream
+        assert user_stream is not None
+        for i in range(60):
+            sim.engine.emit_margin_call("SOLUSDT" if i % 2 else "BNBUSDT")
+            await asyncio.sleep(0.02)  # spread the calls over several rotations (pacing, not sync)
+        await wait_until(lambda: len(probe.margin_calls) >= len(sim.margin_calls_emitted))
+        assert user_stream.connection.rotations >= 2
+        assert len(probe.margin_calls) == len(sim.margin_calls_emitted) == 60
+        assert session.counters["reconnects"] == 0
+        await converge(session, sim)

@@ -1,0 +1,236 @@
+"""Event dedupe/ordering, and the user and mark-price streams against the simulated exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from marginwatch.core.events import AccountUpdate, MarginCall, decode_user_event
+from marginwatch.core.stream_health import StreamState
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.event_order import Deduplicator, LatestByKey
+from marginwatch.exchange.listen_key import ListenKeyManager
+from marginwatch.exchange.mark_price_stream import MarkPriceStream
+from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
+from marginwatch.exchange.sim.server import SimulatedExchange
+from marginwatch.exchange.user_stream import UserDataStream
+from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
+
+
+def _update(e: int, amount: str, wallet: str = "100") -> bytes:
+    return (
+        b'{"e":"ACCOUNT_UPDATE","E":%d,"T":%d,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"%s","cw":"%s","bc":"0"}],'
+        b'"P":[{"s":"BTCUSDT","pa":"%s","ep":"100","cr":"0","up":"0","mt":"cross","iw":"0","ps":"LONG"}]}}'
+        % (e, e - 1, wallet.encode(), wallet.encode(), amount.encode())
+    )
+
+
+def test_deduplicator_drops_repeats_and_keeps_distinct_events_with_equal_time() -> None:
+    d = Deduplicator(capacity=3)
+    a, b = decode_user_event(_update(10, "1")), decode_user_event(_update(10, "2"))
+    assert d.first_time_event("ACCOUNT_UPDATE", 10, a)
+    assert d.first_time_event("ACCOUNT_UPDATE", 10, b)  # same E, different payload
+    assert not d.first_time_event("ACCOUNT_UPDATE", 10, decode_user_event(_update(10, "1")))
+    assert d.duplicates == 1
+
+
+def test_deduplicator_memory_is_bounded() -> None:
+    d = Deduplicator(capacity=3)
+    for i in range(10):
+        assert d.first_time(("x", i))
+    assert len(d) == 3
+    assert d.first_time(("x", 0))  # long evicted: accepted again
+    assert not d.first_time(("x", 9))
+
+
+def test_latest_by_key_refuses_older_update_per_entity_only() -> None:
+    latest = LatestByKey()
+    assert latest.accept("BTC", 200)
+    assert not latest.accept("BTC", 150)  # reordered: older than what we applied
+    assert latest.accept("ETH", 150)  # another entity is independent
+    assert latest.accept("BTC", 200)  # equal time: a different event in the same ms
+    assert latest.stale_dropped == 1
+
+
+def test_latest_by_key_floor_from_snapshot() -> None:
+    latest = LatestByKey()
+    latest.reset(1000)
+    assert not latest.accept("BTC", 999)
+    assert not latest.accept("BTC", 1000)
+    assert latest.accept("BTC", 1001)
+
+
+def test_latest_by_key_treats_a_big_backwards_jump_as_clock_change() -> None:
+    latest = LatestByKey(jump_ms=3000)
+    assert latest.accept("BTC", 100_000)
+    assert latest.accept("BTC", 90_000)  # 10 s back: the clock moved, not a reorder
+    assert latest.clock_jumped and latest.clock_jumps == 1
+    assert latest.accept("BTC", 90_001)
+
+
+# ---------------------------------------------------------------------------- against the simulator
+
+
+async def wait_until(cond: Callable[[], bool], limit: float = 5.0) -> None:
+    """Like qtbot.waitUntil: re-check a condition on every loop turn (10 ms) until it holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not cond():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+FAST_USER = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), ping_interval=0.5, ping_timeout=0.5)
+FAST_MARKET = ConnectionOptions(stale_after=0.6, backoff=Backoff(0.02, 0.2))
+
+
+def endpoints(sim: SimulatedExchange) -> Endpoints:
+    return Endpoints.local(sim.base_url, sim.ws_url)
+
+
+@contextlib.asynccontextmanager
+async def user_stream(sim: SimulatedExchange, events: list[Any]) -> AsyncIterator[UserDataStream]:
+    client = BinanceRestClient(endpoints(sim), Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+    keys = ListenKeyManager(client, retry_interval=0.05)
+    stream = UserDataStream(endpoints(sim), keys, events.append, options=FAST_USER)
+    await keys.start()
+    stream.start()
+    try:
+        yield stream
+    finally:
+        await stream.stop()
+        await keys.stop()
+        await client.close()
+
+
+def private_conns(sim: SimulatedExchange) -> list[Any]:
+    return sim.hub.of(("private",))
+
+
+@pytest.mark.asyncio
+async def test_user_stream_delivers_decoded_events_and_counts_bad_frames() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        async with user_stream(sim, events) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            sim.faults.send_malformed("private")
+            sim.emit_user_event({"e": "SOMETHING_NEW", "E": sim.now_ms(), "x": 1})
+            sim.engine.open_position("XRPUSDT" if "XRPUSDT" in sim.engine.symbols else "BTCUSDT", "LONG", "1")
+            await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
+            assert stream.malformed == 1 and stream.unknown == 1
+            assert stream.connection.reconnects == 0
+
+
+@pytest.mark.asyncio
+async def test_user_stream_renews_listen_key_after_expiry_and_keeps_receiving() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        async with user_stream(sim, events) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            old = sim.faults.expire_listen_key()
+            await wait_until(lambda: sim.listen_key is not None and len(private_conns(sim)) == 1
+                             and old not in private_conns(sim)[0].listen_keys)
+            assert stream.expired == 1
+            sim.engine.emit_margin_call()
+            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+
+
+@pytest.mark.asyncio
+async def test_user_stream_detects_a_stalled_socket_by_ping_and_reconnects() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        async with user_stream(sim, events) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            first = private_conns(sim)[0]
+            sim.faults.stall("private")  # no frames, no pongs
+            await wait_until(lambda: stream.connection.reconnects >= 1
+                             and any(c is not first for c in private_conns(sim)))
+            sim.engine.emit_margin_call()
+            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+
+
+@pytest.mark.asyncio
+async def test_mark_stream_follows_symbols_incrementally() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim:
+        marks: list[Any] = []
+        stream = MarkPriceStream(endpoints(sim), marks.extend, options=FAST_MARKET)
+        stream.start()
+        try:
+            await wait_until(lambda: len(sim.hub.of(("market",))) == 1)
+            conn = sim.hub.of(("market",))[0]
+            stream.set_symbols({"BTCUSDT", "ETHUSDT"})
+            await wait_until(lambda: {m.symbol for m in marks} == {"BTCUSDT", "ETHUSDT"})
+            assert sorted(conn.streams) == ["btcusdt@markPrice@1s", "ethusdt@markPrice@1s"]
+            stream.set_symbols({"ETHUSDT", "SOLUSDT"})
+            await wait_until(lambda: sorted(conn.streams) == ["ethusdt@markPrice@1s", "solusdt@markPrice@1s"])
+            marks.clear()
+            await wait_until(lambda: {m.symbol for m in marks} >= {"ETHUSDT", "SOLUSDT"})
+            assert "BTCUSDT" not in {m.symbol for m in marks}
+            assert stream.connection.reconnects == 0
+        finally:
+            await stream.stop()
+
+
+@pytest.mark.asyncio
+async def test_mark_stream_resubscribes_after_drop_and_reconnects_when_stale() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim:
+        marks: list[Any] = []
+        states: list[StreamState] = []
+        stream = MarkPriceStream(endpoints(sim), marks.extend, lambda h: states.append(h.state),
+                                 options=FAST_MARKET)
+        stream.set_symbols({"BTCUSDT"})
+        stream.start()
+        try:
+            await wait_until(lambda: bool(marks))
+            await sim.faults.drop("market")
+            await wait_until(lambda: stream.connection.reconnects == 1 and len(sim.hub.of(("market",))) == 1
+                             and sim.hub.of(("market",))[0].streams == ["btcusdt@markPrice@1s"])
+            sim.faults.stall("market")
+            await wait_until(lambda: stream.connection.reconnects == 2)
+            assert StreamState.STALE in states
+            marks.clear()
+            await wait_until(lambda: bool(marks))
+        finally:
+            await stream.stop()
+
+
+@pytest.mark.asyncio
+async def test_mark_stream_stays_under_the_incoming_message_limit() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim:
+        stream = MarkPriceStream(endpoints(sim), lambda _m: None, options=FAST_MARKET, messages_per_second=8)
+        stream.start()
+        try:
+            await wait_until(lambda: len(sim.hub.of(("market",))) == 1)
+            symbols = sorted(sim.engine.symbols)
+            for i in range(30):  # a burst of changes: more than 10 per second if sent naively
+                stream.set_symbols(symbols[: 1 + i % len(symbols)])
+                await asyncio.sleep(0.01)  # let the sender run between changes (pacing, not sync)
+            stream.set_symbols(symbols)
+            want = sorted(f"{s.lower()}@markPrice@1s" for s in symbols)
+            await wait_until(lambda: len(sim.hub.of(("market",))) == 1
+                             and sorted(sim.hub.of(("market",))[0].streams) == want)
+            assert stream.connection.reconnects == 0
+        finally:
+            await stream.stop()
+
+
+@pytest.mark.asyncio
+async def test_mark_stream_switches_to_all_market_when_many_symbols_are_held() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim:
+        marks: list[Any] = []
+        stream = MarkPriceStream(endpoints(sim), marks.extend, options=FAST_MARKET, all_market_threshold=2)
+        symbols = sorted(sim.engine.symbols)[:3]
+        stream.set_symbols(symbols)
+        stream.start()
+        try:
+            await wait_until(lambda: {m.symbol for m in marks} == set(symbols))
+            assert sim.hub.of(("market",))[0].streams == ["!markPrice@arr@1s"]
+        finally:
+            await stream.stop()
