@@ -219,3 +219,25 @@ async def test_rest_rate_limit_faults_and_clock_skew(sim: SimulatedExchange, htt
 def test_refuses_non_loopback_hosts() -> None:
     with pytest.raises(ValueError):
         SimulatedExchange(host="0.0.0.0")
+
+
+@pytest.mark.asyncio
+async def test_rest_bodies_decode_with_core_rest_models(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    from marginwatch.core import rest_models as rm
+
+    async def body(path: str) -> bytes:
+        async with http.get(f"{sim.base_url}{path}") as r:
+            assert r.status == 200, path
+            return await r.read()
+
+    assert rm.decode_account(await body(f"/fapi/v3/account?{signed(f'timestamp={ts()}')}"))
+    rows = rm.decode_position_risk(await body(f"/fapi/v3/positionRisk?{signed(f'timestamp={ts()}')}"))
+    assert len(rows) == 5
+    assert rm.decode_balances(await body(f"/fapi/v3/balance?{signed(f'timestamp={ts()}')}"))
+    assert rm.decode_symbol_configs(await body(f"/fapi/v1/symbolConfig?{signed(f'timestamp={ts()}')}"))
+    assert rm.decode_account_config(await body(f"/fapi/v1/accountConfig?{signed(f'timestamp={ts()}')}"))
+    assert rm.decode_exchange_info(await body("/fapi/v1/exchangeInfo"))
+    assert len(rm.decode_premium_index(await body("/fapi/v1/premiumIndex"))) == 4
+    assert rm.decode_server_time(await body("/fapi/v1/time")) > 0
+    path = f"/sapi/v1/account/apiRestrictions?{signed(f'timestamp={ts()}')}"
+    assert rm.decode_api_restrictions(await body(path))

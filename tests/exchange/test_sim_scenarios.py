@@ -154,3 +154,25 @@ async def test_demo_scenario_calls_then_recovers_without_liquidation() -> None:
         assert sim.engine.assess().margin_ratio is not None
         # The cross account never gets a call in the demo.
         assert all("cw" not in e for e in seen if e["e"] == "MARGIN_CALL")
+
+
+def test_every_user_event_and_mark_frame_decodes_with_core_codecs() -> None:
+    """The sim's hand-built payloads must read back through core's wire codecs without loss."""
+    import json
+
+    from marginwatch.core.events import UnknownEvent, decode_market_frame, decode_user_event
+    from marginwatch.exchange.sim.rest_views import mark_price_update
+
+    engine = AccountEngine(scenario="crash", seed=1)
+    events = collect(engine)
+    engine.transfer_margin("SOLUSDT", "LONG", "5")
+    engine.apply_funding_fee("BNBUSDT", "0.5")
+    for _ in range(130):  # margin calls, liquidations and the cycle reset
+        engine.step()
+    kinds = {e["e"] for e in events}
+    assert {"MARGIN_CALL", "ACCOUNT_UPDATE", "ORDER_TRADE_UPDATE"} <= kinds
+    for e in events:
+        decoded = decode_user_event(json.dumps(e))
+        assert not isinstance(decoded, UnknownEvent), e
+    frame = decode_market_frame(json.dumps(mark_price_update(engine, "BTCUSDT", 1)))
+    assert frame is not None

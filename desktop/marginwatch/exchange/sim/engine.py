@@ -140,12 +140,7 @@ class AccountEngine:
     def assess(self, marks: dict[str, Decimal] | None = None) -> AccountRisk:
         m = marks or self.marks
         positions = [self.core_position(p, m[p.symbol]) for p in self.positions.values() if p.amount != 0]
-        try:
-            return assess_account(positions, self.cross_wallet, self.brackets)
-        except NotImplementedError:  # TEMPORARY until core's maths land
-            from marginwatch.exchange.sim.fallback_risk import assess_fallback
-
-            return assess_fallback(positions, self.cross_wallet, self.brackets)
+        return assess_account(positions, self.cross_wallet, self.brackets)
 
     def position_risks(self, risk: AccountRisk | None = None) -> dict[PosKey, PositionRisk]:
         r = risk or self.assess()
