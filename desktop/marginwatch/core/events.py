@@ -1,0 +1,680 @@
+"""Typed wire codecs for Binance USDⓈ-M user-data events and mark-price frames.
+
+Structs use Binance's short keys on the wire (`field(name=...)`) and readable attribute
+names in code. Money travels as strings and decodes to Decimal. Decoders are built once and
+run non-strict so that a time sent as a string (`"E": "1693427319838"`, seen in the wild)
+becomes an int; unknown keys are ignored so new exchange fields do not break us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import msgspec
+from msgspec import field
+
+from marginwatch.core.position import MarginType, PositionSide
+
+__all__ = [
+    "AccountConfigUpdate",
+    "AccountUpdate",
+    "AccountUpdateData",
+    "AlgoOrder",
+    "AlgoUpdate",
+    "AssetModeConfig",
+    "BalanceUpdate",
+    "ConditionalOrderTriggerReject",
+    "ErrorReply",
+    "FrameError",
+    "GridInfo",
+    "GridUpdate",
+    "LeverageConfig",
+    "ListenKeyExpired",
+    "MarginCall",
+    "MarginCallPosition",
+    "MarkPriceUpdate",
+    "MarketFrame",
+    "OrderTradeUpdate",
+    "OrderUpdate",
+    "PositionUpdate",
+    "PrivateFrame",
+    "StrategyInfo",
+    "StrategyUpdate",
+    "SubscriptionReply",
+    "TradeLite",
+    "TriggerReject",
+    "UnknownEvent",
+    "UserEvent",
+    "decode_market_frame",
+    "decode_private_frame",
+    "decode_user_event",
+    "encode_event",
+    "encode_stream",
+    "encode_wire",
+]
+
+_MAX_MSG = 200
+
+
+class FrameError(Exception):
+    """A frame that is not valid JSON or does not have the documented shape.
+
+    The message names what was wrong and where (a JSON path), never the frame's content.
+    """
+
+
+class _Wire(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """Base of every wire struct: immutable; absent optional fields stay absent on encode."""
+
+
+class _Event(_Wire, tag_field="e", frozen=True, kw_only=True):
+    event_time: int = field(name="E")
+
+
+def _parse_margin_type(raw: str) -> MarginType:
+    return MarginType.parse(raw)
+
+
+# --------------------------------------------------------------------------- MARGIN_CALL
+
+
+class MarginCallPosition(_Wire, frozen=True, kw_only=True):
+    symbol: str = field(name="s")
+    position_side: PositionSide = field(name="ps")
+    amount: Decimal = field(name="pa")
+    # Kept as sent ("CROSSED" here, "cross"/"isolated" elsewhere) so encoding is exact.
+    margin_type_wire: str = field(name="mt")
+    isolated_wallet: Decimal = field(name="iw")
+    mark_price: Decimal = field(name="mp")
+    unrealized_pnl: Decimal = field(name="up")
+    maint_margin: Decimal = field(name="mm")
+
+    def __post_init__(self) -> None:
+        _parse_margin_type(self.margin_type_wire)  # reject unknown spellings at decode time
+
+    @property
+    def margin_type(self) -> MarginType:
+        return _parse_margin_type(self.margin_type_wire)
+
+
+class MarginCall(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
+    cross_wallet: Decimal | None = field(default=None, name="cw")  # only for cross margin calls
+    positions: tuple[MarginCallPosition, ...] = field(name="p")
+
+
+# --------------------------------------------------------------------------- ACCOUNT_UPDATE
+
+
+class BalanceUpdate(_Wire, frozen=True, kw_only=True):
+    asset: str = field(name="a")
+    wallet_balance: Decimal = field(name="wb")
+    cross_wallet: Decimal = field(name="cw")
+    balance_change: Decimal | None = field(default=None, name="bc")
+
+
+class PositionUpdate(_Wire, frozen=True, kw_only=True):
+    symbol: str = field(name="s")
+    amount: Decimal = field(name="pa")
+    entry_price: Decimal = field(name="ep")
+    breakeven_price: Decimal | None = field(default=None, name="bep")
+    accumulated_realized: Decimal | None = field(default=None, name="cr")
+    unrealized_pnl: Decimal | None = field(default=None, name="up")
+    margin_type_wire: str = field(name="mt")
+    isolated_wallet: Decimal | None = field(default=None, name="iw")
+    position_side: PositionSide = field(name="ps")
+
+    def __post_init__(self) -> None:
+        _parse_margin_type(self.margin_type_wire)
+
+    @property
+    def margin_type(self) -> MarginType:
+        return _parse_margin_type(self.margin_type_wire)
+
+
+class AccountUpdateData(_Wire, frozen=True, kw_only=True):
+    reason: str = field(name="m")
+    # A FUNDING_FEE update on cross positions has only B, no P.
+    balances: tuple[BalanceUpdate, ...] | None = field(default=None, name="B")
+    positions: tuple[PositionUpdate, ...] | None = field(default=None, name="P")
+    funding_symbol: str | None = field(default=None, name="S")
+
+
+class AccountUpdate(_Event, tag="ACCOUNT_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    data: AccountUpdateData = field(name="a")
+
+
+# --------------------------------------------------------------------------- orders
+
+
+class OrderUpdate(_Wire, frozen=True, kw_only=True):
+    symbol: str = field(name="s")
+    client_order_id: str = field(name="c")
+    side: str = field(name="S")
+    order_type: str = field(name="o")
+    time_in_force: str | None = field(default=None, name="f")
+    orig_qty: Decimal | None = field(default=None, name="q")
+    price: Decimal | None = field(default=None, name="p")
+    avg_price: Decimal | None = field(default=None, name="ap")
+    stop_price: Decimal | None = field(default=None, name="sp")
+    execution_type: str = field(name="x")
+    status: str = field(name="X")
+    order_id: int = field(name="i")
+    modify_id: int | None = field(default=None, name="M")
+    last_filled_qty: Decimal | None = field(default=None, name="l")
+    filled_qty: Decimal | None = field(default=None, name="z")
+    last_filled_price: Decimal | None = field(default=None, name="L")
+    commission_asset: str | None = field(default=None, name="N")
+    commission: Decimal | None = field(default=None, name="n")
+    trade_time: int | None = field(default=None, name="T")
+    trade_id: int | None = field(default=None, name="t")
+    bids_notional: Decimal | None = field(default=None, name="b")
+    asks_notional: Decimal | None = field(default=None, name="a")
+    is_maker: bool | None = field(default=None, name="m")
+    reduce_only: bool | None = field(default=None, name="R")
+    working_type: str | None = field(default=None, name="wt")
+    orig_type: str | None = field(default=None, name="ot")
+    position_side: PositionSide | None = field(default=None, name="ps")
+    close_all: bool | None = field(default=None, name="cp")
+    activation_price: Decimal | None = field(default=None, name="AP")
+    callback_rate: Decimal | None = field(default=None, name="cr")
+    price_protect: bool | None = field(default=None, name="pP")
+    ignore_si: int | None = field(default=None, name="si")
+    ignore_ss: int | None = field(default=None, name="ss")
+    realized_profit: Decimal | None = field(default=None, name="rp")
+    stp_mode: str | None = field(default=None, name="V")
+    price_match: str | None = field(default=None, name="pm")
+    good_till_date: int | None = field(default=None, name="gtd")
+    expiry_reason: str | None = field(default=None, name="er")
+
+    @property
+    def is_liquidation(self) -> bool:
+        return self.client_order_id.startswith("autoclose-") or self.order_type == "LIQUIDATION"
+
+    @property
+    def is_adl(self) -> bool:
+        return self.client_order_id.startswith("adl_autoclose")
+
+
+class OrderTradeUpdate(_Event, tag="ORDER_TRADE_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    order: OrderUpdate = field(name="o")
+
+
+class TradeLite(_Event, tag="TRADE_LITE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    symbol: str = field(name="s")
+    orig_qty: Decimal = field(name="q")
+    price: Decimal = field(name="p")
+    is_maker: bool = field(name="m")
+    client_order_id: str = field(name="c")
+    side: str = field(name="S")
+    last_filled_price: Decimal = field(name="L")
+    last_filled_qty: Decimal = field(name="l")
+    trade_id: int = field(name="t")
+    order_id: int = field(name="i")
+
+
+# --------------------------------------------------------------------------- config and key
+
+
+class LeverageConfig(_Wire, frozen=True, kw_only=True):
+    symbol: str = field(name="s")
+    leverage: int = field(name="l")
+
+
+class AssetModeConfig(_Wire, frozen=True, kw_only=True):
+    multi_assets: bool = field(name="j")
+
+
+class AccountConfigUpdate(_Event, tag="ACCOUNT_CONFIG_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    leverage: LeverageConfig | None = field(default=None, name="ac")
+    asset_mode: AssetModeConfig | None = field(default=None, name="ai")
+
+
+class ListenKeyExpired(_Event, tag="listenKeyExpired", frozen=True, kw_only=True):
+    listen_key: str | None = field(default=None, name="listenKey")
+
+    def __repr__(self) -> str:  # the key is a bearer credential for the stream
+        return f"ListenKeyExpired(event_time={self.event_time}, listen_key=<redacted>)"
+
+
+# --------------------------------------------------------------------------- strategies, algo
+
+
+class StrategyInfo(_Wire, frozen=True, kw_only=True):
+    strategy_id: int = field(name="si")
+    strategy_type: str = field(name="st")
+    status: str = field(name="ss")
+    symbol: str = field(name="s")
+    update_time: int | None = field(default=None, name="ut")
+    op_code: int | None = field(default=None, name="c")
+
+
+class StrategyUpdate(_Event, tag="STRATEGY_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    strategy: StrategyInfo = field(name="su")
+
+
+class GridInfo(_Wire, frozen=True, kw_only=True):
+    strategy_id: int = field(name="si")
+    strategy_type: str = field(name="st")
+    status: str = field(name="ss")
+    symbol: str = field(name="s")
+    realized_pnl: Decimal | None = field(default=None, name="r")
+    unmatched_avg_price: Decimal | None = field(default=None, name="up")
+    unmatched_qty: Decimal | None = field(default=None, name="uq")
+    unmatched_fee: Decimal | None = field(default=None, name="uf")
+    matched_pnl: Decimal | None = field(default=None, name="mp")
+    update_time: int | None = field(default=None, name="ut")
+
+
+class GridUpdate(_Event, tag="GRID_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    grid: GridInfo = field(name="gu")
+
+
+class TriggerReject(_Wire, frozen=True, kw_only=True):
+    symbol: str = field(name="s")
+    order_id: int = field(name="i")
+    reason: str = field(name="r")
+
+
+class ConditionalOrderTriggerReject(_Event, tag="CONDITIONAL_ORDER_TRIGGER_REJECT", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    reject: TriggerReject = field(name="or")
+
+
+class AlgoOrder(_Wire, frozen=True, kw_only=True):
+    client_algo_id: str = field(name="caid")
+    algo_id: int = field(name="aid")
+    algo_type: str = field(name="at")
+    order_type: str = field(name="o")
+    symbol: str = field(name="s")
+    side: str = field(name="S")
+    position_side: PositionSide | None = field(default=None, name="ps")
+    time_in_force: str | None = field(default=None, name="f")
+    quantity: Decimal | None = field(default=None, name="q")
+    status: str = field(name="X")
+    matching_order_id: str | None = field(default=None, name="ai")
+    avg_price: Decimal | None = field(default=None, name="ap")
+    executed_qty: Decimal | None = field(default=None, name="aq")
+    actual_order_type: str | None = field(default=None, name="act")
+    trigger_price: Decimal | None = field(default=None, name="tp")
+    price: Decimal | None = field(default=None, name="p")
+    stp_mode: str | None = field(default=None, name="V")
+    working_type: str | None = field(default=None, name="wt")
+    price_match: str | None = field(default=None, name="pm")
+    close_all: bool | None = field(default=None, name="cp")
+    price_protect: bool | None = field(default=None, name="pP")
+    reduce_only: bool | None = field(default=None, name="R")
+    trigger_time: int | None = field(default=None, name="tt")
+    good_till_date: int | None = field(default=None, name="gtd")
+    fail_reason: str | None = field(default=None, name="rm")
+    is_activated: bool | None = field(default=None, name="ia")
+
+
+class AlgoUpdate(_Event, tag="ALGO_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int | None = field(default=None, name="T")
+    order: AlgoOrder = field(name="o")
+
+
+# --------------------------------------------------------------------------- mark price
+
+
+def _opt_decimal(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return None
+
+
+class MarkPriceUpdate(_Event, tag="markPriceUpdate", frozen=True, kw_only=True):
+    """One symbol's mark price. Only `p` is decoded to Decimal up front: it is the hot path,
+    and the side fields can be empty strings (delivery contracts send `"r": ""`), which must
+    not make a whole all-market frame fail."""
+
+    symbol: str = field(name="s")
+    mark_price: Decimal = field(name="p")
+    mark_price_avg_str: str | None = field(default=None, name="ap")
+    index_price_str: str | None = field(default=None, name="i")
+    settle_price_str: str | None = field(default=None, name="P")
+    funding_rate_str: str | None = field(default=None, name="r")
+    next_funding_time: int | None = field(default=None, name="T")
+    symbol_type: int | None = field(default=None, name="st")  # 1 = UM, 2 = CM
+
+    @property
+    def index_price(self) -> Decimal | None:
+        return _opt_decimal(self.index_price_str)
+
+    @property
+    def estimated_settle_price(self) -> Decimal | None:
+        return _opt_decimal(self.settle_price_str)
+
+    @property
+    def funding_rate(self) -> Decimal | None:
+        return _opt_decimal(self.funding_rate_str)
+
+    @property
+    def mark_price_avg(self) -> Decimal | None:
+        return _opt_decimal(self.mark_price_avg_str)
+
+
+# --------------------------------------------------------------------------- frames
+
+UserEvent: TypeAlias = (
+    MarginCall
+    | AccountUpdate
+    | OrderTradeUpdate
+    | TradeLite
+    | AccountConfigUpdate
+    | ListenKeyExpired
+    | StrategyUpdate
+    | GridUpdate
+    | ConditionalOrderTriggerReject
+    | AlgoUpdate
+)
+
+_USER_TAGS = frozenset(
+    {
+        "MARGIN_CALL",
+        "ACCOUNT_UPDATE",
+        "ORDER_TRADE_UPDATE",
+        "TRADE_LITE",
+        "ACCOUNT_CONFIG_UPDATE",
+        "listenKeyExpired",
+        "STRATEGY_UPDATE",
+        "GRID_UPDATE",
+        "CONDITIONAL_ORDER_TRIGGER_REJECT",
+        "ALGO_UPDATE",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """A well-formed event object whose `e` we do not model (kept raw for logging/forwarding)."""
+
+    event_type: str
+    event_time: int | None
+    raw: bytes
+
+    def __repr__(self) -> str:  # raw may hold anything; keep it out of logs
+        return f"UnknownEvent(event_type={self.event_type!r}, event_time={self.event_time}, {len(self.raw)} bytes)"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionReply:
+    """Reply to a SUBSCRIBE/UNSUBSCRIBE/... request: `{"result": null, "id": 1}`."""
+
+    id: int | str | None
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """Error reply to a stream request: `{"error": {"code": 2, "msg": "..."}, "id": 1}`."""
+
+    id: int | str | None
+    code: int | None
+    msg: str
+
+
+PrivateFrame: TypeAlias = UserEvent | UnknownEvent | SubscriptionReply | ErrorReply
+MarketFrame: TypeAlias = list[MarkPriceUpdate] | SubscriptionReply | ErrorReply | UnknownEvent
+
+
+class _UserEnvelope(msgspec.Struct, gc=False):
+    stream: str
+    data: UserEvent
+
+
+class _MarkEnvelope(msgspec.Struct, gc=False):
+    stream: str
+    data: MarkPriceUpdate | list[MarkPriceUpdate]
+
+
+_OptRaw: TypeAlias = msgspec.Raw | msgspec.UnsetType
+
+
+class _Peek(msgspec.Struct, gc=False):
+    """Loose view of any frame, used only when the typed fast path failed."""
+
+    e: str | None = None
+    E: _OptRaw = msgspec.UNSET
+    data: _OptRaw = msgspec.UNSET
+    result: _OptRaw = msgspec.UNSET
+    error: _OptRaw = msgspec.UNSET
+    id: _OptRaw = msgspec.UNSET
+
+
+class _ErrorBody(msgspec.Struct):
+    code: int | None = None
+    msg: str = ""
+
+
+_USER_DEC: msgspec.json.Decoder[UserEvent] = msgspec.json.Decoder(UserEvent, strict=False)
+_USER_ENV_DEC = msgspec.json.Decoder(_UserEnvelope, strict=False)
+_MARK_DEC: msgspec.json.Decoder[MarkPriceUpdate | list[MarkPriceUpdate]] = msgspec.json.Decoder(
+    MarkPriceUpdate | list[MarkPriceUpdate], strict=False
+)
+_MARK_ENV_DEC = msgspec.json.Decoder(_MarkEnvelope, strict=False)
+_PEEK_DEC = msgspec.json.Decoder(_Peek)
+_ANY_DEC = msgspec.json.Decoder()
+_ERR_DEC = msgspec.json.Decoder(_ErrorBody, strict=False)
+_ID_DEC: msgspec.json.Decoder[int | str | None] = msgspec.json.Decoder(int | str | None)
+_INT_DEC = msgspec.json.Decoder(int, strict=False)
+_WRAPPED = b'{"stream":'
+# Invalid UTF-8 inside a JSON string surfaces as UnicodeDecodeError, absurd nesting as
+# RecursionError; both are malformed frames too.
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
+def _as_bytes(raw: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(raw, bytes):
+        data = raw
+    elif isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogatepass")
+    elif isinstance(raw, bytearray | memoryview):
+        data = bytes(raw)
+    else:
+        raise FrameError(f"frame must be bytes or str, not {type(raw).__name__}")
+    if not data.strip():
+        raise FrameError("empty frame")
+    return data
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= _MAX_MSG else text[:_MAX_MSG] + "…"
+
+
+def _peek(raw: bytes, where: str) -> _Peek:
+    try:
+        return _PEEK_DEC.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise FrameError(f"{where} is not a JSON object with a string 'e': {_short(exc)}") from None
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"malformed JSON in {where}: {_short(exc)}") from None
+
+
+def _event_time(peek: _Peek) -> int | None:
+    if isinstance(peek.E, msgspec.UnsetType):
+        return None
+    try:
+        return _INT_DEC.decode(peek.E)
+    except _DECODE_ERRORS:
+        return None
+
+
+def _reply(peek: _Peek) -> SubscriptionReply | ErrorReply | None:
+    unset = msgspec.UnsetType
+    if isinstance(peek.id, unset) and isinstance(peek.result, unset) and isinstance(peek.error, unset):
+        return None
+    try:
+        ident = None if isinstance(peek.id, unset) else _ID_DEC.decode(peek.id)
+        if not isinstance(peek.error, unset):
+            body = _ERR_DEC.decode(peek.error)
+            return ErrorReply(id=ident, code=body.code, msg=body.msg)
+        result = None if isinstance(peek.result, unset) else _ANY_DEC.decode(peek.result)
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"malformed stream reply: {_short(exc)}") from None
+    return SubscriptionReply(id=ident, result=result)
+
+
+def _unwrap(raw: bytes) -> tuple[_Peek, bytes]:
+    """Peek at a frame, stepping into a combined-stream wrapper if there is one."""
+    peek = _peek(raw, "frame")
+    if isinstance(peek.data, msgspec.UnsetType) or peek.e is not None:
+        return peek, raw
+    inner = bytes(peek.data)
+    if inner.lstrip().startswith(b"["):
+        return peek, inner  # an all-market array: the caller looks at its elements
+    return _peek(inner, "wrapped 'data'"), inner
+
+
+def _slow_private(raw: bytes, allow_replies: bool) -> PrivateFrame:
+    peek, inner = _unwrap(raw)
+    if inner is not raw and inner.lstrip().startswith(b"["):
+        raise FrameError("wrapped 'data' is an array, expected one event object")
+    if peek.e is None:
+        reply = _reply(peek)
+        if reply is not None:
+            if allow_replies:
+                return reply
+            raise FrameError("stream reply (result/error/id), not an event")
+        raise FrameError("event object has no event type 'e'")
+    if peek.e in _USER_TAGS:
+        try:
+            return _USER_DEC.decode(inner)
+        except _DECODE_ERRORS as exc:  # includes ValidationError
+            raise FrameError(f"bad {peek.e} event: {_short(exc)}") from None
+    if peek.e == "markPriceUpdate":
+        raise FrameError("markPriceUpdate on the user-data stream")
+    return UnknownEvent(event_type=peek.e, event_time=_event_time(peek), raw=inner)
+
+
+def _decode_private(raw: bytes | str, allow_replies: bool) -> PrivateFrame:
+    data = _as_bytes(raw)
+    try:
+        if data.startswith(_WRAPPED):
+            return _USER_ENV_DEC.decode(data).data
+        return _USER_DEC.decode(data)
+    except msgspec.ValidationError:
+        pass  # unknown event, reply or a real schema error: find out which, slowly
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"malformed JSON: {_short(exc)}") from None
+    return _slow_private(data, allow_replies)
+
+
+def decode_user_event(raw: bytes | str) -> UserEvent | UnknownEvent:
+    """Decode one user-data frame, bare or in a `{"stream":..., "data": {...}}` wrapper.
+
+    Raises FrameError for malformed JSON, wrong types, missing required fields, and for
+    stream replies (use `decode_private_frame` on connections that send SUBSCRIBE).
+    """
+    frame = _decode_private(raw, allow_replies=False)
+    assert not isinstance(frame, SubscriptionReply | ErrorReply)
+    return frame
+
+
+def decode_private_frame(raw: bytes | str) -> PrivateFrame:
+    """Like `decode_user_event`, but also returns SUBSCRIBE replies (`/private/stream`)."""
+    return _decode_private(raw, allow_replies=True)
+
+
+def _slow_market(raw: bytes) -> MarketFrame:
+    if raw.lstrip().startswith(b"["):
+        peek, inner = _Peek(), raw
+    else:
+        peek, inner = _unwrap(raw)
+    if inner.lstrip().startswith(b"["):
+        items = _array_items(inner)
+        if not items:
+            return []
+        types = {_peek(item, "array element").e for item in items}
+        if types != {"markPriceUpdate"}:
+            if None in types:
+                raise FrameError("array element has no event type 'e'")
+            first = _peek(items[0], "array element")
+            return UnknownEvent(event_type=first.e or "", event_time=_event_time(first), raw=inner)
+        return _decode_marks(inner)
+    if peek.e is None:
+        reply = _reply(peek)
+        if reply is None:
+            raise FrameError("market frame has no event type 'e'")
+        return reply
+    if peek.e == "markPriceUpdate":
+        return _decode_marks(inner)
+    return UnknownEvent(event_type=peek.e, event_time=_event_time(peek), raw=inner)
+
+
+_RAW_LIST_DEC = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _array_items(raw: bytes) -> list[bytes]:
+    try:
+        return [bytes(item) for item in _RAW_LIST_DEC.decode(raw)]
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"malformed JSON array: {_short(exc)}") from None
+
+
+def _decode_marks(raw: bytes) -> list[MarkPriceUpdate]:
+    try:
+        out = _MARK_DEC.decode(raw)
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"bad markPriceUpdate: {_short(exc)}") from None
+    return out if isinstance(out, list) else [out]
+
+
+def decode_market_frame(raw: bytes | str) -> MarketFrame:
+    """Decode one `/market` frame: mark prices (single, all-market array, or either wrapped
+    in a combined-stream envelope) as a list; a SUBSCRIBE reply; an error reply; or an
+    unknown event. Raises FrameError for anything malformed."""
+    data = _as_bytes(raw)
+    try:
+        if data.startswith(_WRAPPED):
+            payload = _MARK_ENV_DEC.decode(data).data
+        else:
+            payload = _MARK_DEC.decode(data)
+    except msgspec.ValidationError:
+        return _slow_market(data)
+    except _DECODE_ERRORS as exc:
+        raise FrameError(f"malformed JSON: {_short(exc)}") from None
+    return payload if isinstance(payload, list) else [payload]
+
+
+# --------------------------------------------------------------------------- encoding
+
+_ENC = msgspec.json.Encoder()
+
+
+def _plain(obj: Any) -> Any:
+    """Decimals as fixed-point strings: str(Decimal("1E-7")) would put an exponent on the wire."""
+    if isinstance(obj, Decimal):
+        return format(obj, "f")
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def encode_wire(obj: Any) -> bytes:
+    """Encode wire structs (or lists/dicts of them) with Binance's keys, decimals as strings."""
+    return _ENC.encode(_plain(msgspec.to_builtins(obj, builtin_types=(Decimal,))))
+
+
+def encode_event(event: UserEvent | MarkPriceUpdate | list[MarkPriceUpdate]) -> bytes:
+    """Exactly the wire shape Binance sends; `decode_*(encode_event(x))` gives back `x`."""
+    return encode_wire(event)
+
+
+def encode_stream(stream: str, payload: bytes) -> bytes:
+    """Wrap an encoded payload as a combined-stream frame `{"stream": ..., "data": ...}`."""
+    return b'{"stream":' + _ENC.encode(stream) + b',"data":' + payload + b"}"

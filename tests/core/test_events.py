@@ -1,0 +1,417 @@
+"""Wire codecs: documented payloads decode to the right types and values, round-trip exactly,
+and anything malformed gives FrameError (never another exception)."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marginwatch.core.events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    AlgoUpdate,
+    ConditionalOrderTriggerReject,
+    ErrorReply,
+    FrameError,
+    GridUpdate,
+    ListenKeyExpired,
+    MarginCall,
+    MarkPriceUpdate,
+    OrderTradeUpdate,
+    StrategyUpdate,
+    SubscriptionReply,
+    TradeLite,
+    UnknownEvent,
+    decode_market_frame,
+    decode_private_frame,
+    decode_user_event,
+    encode_event,
+    encode_stream,
+    encode_wire,
+)
+from marginwatch.core.position import MarginType, PositionSide
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "binance"
+
+
+def _raw(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+USER_FIXTURES: dict[str, type] = {
+    "margin_call": MarginCall,
+    "account_update": AccountUpdate,
+    "order_trade_update": OrderTradeUpdate,
+    "trade_lite": TradeLite,
+    "account_config_update_leverage": AccountConfigUpdate,
+    "account_config_update_multi_assets": AccountConfigUpdate,
+    "listen_key_expired": ListenKeyExpired,
+    "listen_key_expired_string_time": ListenKeyExpired,
+    "strategy_update": StrategyUpdate,
+    "grid_update": GridUpdate,
+    "conditional_order_trigger_reject": ConditionalOrderTriggerReject,
+    "algo_update": AlgoUpdate,
+}
+MARKET_FIXTURES = ["mark_price", "mark_price_all_market", "mark_price_combined", "mark_price_all_market_combined"]
+
+
+def _with_string_times(doc: Any) -> Any:
+    """The same payload with top-level E and T sent as strings (seen from Binance)."""
+    out = dict(doc)
+    for key in ("E", "T"):
+        if isinstance(out.get(key), int):
+            out[key] = str(out[key])
+    return out
+
+
+# ----------------------------------------------------------------------------- user events
+
+
+@pytest.mark.parametrize("name", sorted(USER_FIXTURES))
+def test_documented_user_events_decode_to_their_type(name: str) -> None:
+    ev = decode_user_event(_raw(name))
+    assert type(ev) is USER_FIXTURES[name]
+    assert isinstance(ev.event_time, int)
+    assert ev.event_time == int(json.loads(_raw(name))["E"])
+
+
+@pytest.mark.parametrize("name", sorted(USER_FIXTURES))
+def test_time_fields_sent_as_strings_normalise_to_int(name: str) -> None:
+    doc = json.loads(_raw(name))
+    as_str = json.dumps(_with_string_times(doc)).encode()
+    assert decode_user_event(as_str) == decode_user_event(_raw(name))
+    assert decode_user_event(as_str.decode()) == decode_user_event(_raw(name))  # str input too
+
+
+@pytest.mark.parametrize("name", sorted(set(USER_FIXTURES) - {"listen_key_expired_string_time"}))
+def test_encode_reproduces_the_documented_shape_and_round_trips(name: str) -> None:
+    ev = decode_user_event(_raw(name))
+    wire = encode_event(ev)
+    assert json.loads(wire) == json.loads(_raw(name))
+    assert decode_user_event(wire) == ev
+
+
+def test_string_time_is_encoded_back_as_int() -> None:
+    ev = decode_user_event(_raw("listen_key_expired_string_time"))
+    assert json.loads(encode_event(ev))["E"] == 1693427319838
+
+
+@pytest.mark.parametrize("name", sorted(USER_FIXTURES))
+def test_combined_stream_wrapper_is_accepted(name: str) -> None:
+    inner = _raw(name).strip()
+    expected = decode_user_event(inner)
+    assert decode_user_event(encode_stream("someListenKey", inner)) == expected
+    # Key order is not guaranteed: the slow path must handle "data" before "stream".
+    assert decode_user_event(b'{"data":' + inner + b',"stream":"k"}') == expected
+
+
+def test_margin_call_values() -> None:
+    ev = decode_user_event(_raw("margin_call"))
+    assert isinstance(ev, MarginCall)
+    assert ev.cross_wallet == Decimal("3.16812045")
+    (pos,) = ev.positions
+    assert pos.symbol == "ETHUSDT"
+    assert pos.position_side is PositionSide.LONG
+    assert pos.amount == Decimal("1.327")
+    assert pos.margin_type is MarginType.CROSS
+    assert pos.margin_type_wire == "CROSSED"
+    assert pos.isolated_wallet == Decimal(0)
+    assert pos.mark_price == Decimal("187.17127")
+    assert pos.unrealized_pnl == Decimal("-1.166074")
+    assert pos.maint_margin == Decimal("1.614445")
+
+
+def test_isolated_margin_call_has_no_cross_wallet() -> None:
+    doc = json.loads(_raw("margin_call"))
+    del doc["cw"]
+    doc["p"][0].update(mt="ISOLATED", iw="12.5")
+    ev = decode_user_event(json.dumps(doc))
+    assert isinstance(ev, MarginCall)
+    assert ev.cross_wallet is None
+    assert ev.positions[0].margin_type is MarginType.ISOLATED
+    assert "cw" not in json.loads(encode_event(ev))
+
+
+def test_account_update_values() -> None:
+    ev = decode_user_event(_raw("account_update"))
+    assert isinstance(ev, AccountUpdate)
+    assert ev.transaction_time == 1564745798938
+    assert ev.data.reason == "ORDER"
+    assert ev.data.balances is not None and ev.data.positions is not None
+    (bal,) = ev.data.balances
+    assert (bal.asset, bal.wallet_balance) == ("USDT", Decimal("122624.12345678"))
+    assert bal.cross_wallet == Decimal("100.12345678")
+    (pos,) = ev.data.positions
+    assert pos.symbol == "BTCUSDT" and pos.amount == 0 and pos.position_side is PositionSide.BOTH
+    assert pos.margin_type is MarginType.ISOLATED
+    assert pos.accumulated_realized == Decimal(200)
+
+
+def test_funding_fee_account_update_without_positions() -> None:
+    doc = {"e": "ACCOUNT_UPDATE", "E": 1, "T": 1, "a": {"m": "FUNDING_FEE", "S": "BTCUSDT",
+           "B": [{"a": "USDT", "wb": "10", "cw": "9.5", "bc": "0"}]}}
+    ev = decode_user_event(json.dumps(doc))
+    assert isinstance(ev, AccountUpdate)
+    assert ev.data.positions is None
+    assert ev.data.funding_symbol == "BTCUSDT"
+    assert json.loads(encode_event(ev)) == doc
+
+
+def test_order_update_values() -> None:
+    ev = decode_user_event(_raw("order_trade_update"))
+    assert isinstance(ev, OrderTradeUpdate)
+    o = ev.order
+    assert (o.symbol, o.side, o.order_type, o.status) == ("BTCUSDT", "SELL", "TRAILING_STOP_MARKET", "NEW")
+    assert o.asks_notional == Decimal("9.91") and o.activation_price == Decimal("7476.89")
+    assert o.position_side is PositionSide.LONG and o.is_maker is False
+    assert not o.is_liquidation and not o.is_adl
+
+
+def test_liquidation_and_adl_orders_are_recognised() -> None:
+    doc = json.loads(_raw("order_trade_update"))
+    doc["o"]["c"] = "autoclose-1234"
+    ev = decode_user_event(json.dumps(doc))
+    assert isinstance(ev, OrderTradeUpdate) and ev.order.is_liquidation
+    doc["o"]["c"] = "adl_autoclose"
+    ev = decode_user_event(json.dumps(doc))
+    assert isinstance(ev, OrderTradeUpdate) and ev.order.is_adl
+
+
+def test_config_updates() -> None:
+    lev = decode_user_event(_raw("account_config_update_leverage"))
+    assert isinstance(lev, AccountConfigUpdate) and lev.leverage is not None
+    assert (lev.leverage.symbol, lev.leverage.leverage, lev.asset_mode) == ("BTCUSDT", 25, None)
+    mode = decode_user_event(_raw("account_config_update_multi_assets"))
+    assert isinstance(mode, AccountConfigUpdate) and mode.asset_mode is not None
+    assert mode.asset_mode.multi_assets is True and mode.leverage is None
+
+
+def test_listen_key_never_shows_in_repr() -> None:
+    ev = decode_user_event(_raw("listen_key_expired"))
+    assert isinstance(ev, ListenKeyExpired)
+    assert ev.listen_key is not None and ev.listen_key.startswith("WsCMN0")
+    assert "WsCMN0" not in repr(ev)
+
+
+def test_other_documented_values() -> None:
+    grid = decode_user_event(_raw("grid_update"))
+    assert isinstance(grid, GridUpdate) and grid.grid.unmatched_qty == Decimal("-0.001")
+    strat = decode_user_event(_raw("strategy_update"))
+    assert isinstance(strat, StrategyUpdate) and strat.strategy.op_code == 8007
+    algo = decode_user_event(_raw("algo_update"))
+    assert isinstance(algo, AlgoUpdate) and algo.order.trigger_price == Decimal(750)
+    assert algo.order.fail_reason == "Reduce Only reject"
+    rej = decode_user_event(_raw("conditional_order_trigger_reject"))
+    assert isinstance(rej, ConditionalOrderTriggerReject) and rej.reject.order_id == 155618472834
+    lite = decode_user_event(_raw("trade_lite"))
+    assert isinstance(lite, TradeLite) and lite.last_filled_qty == Decimal("0.040")
+
+
+def test_unknown_fields_are_tolerated() -> None:
+    doc = json.loads(_raw("margin_call"))
+    doc["new"] = {"x": [1, 2]}
+    doc["p"][0]["zz"] = "1"
+    ev = decode_user_event(json.dumps(doc))
+    assert ev == decode_user_event(_raw("margin_call"))
+
+
+def test_unknown_event_type_is_reported_not_rejected() -> None:
+    frame = b'{"e":"SOMETHING_NEW","E":"1700000000000","x":{"y":1}}'
+    ev = decode_user_event(frame)
+    assert isinstance(ev, UnknownEvent)
+    assert (ev.event_type, ev.event_time, ev.raw) == ("SOMETHING_NEW", 1700000000000, frame)
+    wrapped = decode_user_event(encode_stream("k", frame))
+    assert wrapped == ev
+
+
+def test_private_frame_returns_subscription_replies() -> None:
+    assert decode_private_frame(b'{"result":null,"id":7}') == SubscriptionReply(id=7, result=None)
+    err = decode_private_frame(b'{"error":{"code":2,"msg":"Invalid request"},"id":3}')
+    assert err == ErrorReply(id=3, code=2, msg="Invalid request")
+    assert isinstance(decode_private_frame(_raw("margin_call")), MarginCall)
+    with pytest.raises(FrameError, match="reply"):
+        decode_user_event(b'{"result":null,"id":7}')
+
+
+MALFORMED = [
+    (b"", "empty"),
+    (b"   ", "empty"),
+    (b'{"e":"MARGIN_CALL","E":158', "malformed JSON"),
+    (b"\xff\xfe\x00garbage", "malformed JSON"),
+    (b"[1,2,3]", "not a JSON object"),
+    (b"null", "not a JSON object"),
+    (b'{"E":1587727187525,"p":[]}', "no event type 'e'"),
+    (b'{"e":5,"E":1}', "not a JSON object with a string 'e'"),
+    (b'{"e":"MARGIN_CALL","E":"soon","p":[]}', "$.E"),
+    (b'{"e":"MARGIN_CALL","E":1,"p":"x"}', "$.p"),
+    (b'{"e":"MARGIN_CALL","E":1}', "`p`"),
+    (b'{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"ORDER","P":[{"s":"X","pa":"abc","ep":"1","mt":"cross","ps":"BOTH"}]}}',
+     "$.a.P[0].pa"),
+    (b'{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"ORDER","P":[{"s":"X","pa":"1","ep":"1","mt":"cross","ps":"BOTHER"}]}}',
+     "$.a.P[0].ps"),
+    (b'{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"ORDER","P":[{"s":"X","pa":"1","ep":"1","mt":"weird","ps":"BOTH"}]}}',
+     "margin type"),
+    (b'{"stream":"k","data":[1]}', "array"),
+    (b'{"stream":"k","data":"x"}', "wrapped 'data'"),
+    (b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"1"}', "user-data stream"),
+    (b'{"e":"X","d":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "malformed JSON"),
+]
+
+
+@pytest.mark.parametrize(("frame", "message"), MALFORMED)
+def test_malformed_user_frames_raise_frame_error(frame: bytes, message: str) -> None:
+    with pytest.raises(FrameError) as info:
+        decode_user_event(frame)
+    assert message in str(info.value)
+
+
+def test_frame_error_does_not_echo_secrets() -> None:
+    frame = b'{"e":"listenKeyExpired","E":[],"listenKey":"SECRETKEY123"}'
+    with pytest.raises(FrameError) as info:
+        decode_user_event(frame)
+    assert "SECRETKEY123" not in str(info.value)
+
+
+def test_non_bytes_input_is_a_frame_error() -> None:
+    with pytest.raises(FrameError, match="bytes or str"):
+        decode_user_event(12345)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- market frames
+
+
+def test_single_mark_price_values() -> None:
+    frame = decode_market_frame(_raw("mark_price"))
+    assert isinstance(frame, list)
+    (mp,) = frame
+    assert isinstance(mp, MarkPriceUpdate)
+    assert (mp.symbol, mp.event_time, mp.next_funding_time) == ("BTCUSDT", 1562305380000, 1562306400000)
+    assert mp.mark_price == Decimal("11794.15000000")
+    assert mp.index_price == Decimal("11784.62659091")
+    assert mp.estimated_settle_price == Decimal("11784.25641265")
+    assert mp.funding_rate == Decimal("0.00038167")
+    assert mp.mark_price_avg == Decimal("11794.15000000")
+
+
+@pytest.mark.parametrize("name", MARKET_FIXTURES)
+def test_every_mark_price_shape_gives_the_same_list(name: str) -> None:
+    assert decode_market_frame(_raw(name)) == decode_market_frame(_raw("mark_price"))
+    assert decode_market_frame(_raw(name).decode()) == decode_market_frame(_raw("mark_price"))
+
+
+def test_mark_price_round_trip() -> None:
+    (mp,) = decode_market_frame(_raw("mark_price"))  # type: ignore[misc]
+    assert json.loads(encode_event(mp)) == json.loads(_raw("mark_price"))
+    arr = decode_market_frame(_raw("mark_price_all_market"))
+    assert isinstance(arr, list)
+    assert json.loads(encode_event(arr)) == json.loads(_raw("mark_price_all_market"))
+    wrapped = encode_stream("!markPrice@arr@1s", encode_event(arr))
+    assert json.loads(wrapped) == json.loads(_raw("mark_price_all_market_combined"))
+    assert decode_market_frame(wrapped) == arr
+
+
+def test_delivery_contract_blank_fields_do_not_break_the_array() -> None:
+    doc = json.loads(_raw("mark_price_all_market"))
+    doc.append({"e": "markPriceUpdate", "E": 1, "s": "BTCUSDT_261225", "p": "70000.1", "i": "69990",
+                "P": "", "r": "", "T": 0, "st": 1})
+    frame = decode_market_frame(json.dumps(doc))
+    assert isinstance(frame, list) and len(frame) == 2
+    assert frame[1].funding_rate is None and frame[1].estimated_settle_price is None
+    assert frame[1].mark_price == Decimal("70000.1") and frame[1].symbol_type == 1
+
+
+def test_market_replies_and_unknown_events() -> None:
+    assert decode_market_frame(b'{"result":null,"id":1}') == SubscriptionReply(id=1, result=None)
+    assert decode_market_frame(b'{"result":["btcusdt@markPrice"],"id":"x"}') == SubscriptionReply(
+        id="x", result=["btcusdt@markPrice"]
+    )
+    assert decode_market_frame(b'{"error":{"code":1,"msg":"bad"},"id":2}') == ErrorReply(id=2, code=1, msg="bad")
+    agg = decode_market_frame(b'{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":5,"s":"BTCUSDT"}}')
+    assert isinstance(agg, UnknownEvent) and (agg.event_type, agg.event_time) == ("aggTrade", 5)
+    arr = decode_market_frame(b'[{"e":"24hrMiniTicker","E":5}]')
+    assert isinstance(arr, UnknownEvent) and arr.event_type == "24hrMiniTicker"
+    assert decode_market_frame(b"[]") == []
+
+
+MALFORMED_MARKET = [
+    (b"", "empty"),
+    (b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"1', "malformed JSON"),
+    (b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":""}', "$.p"),
+    (b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT"}', "`p`"),
+    (b'{"e":"markPriceUpdate","E":1,"s":7,"p":"1"}', "$.s"),
+    (b'[{"e":"markPriceUpdate","E":1,"s":"A","p":"1"},{"E":1}]', "no event type"),
+    (b"[1]", "array element"),
+    (b'{"s":"BTCUSDT"}', "no event type"),
+    (b'"hello"', "not a JSON object"),
+    (b"\x00\x01\x02", "malformed JSON"),
+    (b"[" * 100_000, "malformed JSON"),
+    (b'{"stream":"a","data":' + b"[" * 5000 + b"]" * 5000 + b"}", "malformed JSON"),
+]
+
+
+@pytest.mark.parametrize(("frame", "message"), MALFORMED_MARKET)
+def test_malformed_market_frames_raise_frame_error(frame: bytes, message: str) -> None:
+    with pytest.raises(FrameError) as info:
+        decode_market_frame(frame)
+    assert message in str(info.value)
+
+
+def test_encode_never_uses_exponent_notation() -> None:
+    mp = MarkPriceUpdate(event_time=1, symbol="X", mark_price=Decimal("0.00000010"))
+    assert b'"p":"0.00000010"' in encode_wire(mp)
+    assert decode_market_frame(encode_event(mp)) == [mp]
+
+
+def test_mark_price_decoding_is_fast() -> None:
+    # Generous bound (the real figure is ~1.5 µs); catches an accidental slow path.
+    frame = encode_stream("btcusdt@markPrice@1s", _raw("mark_price").strip())
+    n = 20_000
+    start = time.perf_counter()
+    for _ in range(n):
+        decode_market_frame(frame)
+    per_frame = (time.perf_counter() - start) / n
+    assert per_frame < 25e-6
+
+
+# ----------------------------------------------------------------------------- fuzz
+
+ALL_FIXTURES = sorted(p.stem for p in FIXTURES.glob("*.json"))
+_SEEDS = {name: _raw(name).strip() for name in ALL_FIXTURES}
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(_SEEDS[draw(st.sampled_from(ALL_FIXTURES))])
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["truncate", "flip", "insert", "delete", "splice"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "truncate":
+            del data[pos:]
+        elif op == "flip" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif op == "insert":
+            data[pos:pos] = draw(st.sampled_from([b'"', b"{", b"}", b"[", b"]", b",", b":", b"null", b"-1", b"\xff",
+                                                  b'""', b"1e999", b'"E"', b"true"]))
+        elif op == "delete":
+            del data[pos : pos + draw(st.integers(1, 8))]
+        else:
+            other = _SEEDS[draw(st.sampled_from(ALL_FIXTURES))]
+            data[pos:] = other[draw(st.integers(0, len(other))) :]
+    return bytes(data)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated())
+def test_fuzzed_fixtures_only_ever_raise_frame_error(frame: bytes) -> None:
+    for decode in (decode_user_event, decode_private_frame, decode_market_frame):
+        try:
+            decode(frame)
+        except FrameError:
+            pass
