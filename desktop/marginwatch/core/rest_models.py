@@ -1,0 +1,496 @@
+"""Typed REST snapshot responses (USDⓈ-M futures plus the spot apiRestrictions check).
+
+Attribute names are Binance's own camelCase so that `encode_rest()` reproduces the exact
+response shape for the simulator. Money is Decimal (sent as strings); ids and times are ints.
+Fields Binance sends as possibly-empty strings (funding rates of delivery contracts) stay str.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from marginwatch.core.account_state import SymbolFilters
+from marginwatch.core.brackets import BracketTable, parse_leverage_brackets
+from marginwatch.core.events import FrameError, encode_wire
+from marginwatch.core.position import ContractKind, MarginType, Position, PositionSide
+
+__all__ = [
+    "AccountAsset",
+    "AccountConfig",
+    "AccountInfo",
+    "AccountPosition",
+    "ApiRestrictions",
+    "BalanceRow",
+    "BinanceError",
+    "ExchangeFilter",
+    "ExchangeInfo",
+    "ExchangeSymbol",
+    "ListenKeyResponse",
+    "MalformedResponseError",
+    "PositionRiskRow",
+    "PremiumIndex",
+    "ServerTime",
+    "SymbolConfig",
+    "decode_account",
+    "decode_account_config",
+    "decode_api_restrictions",
+    "decode_balances",
+    "decode_error",
+    "decode_exchange_info",
+    "decode_leverage_brackets",
+    "decode_listen_key",
+    "decode_position_risk",
+    "decode_premium_index",
+    "decode_server_time",
+    "decode_symbol_configs",
+    "encode_leverage_brackets",
+    "encode_rest",
+    "positions_from_snapshot",
+]
+
+
+class MalformedResponseError(FrameError):
+    """A REST body that is not the documented shape (message says where, never the body)."""
+
+
+class _Rest(Struct, frozen=True, kw_only=True, omit_defaults=True):
+    pass
+
+
+class ServerTime(_Rest, frozen=True, kw_only=True):
+    serverTime: int
+
+
+class PositionRiskRow(_Rest, frozen=True, kw_only=True):
+    """One row of `GET /fapi/v3/positionRisk` (no leverage/marginType in v3)."""
+
+    symbol: str
+    positionSide: PositionSide
+    positionAmt: Decimal
+    entryPrice: Decimal
+    breakEvenPrice: Decimal | None = None
+    markPrice: Decimal
+    unRealizedProfit: Decimal | None = None
+    liquidationPrice: Decimal | None = None
+    isolatedMargin: Decimal | None = None
+    notional: Decimal | None = None
+    marginAsset: str | None = None
+    isolatedWallet: Decimal | None = None
+    initialMargin: Decimal | None = None
+    maintMargin: Decimal | None = None
+    positionInitialMargin: Decimal | None = None
+    openOrderInitialMargin: Decimal | None = None
+    adl: int | None = None
+    bidNotional: Decimal | None = None
+    askNotional: Decimal | None = None
+    updateTime: int | None = None
+
+
+class AccountAsset(_Rest, frozen=True, kw_only=True):
+    asset: str
+    walletBalance: Decimal
+    unrealizedProfit: Decimal | None = None
+    marginBalance: Decimal | None = None
+    maintMargin: Decimal | None = None
+    initialMargin: Decimal | None = None
+    positionInitialMargin: Decimal | None = None
+    openOrderInitialMargin: Decimal | None = None
+    crossWalletBalance: Decimal
+    crossUnPnl: Decimal | None = None
+    availableBalance: Decimal | None = None
+    maxWithdrawAmount: Decimal | None = None
+    updateTime: int | None = None
+
+
+class AccountPosition(_Rest, frozen=True, kw_only=True):
+    symbol: str
+    positionSide: PositionSide
+    positionAmt: Decimal
+    unrealizedProfit: Decimal | None = None
+    isolatedMargin: Decimal | None = None
+    notional: Decimal | None = None
+    isolatedWallet: Decimal | None = None
+    initialMargin: Decimal | None = None
+    maintMargin: Decimal | None = None
+    updateTime: int | None = None
+
+
+class AccountInfo(_Rest, frozen=True, kw_only=True):
+    """`GET /fapi/v3/account`. In single-asset mode the totals cover USDT only."""
+
+    totalInitialMargin: Decimal
+    totalMaintMargin: Decimal
+    totalWalletBalance: Decimal
+    totalUnrealizedProfit: Decimal
+    totalMarginBalance: Decimal
+    totalPositionInitialMargin: Decimal | None = None
+    totalOpenOrderInitialMargin: Decimal | None = None
+    totalCrossWalletBalance: Decimal
+    totalCrossUnPnl: Decimal | None = None
+    availableBalance: Decimal | None = None
+    maxWithdrawAmount: Decimal | None = None
+    assets: tuple[AccountAsset, ...]
+    positions: tuple[AccountPosition, ...]
+
+    def asset(self, name: str) -> AccountAsset | None:
+        return next((a for a in self.assets if a.asset == name), None)
+
+
+class BalanceRow(_Rest, frozen=True, kw_only=True):
+    """One row of `GET /fapi/v3/balance`; `balance` is the wallet balance."""
+
+    accountAlias: str | None = None
+    asset: str
+    balance: Decimal
+    crossWalletBalance: Decimal
+    crossUnPnl: Decimal | None = None
+    availableBalance: Decimal | None = None
+    maxWithdrawAmount: Decimal | None = None
+    marginAvailable: bool | None = None
+    updateTime: int | None = None
+
+
+class SymbolConfig(_Rest, frozen=True, kw_only=True):
+    symbol: str
+    marginType: str  # "CROSSED" / "ISOLATED"
+    isAutoAddMargin: bool | None = None
+    leverage: int
+    maxNotionalValue: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        MarginType.parse(self.marginType)
+
+    @property
+    def margin_type(self) -> MarginType:
+        return MarginType.parse(self.marginType)
+
+
+class AccountConfig(_Rest, frozen=True, kw_only=True):
+    feeTier: int | None = None
+    canTrade: bool | None = None
+    canDeposit: bool | None = None
+    canWithdraw: bool | None = None
+    dualSidePosition: bool
+    updateTime: int | None = None
+    multiAssetsMargin: bool
+    tradeGroupId: int | None = None
+
+
+class ExchangeFilter(_Rest, frozen=True, kw_only=True):
+    """One entry of `filters`; only the fields of the filter types we know are kept."""
+
+    filterType: str
+    maxPrice: Decimal | None = None
+    minPrice: Decimal | None = None
+    tickSize: Decimal | None = None
+    maxQty: Decimal | None = None
+    minQty: Decimal | None = None
+    stepSize: Decimal | None = None
+    limit: int | None = None
+    notional: Decimal | None = None
+    multiplierUp: Decimal | None = None
+    multiplierDown: Decimal | None = None
+    multiplierDecimal: str | None = None
+
+
+class ExchangeSymbol(_Rest, frozen=True, kw_only=True):
+    symbol: str
+    pair: str | None = None
+    contractType: str | None = None  # PERPETUAL, CURRENT_QUARTER, ... ("" for some)
+    deliveryDate: int | None = None
+    onboardDate: int | None = None
+    status: str
+    baseAsset: str | None = None
+    quoteAsset: str | None = None
+    marginAsset: str | None = None
+    pricePrecision: int | None = None
+    quantityPrecision: int | None = None
+    filters: tuple[ExchangeFilter, ...] = ()
+    liquidationFee: Decimal | None = None
+    marketTakeBound: Decimal | None = None
+
+    def _filter(self, kind: str) -> ExchangeFilter | None:
+        return next((f for f in self.filters if f.filterType == kind), None)
+
+    @property
+    def tick_size(self) -> Decimal | None:
+        f = self._filter("PRICE_FILTER")
+        return f.tickSize if f else None
+
+    @property
+    def step_size(self) -> Decimal | None:
+        f = self._filter("LOT_SIZE")
+        return f.stepSize if f else None
+
+
+class ExchangeInfo(_Rest, frozen=True, kw_only=True):
+    timezone: str | None = None
+    serverTime: int | None = None
+    symbols: tuple[ExchangeSymbol, ...] = ()
+
+    def by_symbol(self) -> dict[str, ExchangeSymbol]:
+        return {s.symbol: s for s in self.symbols}
+
+    def symbol_filters(self) -> dict[str, SymbolFilters]:
+        return {s.symbol: SymbolFilters(tick_size=s.tick_size, step_size=s.step_size) for s in self.symbols}
+
+
+def _opt_decimal(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text) if text else None
+    except ArithmeticError:
+        return None
+
+
+class PremiumIndex(_Rest, frozen=True, kw_only=True):
+    """`GET /fapi/v1/premiumIndex`: the REST mark-price snapshot."""
+
+    symbol: str
+    markPrice: Decimal
+    indexPrice: str | None = None
+    estimatedSettlePrice: str | None = None
+    lastFundingRate: str | None = None  # "" for delivery contracts
+    interestRate: str | None = None
+    nextFundingTime: int | None = None
+    time: int | None = None
+
+    @property
+    def funding_rate(self) -> Decimal | None:
+        return _opt_decimal(self.lastFundingRate)
+
+    @property
+    def index_price(self) -> Decimal | None:
+        return _opt_decimal(self.indexPrice)
+
+
+class ListenKeyResponse(_Rest, frozen=True, kw_only=True):
+    listenKey: str
+
+    def __repr__(self) -> str:  # a bearer credential for the user-data stream
+        return "ListenKeyResponse(listenKey=<redacted>)"
+
+
+class BinanceError(_Rest, frozen=True, kw_only=True):
+    code: int
+    msg: str = ""
+
+
+class ApiRestrictions(_Rest, frozen=True, kw_only=True):
+    """Spot `GET /sapi/v1/account/apiRestrictions`: what the API key may do."""
+
+    ipRestrict: bool | None = None
+    createTime: int | None = None
+    enableReading: bool | None = None
+    enableFutures: bool | None = None
+    enableWithdrawals: bool | None = None
+    enableInternalTransfer: bool | None = None
+    permitsUniversalTransfer: bool | None = None
+    enableMargin: bool | None = None
+    enableSpotAndMarginTrading: bool | None = None
+    enableVanillaOptions: bool | None = None
+    enablePortfolioMarginTrading: bool | None = None
+    enableFixApiTrade: bool | None = None
+    enableFixReadOnly: bool | None = None
+    tradingAuthorityExpirationTime: int | None = None
+
+
+# --------------------------------------------------------------------------- decoding
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decode(raw: bytes | str, kind: Any, what: str) -> Any:
+    dec = _DECODERS.get(kind)
+    if dec is None:
+        dec = _DECODERS[kind] = msgspec.json.Decoder(kind, strict=False)
+    if not raw.strip():
+        raise MalformedResponseError(f"empty {what} response")
+    try:
+        return dec.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise MalformedResponseError(f"unexpected {what} response: {str(exc)[:200]}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedResponseError(f"malformed JSON in {what} response: {str(exc)[:200]}") from None
+
+
+def decode_server_time(raw: bytes | str) -> int:
+    st: ServerTime = _decode(raw, ServerTime, "server time")
+    return st.serverTime
+
+
+def decode_position_risk(raw: bytes | str) -> list[PositionRiskRow]:
+    rows: list[PositionRiskRow] = _decode(raw, list[PositionRiskRow], "positionRisk")
+    return rows
+
+
+def decode_account(raw: bytes | str) -> AccountInfo:
+    info: AccountInfo = _decode(raw, AccountInfo, "account")
+    return info
+
+
+def decode_balances(raw: bytes | str) -> list[BalanceRow]:
+    rows: list[BalanceRow] = _decode(raw, list[BalanceRow], "balance")
+    return rows
+
+
+def decode_symbol_configs(raw: bytes | str) -> list[SymbolConfig]:
+    """The endpoint answers with a list (also when `symbol=` was sent); accept one object too."""
+    out: SymbolConfig | list[SymbolConfig] = _decode(raw, SymbolConfig | list[SymbolConfig], "symbolConfig")
+    return out if isinstance(out, list) else [out]
+
+
+def decode_account_config(raw: bytes | str) -> AccountConfig:
+    cfg: AccountConfig = _decode(raw, AccountConfig, "accountConfig")
+    return cfg
+
+
+def decode_exchange_info(raw: bytes | str) -> ExchangeInfo:
+    info: ExchangeInfo = _decode(raw, ExchangeInfo, "exchangeInfo")
+    return info
+
+
+def decode_premium_index(raw: bytes | str) -> list[PremiumIndex]:
+    """One object (with `symbol=`) or a list (without)."""
+    out: PremiumIndex | list[PremiumIndex] = _decode(raw, PremiumIndex | list[PremiumIndex], "premiumIndex")
+    return out if isinstance(out, list) else [out]
+
+
+def decode_listen_key(raw: bytes | str) -> str:
+    resp: ListenKeyResponse = _decode(raw, ListenKeyResponse, "listenKey")
+    return resp.listenKey
+
+
+def decode_error(raw: bytes | str) -> BinanceError | None:
+    """The `{"code": ..., "msg": ...}` error body, or None when the body is not one."""
+    try:
+        err: BinanceError = _decode(raw, BinanceError, "error")
+    except MalformedResponseError:
+        return None
+    return err
+
+
+def decode_api_restrictions(raw: bytes | str) -> ApiRestrictions:
+    r: ApiRestrictions = _decode(raw, ApiRestrictions, "apiRestrictions")
+    return r
+
+
+def decode_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:
+    """`GET /fapi/v1/leverageBracket` (list, or one object with `symbol=`) via core.brackets."""
+    try:
+        return parse_leverage_brackets(raw)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise MalformedResponseError(f"malformed JSON in leverageBracket response: {str(exc)[:200]}") from None
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        # ValueError covers NoBracketsError (an empty table) and bad numbers.
+        raise MalformedResponseError(f"unexpected leverageBracket response: {type(exc).__name__}") from None
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode_rest(obj: Any) -> bytes:
+    """The exact response body for a struct (or a list of them): Binance's keys, money as strings."""
+    return encode_wire(obj)
+
+
+_NUM_ENC = msgspec.json.Encoder(decimal_format="number")
+
+
+def encode_leverage_brackets(tables: Iterable[BracketTable], single: bool = False) -> bytes:
+    """leverageBracket body. Brackets are JSON numbers on the wire, unlike everything else."""
+    entries = [
+        {
+            "symbol": t.symbol,
+            "brackets": [
+                {
+                    "bracket": b.bracket,
+                    "initialLeverage": b.initial_leverage,
+                    "notionalCap": b.cap,
+                    "notionalFloor": b.floor,
+                    "maintMarginRatio": b.maint_margin_ratio,
+                    "cum": b.cum,
+                }
+                for b in t.brackets
+            ],
+        }
+        for t in tables
+    ]
+    if single:
+        if len(entries) != 1:
+            raise ValueError("single=True needs exactly one bracket table")
+        return _NUM_ENC.encode(entries[0])
+    return _NUM_ENC.encode(entries)
+
+
+# --------------------------------------------------------------------------- mapping to core
+
+
+def _leverage_guess(row: PositionRiskRow) -> int:
+    """Without symbolConfig: notional / positionInitialMargin, which is how Binance derives it."""
+    if row.notional and row.positionInitialMargin:
+        lev = int((abs(row.notional) / row.positionInitialMargin).to_integral_value())
+        if lev >= 1:
+            return lev
+    return 20
+
+
+def positions_from_snapshot(
+    rows: Iterable[PositionRiskRow],
+    symbol_configs: Mapping[str, SymbolConfig] | Iterable[SymbolConfig],
+    exchange_info: ExchangeInfo | Mapping[str, ExchangeSymbol] | None = None,
+) -> list[Position]:
+    """Core positions from positionRisk v3 plus symbolConfig (margin type, leverage).
+
+    Zero-amount rows (open orders only) are skipped. Binance's liquidationPrice "0" means
+    none and becomes None. Without a symbolConfig the margin type is inferred from the
+    isolated wallet and the leverage from notional / initial margin.
+    """
+    configs = (
+        symbol_configs
+        if isinstance(symbol_configs, Mapping)
+        else {c.symbol: c for c in symbol_configs}
+    )
+    symbols: Mapping[str, ExchangeSymbol] = {}
+    if isinstance(exchange_info, ExchangeInfo):
+        symbols = exchange_info.by_symbol()
+    elif exchange_info is not None:
+        symbols = exchange_info
+    out: list[Position] = []
+    for row in rows:
+        if row.positionAmt == 0:
+            continue
+        cfg = configs.get(row.symbol)
+        wallet = row.isolatedWallet or Decimal(0)
+        if cfg is not None:
+            margin_type, leverage = cfg.margin_type, cfg.leverage
+        else:
+            margin_type = MarginType.ISOLATED if wallet != 0 else MarginType.CROSS
+            leverage = _leverage_guess(row)
+        liq = row.liquidationPrice
+        extra: dict[str, str] = {}
+        if row.marginAsset:
+            extra["margin_asset"] = row.marginAsset
+        info = symbols.get(row.symbol)
+        if info is not None and info.contractType:
+            extra["contract_type"] = info.contractType
+        out.append(
+            Position(
+                symbol=row.symbol,
+                position_side=row.positionSide,
+                amount=row.positionAmt,
+                entry_price=row.entryPrice,
+                mark_price=row.markPrice,
+                margin_type=margin_type,
+                isolated_wallet=wallet if margin_type is MarginType.ISOLATED else Decimal(0),
+                contract=ContractKind.LINEAR,
+                leverage=leverage,
+                exchange_liquidation_price=liq if liq else None,
+                extra=extra,
+            )
+        )
+    return out
