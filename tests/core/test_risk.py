@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -119,6 +120,17 @@ def test_hedge_cross_legs_share_one_price() -> None:
                                               (-1, D("0.5"), D(52000), D("0.004"), D(0))])  # fmt: skip
     assert liq == expected
     assert abs(balance_minus_mm([long_leg, short_leg], D(20000), BTC, D(0), D(0), liq)) < D("1e-18")
+
+
+def test_hedge_with_no_reachable_liquidation_shows_none() -> None:
+    # Net long 2 with a deep wallet: nothing below the mark liquidates it, and the only algebraic
+    # root lies where each leg's notional would exceed the top bracket's cap. Binance shows "--".
+    eth = load_snapshot()["ETHUSDT"]
+    long_leg = pos("4", "3480", "3500", side=PositionSide.LONG)
+    short_leg = pos("-2", "3520", "3500", side=PositionSide.SHORT)
+    legs = [replace(long_leg, symbol="ETHUSDT"), replace(short_leg, symbol="ETHUSDT")]
+    assert balance_minus_mm(legs, D(10000), eth, D(0), D(0), D("0.01")) > 0
+    assert risk.liquidation_price(legs, D(10000), eth) is None
 
 
 def test_hedge_isolated_short_leg() -> None:

@@ -118,12 +118,16 @@ def _scan_segments(
     points = {b.cap / leg.q for leg in legs for b in table.brackets[:-1] if b.cap > 0}
     bounds = sorted(p for p in points if p > 0)
     edges = [ZERO, *bounds]
+    # No leg can hold more than the top bracket's cap: a root past it (a hedge whose gross size
+    # outgrows its net exposure at absurd prices) is not a liquidation price anyone can reach.
+    top_cap = table.brackets[-1].cap
+    z_max = min(top_cap / leg.q for leg in legs) if top_cap > 0 else None
     roots: list[Decimal] = []
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
         probe = (lo + hi) / 2 if hi is not None else (lo * 2 if lo > 0 else ONE)
         z = _solve(k, g_sq, legs, [table.for_notional(leg.q * probe) for leg in legs])
-        if z is not None and z > lo and (hi is None or z < hi):
+        if z is not None and z > lo and (hi is None or z < hi) and (z_max is None or z <= z_max):
             roots.append(z)
     if not roots:
         # A jump across zero at a boundary (inconsistent cum) liquidates at that boundary.
