@@ -23,6 +23,7 @@ from marginwatch.exchange.errors import (
     IpBanned,
     RateLimited,
     TimestampOutsideRecvWindow,
+    UnexpectedResponse,
 )
 from marginwatch.exchange.rest_client import BinanceRestClient
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
@@ -46,16 +47,19 @@ def test_public_and_signed_endpoints_decode() -> None:
         await client.ping()
         assert abs(await client.server_time() - int(time.time() * 1000)) < 5000
         info = await client.exchange_info()
-        assert any(s["symbol"] == "BTCUSDT" for s in info["symbols"])
-        assert (await client.premium_index("BTCUSDT"))["symbol"] == "BTCUSDT"
-        assert isinstance(await client.premium_index(), list)
+        assert "BTCUSDT" in info.by_symbol()
+        assert info.by_symbol()["BTCUSDT"].tick_size is not None
+        [btc] = await client.premium_index("BTCUSDT")
+        assert btc.symbol == "BTCUSDT" and btc.markPrice > 0
+        assert len(await client.premium_index()) > 1
         account = await client.account()
-        assert "totalMaintMargin" in account and isinstance(account["positions"], list)
-        assert isinstance(await client.position_risk(), list)
-        assert any(b["asset"] == "USDT" for b in await client.balance())
-        assert isinstance(await client.symbol_config(), list)
-        assert "dualSidePosition" in await client.account_config()
-        assert "enableFutures" in await client.api_restrictions()
+        assert isinstance(account.totalMaintMargin, Decimal) and account.asset("USDT") is not None
+        rows = await client.position_risk()
+        assert all(isinstance(r.positionAmt, Decimal) for r in rows)
+        assert any(b.asset == "USDT" for b in await client.balance())
+        assert all(c.leverage >= 1 for c in await client.symbol_config())
+        assert isinstance((await client.account_config()).dualSidePosition, bool)
+        assert (await client.api_restrictions()).enableReading
         brackets = await client.leverage_brackets()
         table = brackets["BTCUSDT"]
         assert isinstance(table, BracketTable)
@@ -81,11 +85,11 @@ def test_skewed_server_clock_is_absorbed_by_the_offset() -> None:
     async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
         sim.faults.skew_clock(-45_000)  # the desktop clock runs 45 s ahead of Binance
         account = await client.account()  # first signed call syncs the clock by itself
-        assert "assets" in account
+        assert account.asset("USDT") is not None
         assert abs(client.time_offset_ms + 45_000) < 1000
         # The server clock jumps after we synced: the -1021 triggers one re-sync and a retry.
         sim.faults.skew_clock(+30_000)
-        assert "assets" in await client.account()
+        assert (await client.account()).asset("USDT") is not None
         assert abs(client.time_offset_ms - 30_000) < 1000
         assert abs(await client.sync_time() - 30_000) < 1000
 
@@ -168,7 +172,7 @@ def test_short_retry_after_is_waited_out_and_retried_once() -> None:
         await client.sync_time()
         sim.faults.rest_errors(429, count=1, retry_after=1)
         started = time.monotonic()
-        assert "assets" in await client.account()
+        assert (await client.account()).asset("USDT") is not None
         assert time.monotonic() - started >= 0.95  # honoured the Retry-After
         # Two 429s in a row: one automatic retry only, then the error reaches the caller.
         sim.faults.rest_errors(429, count=2, retry_after=1)
@@ -221,7 +225,7 @@ def test_ed25519_key_signs_requests_the_sim_verifies() -> None:
             endpoints = Endpoints.local(sim.base_url, sim.ws_url)
             async with BinanceRestClient(endpoints, Credentials(DEMO_API_KEY, pem, "ed25519")) as client:
                 for _ in range(5):  # several signatures, so '+', '/' and '=' are exercised in the query
-                    assert "assets" in await client.account()
+                    assert (await client.account()).asset("USDT") is not None
             async with BinanceRestClient(endpoints, Credentials(DEMO_API_KEY, other, "ed25519")) as client:
                 with pytest.raises(InvalidSignature):
                     await client.account()
@@ -239,5 +243,46 @@ def test_network_failure_is_exchange_unavailable() -> None:
                 await client.ping()
             assert "internet connection" in info.value.explain()
             assert not isinstance(info.value, BinanceError)
+
+    asyncio.run(main())
+
+
+def test_odd_answers_become_typed_errors() -> None:
+    """A proxy/WAF page, a 5xx and a body of the wrong shape (the sim never sends these)."""
+    from aiohttp import web
+
+    async def waf(request: web.Request) -> web.Response:
+        return web.Response(status=403, text="<html>Request blocked</html>", content_type="text/html")
+
+    async def unavailable(request: web.Request) -> web.Response:
+        return web.json_response({"code": -1001, "msg": "Service Unavailable."}, status=503)
+
+    async def wrong_shape(request: web.Request) -> web.Response:
+        return web.json_response({"symbols": "not a list"})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/fapi/v1/time", waf)
+        app.router.add_get("/fapi/v1/ping", unavailable)
+        app.router.add_get("/fapi/v1/exchangeInfo", wrong_shape)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            endpoints = Endpoints.local(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
+            async with BinanceRestClient(endpoints, GOOD) as client:
+                with pytest.raises(BinanceError) as waf_err:
+                    await client.server_time()
+                assert waf_err.value.http_status == 403 and "firewall" in waf_err.value.explain()
+                with pytest.raises(ExchangeUnavailable) as down:
+                    await client.ping()
+                assert down.value.http_status == 503 and "trouble" in down.value.explain()
+                with pytest.raises(UnexpectedResponse) as odd:
+                    await client.exchange_info()
+                assert "not a list" not in str(odd.value)
+        finally:
+            await runner.cleanup()
 
     asyncio.run(main())

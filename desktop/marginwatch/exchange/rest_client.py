@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-import msgspec
 from yarl import URL
 
-from marginwatch.core.brackets import BracketTable, parse_leverage_brackets
+from marginwatch.core import rest_models as rm
+from marginwatch.core.brackets import BracketTable
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.errors import (
@@ -32,6 +32,7 @@ from marginwatch.exchange.errors import (
     IpBanned,
     RateLimited,
     TimestampOutsideRecvWindow,
+    UnexpectedResponse,
     error_from_response,
 )
 from marginwatch.exchange.signing import Signer, encode_signature, signer_for
@@ -43,15 +44,15 @@ Host = Literal["fapi", "sapi"]
 ParamValue = str | int | float | bool
 
 WEIGHT_LIMIT_1M = 2400
-_JSON = msgspec.json.Decoder()
+T = TypeVar("T")
 
 
-class _ErrorBody(msgspec.Struct):
-    code: int | None = None
-    msg: str = ""
-
-
-_ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
+def _typed(decode: Callable[[bytes], T], body: bytes) -> T:
+    """Decode with core.rest_models; a shape we do not know becomes an ExchangeError."""
+    try:
+        return decode(body)
+    except rm.MalformedResponseError as exc:
+        raise UnexpectedResponse(str(exc)) from None
 
 
 def _encode_params(params: Sequence[tuple[str, ParamValue]]) -> str:
@@ -164,11 +165,7 @@ class BinanceRestClient:
         t0 = time.time() * 1000
         body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
         t1 = time.time() * 1000
-        data = self._decode(body)
-        try:
-            server_time = int(data["serverTime"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ExchangeUnavailable("no serverTime in the answer to GET /fapi/v1/time") from exc
+        server_time = _typed(rm.decode_server_time, body)
         offset = round(server_time - (t0 + t1) / 2)
         log.debug("clock offset %d ms (rtt %.0f ms)", offset, t1 - t0)
         return offset
@@ -190,21 +187,22 @@ class BinanceRestClient:
 
     async def server_time(self) -> int:
         body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
-        return int(self._decode(body)["serverTime"])
+        return _typed(rm.decode_server_time, body)
 
     async def ping(self) -> None:
         await self._request("GET", "/fapi/v1/ping", security="none", weight=1)
 
-    async def exchange_info(self) -> Any:
-        return self._decode(await self._request("GET", "/fapi/v1/exchangeInfo", security="none", weight=1))
+    async def exchange_info(self) -> rm.ExchangeInfo:
+        body = await self._request("GET", "/fapi/v1/exchangeInfo", security="none", weight=1)
+        return _typed(rm.decode_exchange_info, body)
 
-    async def premium_index(self, symbol: str | None = None) -> Any:
-        """Mark price and funding: one object with `symbol`, else a list of every symbol."""
+    async def premium_index(self, symbol: str | None = None) -> list[rm.PremiumIndex]:
+        """Mark price and funding: one row with `symbol`, else every symbol."""
         params = [("symbol", symbol)] if symbol else []
         body = await self._request(
             "GET", "/fapi/v1/premiumIndex", params=params, security="none", weight=1 if symbol else 10
         )
-        return self._decode(body)
+        return _typed(rm.decode_premium_index, body)
 
     # -- signed endpoints --------------------------------------------------------------------
 
@@ -212,39 +210,41 @@ class BinanceRestClient:
         params = [("symbol", symbol)] if symbol else []
         body = await self._request("GET", "/fapi/v1/leverageBracket", params=params, security="signed")
         # Raw bytes straight to the Decimal parser: brackets are JSON numbers and must not pass via float.
-        return parse_leverage_brackets(body)
+        return _typed(rm.decode_leverage_brackets, body)
 
-    async def account(self) -> Any:
-        return self._decode(await self._request("GET", "/fapi/v3/account", security="signed", weight=5))
+    async def account(self) -> rm.AccountInfo:
+        body = await self._request("GET", "/fapi/v3/account", security="signed", weight=5)
+        return _typed(rm.decode_account, body)
 
-    async def position_risk(self, symbol: str | None = None) -> Any:
+    async def position_risk(self, symbol: str | None = None) -> list[rm.PositionRiskRow]:
         params = [("symbol", symbol)] if symbol else []
         body = await self._request("GET", "/fapi/v3/positionRisk", params=params, security="signed", weight=5)
-        return self._decode(body)
+        return _typed(rm.decode_position_risk, body)
 
-    async def balance(self) -> Any:
-        return self._decode(await self._request("GET", "/fapi/v3/balance", security="signed", weight=5))
+    async def balance(self) -> list[rm.BalanceRow]:
+        body = await self._request("GET", "/fapi/v3/balance", security="signed", weight=5)
+        return _typed(rm.decode_balances, body)
 
-    async def symbol_config(self, symbol: str | None = None) -> Any:
+    async def symbol_config(self, symbol: str | None = None) -> list[rm.SymbolConfig]:
         params = [("symbol", symbol)] if symbol else []
         body = await self._request("GET", "/fapi/v1/symbolConfig", params=params, security="signed", weight=5)
-        return self._decode(body)
+        return _typed(rm.decode_symbol_configs, body)
 
-    async def account_config(self) -> Any:
-        return self._decode(await self._request("GET", "/fapi/v1/accountConfig", security="signed", weight=5))
+    async def account_config(self) -> rm.AccountConfig:
+        body = await self._request("GET", "/fapi/v1/accountConfig", security="signed", weight=5)
+        return _typed(rm.decode_account_config, body)
 
-    async def api_restrictions(self) -> Any:
+    async def api_restrictions(self) -> rm.ApiRestrictions:
         """Key permissions (`enableFutures`, `ipRestrict`, ...) from the spot host."""
         body = await self._request("GET", "/sapi/v1/account/apiRestrictions", security="signed", host="sapi")
-        return self._decode(body)
+        return _typed(rm.decode_api_restrictions, body)
 
     # -- listenKey (USER_STREAM: API key header, no signature) -------------------------------
 
     async def new_listen_key(self) -> str:
-        data = self._decode(await self._request("POST", "/fapi/v1/listenKey", security="key"))
-        key = data.get("listenKey") if isinstance(data, dict) else None
-        if not isinstance(key, str) or not key:
-            raise ExchangeUnavailable("listenKey missing from the answer to POST /fapi/v1/listenKey")
+        key = _typed(rm.decode_listen_key, await self._request("POST", "/fapi/v1/listenKey", security="key"))
+        if not key:
+            raise UnexpectedResponse("empty listenKey in the answer to POST /fapi/v1/listenKey")
         return key
 
     async def keepalive_listen_key(self, key: str) -> None:
@@ -257,12 +257,6 @@ class BinanceRestClient:
         await self._request("DELETE", "/fapi/v1/listenKey", security="key")
 
     # -- core --------------------------------------------------------------------------------
-
-    def _decode(self, body: bytes) -> Any:
-        try:
-            return _JSON.decode(body)
-        except msgspec.DecodeError as exc:
-            raise ExchangeUnavailable(f"unreadable JSON from Binance ({len(body)} bytes)") from exc
 
     def blocked_for(self) -> float:
         """Seconds left on a 429/418 back-off (0 when requests are allowed)."""
@@ -384,17 +378,23 @@ class BinanceRestClient:
         query, headers = self._build(params, security)
         url = URL(f"{base}{path}?{query}" if query else f"{base}{path}", encoded=True)
         try:
-            async with session.request(method, url, headers=headers, timeout=self._timeout) as resp:
+            async with session.request(
+                method, url, headers=headers, timeout=self._timeout, allow_redirects=False
+            ) as resp:
                 body = await resp.read()
                 status = resp.status
                 self._record_weight(resp.headers)
                 retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
-        except TimeoutError as exc:
+        except TimeoutError:
             log.warning("%s %s timed out", method, path)
-            raise ExchangeUnavailable(f"timeout on {method} {path}") from exc
+            raise ExchangeUnavailable(f"timeout on {method} {path}") from None
         except aiohttp.ClientError as exc:
-            log.warning("%s %s failed: %s", method, path, type(exc).__name__)
-            raise ExchangeUnavailable(f"{type(exc).__name__} on {method} {path}") from exc
+            # `from None`: some aiohttp errors carry the full URL, i.e. the signature.
+            detail = type(exc).__name__
+            if isinstance(exc, aiohttp.ClientConnectorError):
+                detail += f" ({exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error})"
+            log.warning("%s %s failed: %s", method, path, detail)
+            raise ExchangeUnavailable(f"{detail} on {method} {path}") from None
         log.debug("%s %s -> %d (weight %s)", method, path, status, self.used_weight.get("1M"))
         if 200 <= status < 300:
             return body
@@ -403,10 +403,10 @@ class BinanceRestClient:
     def _error(
         self, method: str, path: str, status: int, body: bytes, retry_after: float | None
     ) -> BinanceError | ExchangeUnavailable:
-        try:
-            err = _ERROR_DECODER.decode(body)
+        err = rm.decode_error(body)
+        if err is not None:
             code, msg = err.code, err.msg
-        except msgspec.DecodeError:
+        else:
             code, msg = None, body[:200].decode("utf-8", "replace")
         if status in (418, 429):
             default = self._default_418 if status == 418 else self._default_429
