@@ -398,7 +398,8 @@ _USER_TAGS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class UnknownEvent:
-    """A well-formed event object whose `e` we do not model (kept raw for logging/forwarding)."""
+    """A well-formed event whose `e` we do not model. `raw` is the event's own JSON (the inner
+    `data` when it came in a combined-stream wrapper), kept for logging/forwarding."""
 
     event_type: str
     event_time: int | None
