@@ -142,6 +142,39 @@ def test_invalidate_after_listen_key_expired_event_posts_a_new_key() -> None:
     run_with_sim(body)
 
 
+class SlowPostClient(CountingClient):
+    """The first POST's answer is held back until the test releases it."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        super().__init__(endpoints)
+        self.answered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def new_listen_key(self) -> str:
+        key = await super().new_listen_key()
+        if not self.answered.is_set():
+            self.answered.set()
+            await self.release.wait()
+        return key
+
+
+def test_invalidate_ignores_a_stale_key_from_a_post_already_in_flight() -> None:
+    async def main() -> None:
+        async with SimulatedExchange(port=0, autostart_engine=False) as sim:
+            async with SlowPostClient(Endpoints.local(sim.base_url, sim.ws_url)) as client:
+                manager = ListenKeyManager(client, keepalive_interval=3600.0)
+                await manager.start()
+                await asyncio.wait_for(client.answered.wait(), WAIT)
+                stale = sim.faults.expire_listen_key()  # expires while its POST answer is in flight
+                renewing = asyncio.ensure_future(manager.invalidate())
+                client.release.set()
+                fresh = await asyncio.wait_for(renewing, WAIT)
+                assert stale is not None and fresh != stale and fresh == sim.listen_key
+                await manager.stop()
+
+    asyncio.run(main())
+
+
 def test_failures_are_logged_kept_and_retried(caplog: pytest.LogCaptureFixture) -> None:
     async def body(sim: SimulatedExchange, client: CountingClient) -> None:
         manager = ListenKeyManager(client, keepalive_interval=0.05, retry_interval=0.05)

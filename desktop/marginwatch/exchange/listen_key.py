@@ -66,6 +66,10 @@ class ListenKeyManager:
         self._key_ready = asyncio.Event()
         self._renew = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # POSTs are numbered when sent, so invalidate() can wait for one sent after it was called
+        # (a POST already in flight may still return the expired key).
+        self._post_seq = 0
+        self._seq_waiters: list[tuple[int, asyncio.Future[str]]] = []
 
     # -- public API ------------------------------------------------------------------------
 
@@ -94,9 +98,11 @@ class ListenKeyManager:
         """The stream reported `listenKeyExpired`: POST a new key, notify, and return it."""
         if not self.running:
             raise RuntimeError("ListenKeyManager is not running; call start() first")
+        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._seq_waiters.append((self._post_seq + 1, fut))
         self._forget_key()
         self._renew.set()
-        return await self.wait_key()
+        return await fut
 
     async def stop(self) -> None:
         """Stop keepalives and DELETE the key (best effort, bounded by stop_timeout)."""
@@ -105,6 +111,9 @@ class ListenKeyManager:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        waiters, self._seq_waiters = self._seq_waiters, []
+        for _, fut in waiters:
+            fut.cancel()
         key = self.key
         self._forget_key()
         if key is None or not self.close_on_stop:
@@ -121,10 +130,19 @@ class ListenKeyManager:
         self.key = None
         self._key_ready.clear()
 
-    def _set_key(self, key: str) -> None:
+    def _set_key(self, key: str, seq: int) -> None:
         self.key = key
         self._key_ready.set()
         log.info("listenKey ready (%s)", _key_hint(key))
+        still_waiting = []
+        for target, fut in self._seq_waiters:
+            if fut.done():
+                continue
+            if seq >= target:
+                fut.set_result(key)
+            else:
+                still_waiting.append((target, fut))
+        self._seq_waiters = still_waiting
         callbacks = ([self.on_new_key] if self.on_new_key is not None else []) + list(self._listeners)
         for cb in callbacks:
             try:
@@ -162,6 +180,8 @@ class ListenKeyManager:
         while True:
             if need_new:
                 self._renew.clear()
+                self._post_seq += 1
+                seq = self._post_seq
                 try:
                     key = await self._client.new_listen_key()
                 except Exception as exc:  # any failure is logged and retried
@@ -169,7 +189,7 @@ class ListenKeyManager:
                     continue
                 self.consecutive_failures = 0
                 need_new = False
-                self._set_key(key)
+                self._set_key(key, seq)
                 delay = self.keepalive_interval
             if await self._sleep_or_renew(delay):
                 need_new = True
