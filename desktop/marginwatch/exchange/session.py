@@ -244,9 +244,7 @@ class AccountSession:
                 self.failed_reason = exc.explain()
                 self._set_health(StreamHealth(REST, StreamState.FAILED, self.failed_reason))
                 log.error("%s: %s", self.name, type(exc).__name__)
-                if first:
-                    return False
-                failures += 1
+                return False  # retrying a rejected key only burns weight; the user must fix it
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -271,8 +269,8 @@ class AccountSession:
     async def _reseed(self) -> None:
         client = self._client
         assert client is not None
-        if not client.time_synced or self.resyncs % 10 == 0:
-            await client.sync_time()
+        # Weight 1, and it keeps t0 below honest even when the clock (ours or theirs) moved.
+        await client.sync_time()
         if self._exchange_info is None:
             self._exchange_info = _typed(await client.exchange_info(), ExchangeInfo, "exchangeInfo")
             self.state.set_symbol_filters(self._exchange_info.symbol_filters())

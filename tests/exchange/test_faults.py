@@ -1,0 +1,149 @@
+"""Fault matrix: for every fault the session recovers by itself, and within 5 s of the fault ending
+its account state equals the simulator's truth; MARGIN_CALLs still arrive exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+import pytest
+
+from marginwatch.core.stream_health import StreamState
+from marginwatch.exchange.session import AccountSession
+from marginwatch.exchange.sim.server import SimulatedExchange
+from tests.exchange.test_session import Probe, converge, running_session, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+Fault = Callable[[SimulatedExchange, AccountSession, Probe], Awaitable[None]]
+
+
+def mutate(sim: SimulatedExchange) -> None:
+    """Account changes whose events a broken stream would lose (wallet, isolated margin, positions)."""
+    e = sim.engine
+    e.transfer_margin("SOLUSDT", "LONG", "7.5")
+    e.apply_funding_fee("BTCUSDT", "-1.25")
+    if ("BNBUSDT", "LONG") in {(p.symbol, p.side.value) for p in e.open_positions()}:
+        e.close_position("BNBUSDT", "LONG")
+    else:
+        e.open_position("BNBUSDT", "LONG", "3")
+
+
+async def drop_market(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    await sim.faults.drop("market")
+    mutate(sim)
+    await wait_until(lambda: session.counters["reconnects"] >= 1)
+
+
+async def drop_private(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    resyncs = session.resyncs
+    await sim.faults.drop("private")
+    mutate(sim)  # sent to nobody: only the REST reseed after the reconnect can bring these back
+    await wait_until(lambda: session.resyncs > resyncs)
+
+
+async def stall_private(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.stall("private")  # open, silent, no pongs: events are lost
+    mutate(sim)
+    await wait_until(lambda: session.counters["reconnects"] >= 1)
+    sim.faults.resume("private")
+
+
+async def stall_market(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.stall("market")
+    mutate(sim)
+    await wait_until(lambda: any(h.name == "market" and h.state is StreamState.STALE for h in probe.health))
+    await wait_until(lambda: session.counters["reconnects"] >= 1)
+    sim.faults.resume("market")
+
+
+async def malformed(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.send_malformed("all")
+    mutate(sim)
+    await wait_until(lambda: session.counters["malformed"] >= 2)  # one per stream
+    assert session.counters["reconnects"] == 0
+
+
+async def listen_key_expired(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.expire_listen_key()
+    mutate(sim)  # no key: these events go nowhere
+    await wait_until(lambda: session.counters["listen_key_expired"] == 1)
+
+
+async def rest_429(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.rest_errors(429, count=2, retry_after=1)
+    await sim.faults.drop("private")  # forces a REST reseed into the rate limit
+    mutate(sim)
+    await wait_until(lambda: any(h.name == "rest" and h.state is StreamState.RECONNECTING for h in probe.health))
+    reason = next(h.reason for h in probe.health if h.name == "rest" and h.state is StreamState.RECONNECTING)
+    assert reason and "rate limit" in reason
+
+
+async def rest_418(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.rest_errors(418, count=1, retry_after=1)
+    await sim.faults.drop("private")
+    mutate(sim)
+    await wait_until(lambda: any(h.name == "rest" and h.state is StreamState.RECONNECTING for h in probe.health))
+    reason = next(h.reason for h in probe.health if h.name == "rest" and h.state is StreamState.RECONNECTING)
+    assert reason and "banned" in reason
+
+
+async def clock_ahead(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.skew_clock(+8000)  # our signed timestamps now look 8 s old: -1021 until re-synced
+    await sim.faults.drop("private")
+    mutate(sim)
+
+
+async def clock_behind(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.skew_clock(-8000)  # event times jump 8 s back: must not be discarded as "old"
+    mutate(sim)
+
+
+async def cut_24h(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    await sim.faults.force_24h_cut("all")
+    mutate(sim)
+    await wait_until(lambda: session.counters["reconnects"] >= 2)
+
+
+async def duplicates(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    before = len(probe.margin_calls)
+    sim.faults.duplicate_user_events(10)
+    for symbol in ("SOLUSDT", "BNBUSDT", None):  # distinct payloads (None: the cross positions)
+        sim.engine.emit_margin_call(symbol)
+    mutate(sim)
+    await wait_until(lambda: session.counters["duplicates"] >= 3)
+    assert len(probe.margin_calls) - before == 3
+
+
+async def reordered(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+    sim.faults.reorder_user_events(3)
+    for amount in ("5", "6", "7"):  # three updates of one position, delivered newest first
+        # Binance stamps successive updates with increasing E; make sure the sim's ms clock moved.
+        now = sim.now_ms()
+        await wait_until(lambda now=now: sim.now_ms() > now)
+        sim.engine.transfer_margin("SOLUSDT", "LONG", amount)
+    await wait_until(lambda: session.counters["stale_dropped"] >= 1)
+
+
+FAULTS: dict[str, Fault] = {
+    f.__name__: f
+    for f in (drop_market, drop_private, stall_private, stall_market, malformed, listen_key_expired,
+              rest_429, rest_418, clock_ahead, clock_behind, cut_24h, duplicates, reordered)
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_session_recovers_from(name: str) -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
+        await converge(session, sim)
+        await FAULTS[name](sim, session, probe)
+        # the fault has ended: within 5 s everything is live again and the state is the truth
+        await converge(session, sim, limit=5.0)
+        # and the alarm path still works, exactly once per margin call
+        before = len(probe.margin_calls)
+        sim.engine.emit_margin_call("SOLUSDT")
+        await wait_until(lambda: len(probe.margin_calls) == before + 1)
+        sim.engine.transfer_margin("SOLUSDT", "LONG", "1")
+        await converge(session, sim, limit=5.0)
+        assert len(probe.margin_calls) == len(sim.margin_calls_emitted)
+        assert session.state.cross_wallet_balance > Decimal(0)
