@@ -34,7 +34,9 @@ def tier_icon(tier: RiskTier, *, disconnected: bool = False, size: int = 64) -> 
         p.setPen(QPen(colour, size * 0.1))
         p.drawLine(int(size * 0.3), int(size * 0.3), int(size * 0.7), int(size * 0.7))
     else:
-        p.setPen(QPen(QColor("white"), size * 0.1, cap=Qt.PenCapStyle.RoundCap))
+        needle = QPen(QColor("white"), size * 0.1)
+        needle.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(needle)
         c = size / 2
         angle = {RiskTier.UNKNOWN: 90, RiskTier.CALM: 150, RiskTier.WARNING: 90, RiskTier.DANGER: 30}[tier]
         from math import cos, radians, sin
@@ -107,10 +109,6 @@ class TrayIcon(QObject):
         """Fallback delivery; True when a tray exists to show it (Qt cannot tell us more)."""
         if not QSystemTrayIcon.isSystemTrayAvailable() or not self._tray.isVisible():
             return False
-        icon = (
-            QSystemTrayIcon.MessageIcon.Critical
-            if tier >= RiskTier.DANGER
-            else QSystemTrayIcon.MessageIcon.Warning
-        )
+        icon = QSystemTrayIcon.MessageIcon.Critical if tier >= RiskTier.DANGER else QSystemTrayIcon.MessageIcon.Warning
         self._tray.showMessage(title, body, icon, 15000)
         return True

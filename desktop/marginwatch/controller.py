@@ -1,0 +1,203 @@
+"""The app container: owns the services, feeds the widgets, routes alerts. Widgets never see it.
+
+Order of start-up matters for how fast the user sees something: the window is already painted
+when `run()` starts; the chart (pyqtgraph) and the exchange (aiohttp, the simulator in demo mode)
+come in right after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.services.alert import Alert, AlertKind, sample_alert
+from marginwatch.services.alert_engine import AlertEngine
+from marginwatch.services.notifier import Notifier
+from marginwatch.services.settings import Settings
+from marginwatch.ui.main_window import MainWindow
+from marginwatch.ui.tray_icon import TrayIcon
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 5.0
+_LOG_KIND = {
+    AlertKind.MARGIN_CALL: "margin_call",
+    AlertKind.THRESHOLD: "threshold",
+    AlertKind.STREAM_DOWN: "connection",
+    AlertKind.STREAM_RESTORED: "connection",
+    AlertKind.TEST: "info",
+}
+
+
+class AppController(QObject):
+    alert_delivered = Signal(object, str)  # Alert, channel — for tests and the self-test
+    started = Signal()
+
+    def __init__(self, app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+        super().__init__()
+        self._app = app
+        self.window = window
+        self._args = args
+        self.settings = Settings()
+        policy = self.settings.alert_policy()
+        self.alerts = AlertEngine(policy, parent=self)
+        window.set_thresholds(policy.ratio)
+        window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
+        self.tray = TrayIcon(self)
+        self.notifier = Notifier(
+            fallback=lambda a: self.tray.show_balloon(a.title, a.body, a.tier),
+            sound=self.settings.sound_enabled(),
+            parent=self,
+        )
+        self.accounts: dict[str, Any] = {}  # name -> AccountService
+        self._risks: dict[str, AccountRisk] = {}
+        self._demo: Any = None
+        self._quit = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._calculator: Any = None
+        self._wire()
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        w = self.window
+        w.quit_requested.connect(self.request_quit)
+        w.calculator_requested.connect(self.open_calculator)
+        w.position_calculator_requested.connect(self.open_calculator)
+        self.tray.show_requested.connect(self.show_window)
+        self.tray.calculator_requested.connect(self.open_calculator)
+        self.tray.test_notification_requested.connect(lambda: self._deliver(sample_alert()))
+        self.tray.quit_requested.connect(self.request_quit)
+        self.alerts.alert_raised.connect(self._deliver)
+        self.notifier.delivered.connect(self._on_delivered)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def run(self) -> int:
+        self.tray.show()
+        QTimer.singleShot(0, self._attach_chart)
+        try:
+            await self._start_accounts()
+        except Exception as exc:
+            log.exception("start-up failed")
+            self.window.add_event(time.time(), "info", self.tr("Start-up failed: {e}").format(e=exc))
+        self.started.emit()
+        await self._quit.wait()
+        await self._shutdown()
+        return 0
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    def show_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    async def _start_accounts(self) -> None:
+        from marginwatch.services.account_service import AccountService
+
+        configs = [a for a in self.settings.accounts() if a.enabled]
+        if self._args.demo or not configs:
+            from marginwatch.services.demo import DEMO_ACCOUNT, DemoExchange
+
+            self._demo = DemoExchange(scenario=self._args.scenario, speed=self._args.speed)
+            endpoints = await self._demo.start()
+            self.window.set_demo_mode(True)
+            self._add_account(AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self))
+        # Real accounts (keychain-backed) arrive with the accounts settings.
+        await asyncio.gather(*(svc.start() for svc in self.accounts.values()))
+
+    def _add_account(self, svc: Any) -> None:
+        self.accounts[svc.name] = svc
+        svc.risk_changed.connect(self._on_risk)
+        svc.margin_call.connect(self.alerts.on_margin_call)
+        svc.health_changed.connect(self._on_health)
+        svc.log_entry.connect(lambda _acc, kind, text: self.window.add_event(time.time(), kind, text))
+
+    async def _shutdown(self) -> None:
+        log.info("shutting down")
+        self.window.allow_close()
+        stops = [svc.stop() for svc in self.accounts.values()]
+        try:
+            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), SHUTDOWN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("accounts did not stop within %ss", SHUTDOWN_TIMEOUT_S)
+        if self._demo is not None:
+            await self._demo.stop()
+        await self.notifier.aclose()
+        self.tray.hide()
+        self.window.close()
+
+    # -- data flow ------------------------------------------------------------------------------
+    def _attach_chart(self) -> None:
+        from marginwatch.ui.liquidation_chart import LiquidationChart
+
+        self.window.attach_chart(LiquidationChart())
+        for name, risk in self._risks.items():
+            self.window.update_account(name, risk, self._tick_sizes(name))
+
+    def _tick_sizes(self, name: str) -> dict[str, Any]:
+        svc = self.accounts.get(name)
+        return svc.tick_sizes() if svc is not None else {}
+
+    def _on_risk(self, account: str, risk: AccountRisk) -> None:
+        self._risks[account] = risk
+        self.window.update_account(account, risk, self._tick_sizes(account))
+        self.alerts.on_risk(account, risk)
+        self._refresh_tray()
+
+    def _on_health(self, account: str, health: StreamHealth) -> None:
+        self.window.set_health(account, health)
+        self.alerts.on_health(account, health)
+        self._refresh_tray()
+
+    def _refresh_tray(self) -> None:
+        thresholds = self.alerts.policy.ratio
+        worst = RiskTier.UNKNOWN
+        for risk in self._risks.values():
+            worst = max(worst, thresholds.tier_for_ratio(risk.margin_ratio))
+            for p in risk.positions:
+                worst = max(worst, thresholds.tier_for_ratio(p.margin_ratio))
+        disconnected = not self.accounts or any(
+            h.state is not StreamState.LIVE for svc in self.accounts.values() for h in svc.health.values()
+        )
+        tip = f"MarginWatch — {worst.label}" + (" — " + self.tr("not live") if disconnected else "")
+        self.tray.set_state(worst, disconnected=disconnected, tooltip=tip)
+
+    # -- alerts ---------------------------------------------------------------------------------
+    def _deliver(self, alert: Alert) -> None:
+        self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}")
+        if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
+            self.window.show_alert(alert.title, alert.tier)
+        self.notifier.notify(alert)
+
+    def _on_delivered(self, alert: Alert, channel: str) -> None:
+        log.info("alert %s delivered via %s: %s", alert.kind.value, channel, alert.title)
+        self.alert_delivered.emit(alert, channel)
+
+    # -- calculator -----------------------------------------------------------------------------
+    def open_calculator(self, *position_key: str) -> None:
+        try:
+            from marginwatch.ui.calculator_dialog import CalculatorDialog
+        except ImportError:
+            self.window.add_event(time.time(), "info", self.tr("The calculator is not available yet."))
+            return
+        if self._calculator is None:
+            self._calculator = CalculatorDialog(self.window)
+        # Never exec() inside a qasync task: a modeless show() keeps the loop running.
+        self._calculator.show()
+        self._calculator.raise_()

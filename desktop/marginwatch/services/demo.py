@@ -1,0 +1,32 @@
+"""Demo mode: the simulated exchange runs in this process on a free loopback port.
+
+The app then follows it exactly as it would follow Binance (REST, listenKey, routed streams),
+so the demo exercises the real client code end to end.
+"""
+
+from __future__ import annotations
+
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+
+DEMO_ACCOUNT = "Demo"
+
+
+class DemoExchange:
+    def __init__(self, scenario: str = "demo", speed: float = 1.0) -> None:
+        from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+
+        self._sim = SimulatedExchange(port=0, scenario=scenario, speed=speed)
+        self.credentials = Credentials(DEMO_API_KEY, DEMO_API_SECRET, "hmac")
+        self.scenario = scenario
+
+    @property
+    def sim(self) -> object:
+        return self._sim
+
+    async def start(self) -> Endpoints:
+        await self._sim.start()
+        return Endpoints.local(self._sim.base_url, self._sim.ws_url)
+
+    async def stop(self) -> None:
+        await self._sim.stop()
