@@ -143,6 +143,22 @@ async def test_user_stream_renews_listen_key_after_expiry_and_keeps_receiving() 
 
 
 @pytest.mark.asyncio
+async def test_user_stream_gets_a_new_key_when_the_server_refuses_the_old_one() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        async with user_stream(sim, events) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            old = sim.listen_key
+            sim.listen_key = None  # the key died silently (no listenKeyExpired event)
+            await sim.faults.drop("private")  # the reconnect with the old key is refused with 1008
+            await wait_until(lambda: sim.listen_key not in (None, old) and len(private_conns(sim)) == 1
+                             and sim.listen_key in private_conns(sim)[0].listen_keys)
+            assert stream.expired == 0
+            sim.engine.emit_margin_call()
+            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+
+
+@pytest.mark.asyncio
 async def test_user_stream_detects_a_stalled_socket_by_ping_and_reconnects() -> None:
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
         events: list[Any] = []

@@ -50,7 +50,8 @@ class UserDataStream:
         # The user stream can be silent for hours: no staleness limit unless the caller insists.
         self.connection = ResilientConnection(
             name, self._url, self._on_frame, on_health,
-            on_connected=self._connected, options=options or ConnectionOptions(stale_after=None),
+            on_connected=self._connected, on_disconnected=self._disconnected,
+            options=options or ConnectionOptions(stale_after=None),
         )
         self._key_in_use: str | None = None
         self._renewing = False
@@ -85,6 +86,12 @@ class UserDataStream:
     async def _connected(self, ws: ClientConnection, reason: ConnectReason) -> None:
         if self._on_connected is not None:
             self._on_connected(reason)
+
+    def _disconnected(self, why: str) -> None:
+        # 1008 (policy violation) is how a server refuses an unknown or expired listenKey; without a
+        # new key we would reconnect with the dead one until the next keepalive notices (30 min).
+        if "1008" in why:
+            self._renew_key()
 
     def _on_frame(self, raw: Frame) -> None:
         try:

@@ -92,6 +92,7 @@ class ResilientConnection:
         on_health: HealthHandler | None = None,
         *,
         on_connected: ConnectedHook | None = None,
+        on_disconnected: Callable[[str], None] | None = None,
         options: ConnectionOptions | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -100,6 +101,7 @@ class ResilientConnection:
         self._on_frame = on_frame
         self._on_health = on_health
         self._on_connected = on_connected
+        self._on_disconnected = on_disconnected  # gets why the socket ended (e.g. "closed: ... 1008 ...")
         self.options = options or ConnectionOptions()
         self.stale_after: float | None = self.options.stale_after  # adjustable at run time
         self._rng = rng or random.Random()
@@ -111,6 +113,7 @@ class ResilientConnection:
         self._current: _Link | None = None
         self._links: set[_Link] = set()
         self._armed_at: float = 0.0
+        self._last_url: str | None = None
         self._health = StreamHealth(name, StreamState.STOPPED)
         # counters
         self.frames = 0
@@ -204,6 +207,11 @@ class ResilientConnection:
             self._armed_at = link.opened_at
             self._emit(StreamState.LIVE)
             why = await self._serve(link)
+            if self._on_disconnected is not None and not self._stop_requested:
+                try:
+                    self._on_disconnected(why)
+                except Exception:
+                    log.exception("%s stream: disconnect callback failed", self.name)
             lived = asyncio.get_running_loop().time() - link.opened_at
             self._current = None
             self._spawn(self._close_link(link))
@@ -355,7 +363,7 @@ class ResilientConnection:
 
     def _describe(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        url = getattr(self, "_last_url", None)
+        url = self._last_url
         if url:
             text = text.replace(url, "<url>")  # URLs can carry a listenKey
         return text[:300]
