@@ -1,0 +1,651 @@
+"""The journal: margin calls as received, alerts and their delivery, connection changes and
+account snapshots, in one SQLite file that survives crashes and never stops the app.
+
+Durability: WAL mode with `synchronous=FULL`. WAL alone (even with NORMAL) survives the app
+being killed; FULL also fsyncs the WAL on every commit, so a committed margin call or alert
+survives a power cut or OS crash too. Writes are rare (margin calls, alerts, state changes,
+rate-limited snapshots), so one fsync each costs little on the UI thread.
+
+Trouble never raises into the app: a damaged file is moved aside and a new one started, a file
+locked by another program is left alone and a new one is started beside it, an unwritable
+location falls back to memory. Each case sets `problem` (plain words) and is logged.
+Secrets are never stored: `signature`, `apiKey`, `secret` values are scrubbed from payloads and
+texts, and so is any value registered with `add_redaction`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from marginwatch.services import paths
+from marginwatch.services.journal_schema import SchemaTooNewError, migrate, symbols_column, symbols_of_positions
+
+if TYPE_CHECKING:
+    from marginwatch.core.account_risk import AccountRisk
+    from marginwatch.core.events import MarginCall
+    from marginwatch.core.stream_health import StreamHealth
+    from marginwatch.services.alert import Alert
+
+log = logging.getLogger(__name__)
+
+_SENSITIVE_KEYS = frozenset({"signature", "apikey", "secret", "secretkey", "apisecret", "privatekey", "x-mbx-apikey"})
+# `signature=abc`, `"apiKey": "abc"`, `secret: abc` in free text or a non-JSON payload.
+_SENSITIVE_TEXT = re.compile(
+    r"(?i)(\b(?:signature|api_?key|api_?secret|secret_?key|private_?key|secret|x-mbx-apikey)\b[\"']?\s*[:=]\s*[\"']?)"
+    r"([^\"'&\s,;}]+)"
+)
+REDACTED = "***"
+_MIN_REDACTION_LEN = 6  # shorter values would shred ordinary text
+
+
+class RowKind(StrEnum):
+    MARGIN_CALL = "margin_call"
+    ALERT = "alert"
+    CONNECTION = "connection"
+    SNAPSHOT = "snapshot"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One history entry, whatever its table; `data` holds the table's other columns."""
+
+    kind: RowKind
+    id: int
+    account: str
+    at: float  # wall-clock seconds
+    symbols: tuple[str, ...]
+    summary: str  # one English line for a table cell
+    data: dict[str, Any]
+
+
+class _Corrupt(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- scrubbing
+
+
+def _scrub_obj(obj: Any) -> tuple[Any, bool]:
+    if isinstance(obj, Mapping):
+        out: dict[str, Any] = {}
+        changed = False
+        for k, v in obj.items():
+            if str(k).lower() in _SENSITIVE_KEYS:
+                out[str(k)], changed = REDACTED, True
+            else:
+                out[str(k)], c = _scrub_obj(v)
+                changed |= c
+        return out, changed
+    if isinstance(obj, list | tuple):
+        items = [_scrub_obj(v) for v in obj]
+        return [v for v, _ in items], any(c for _, c in items)
+    return obj, False
+
+
+def _plain(obj: Any) -> Any:
+    """Event structs to JSON-ready values with readable attribute names, money as strings."""
+    if isinstance(obj, msgspec.Struct):
+        return {f: _plain(getattr(obj, f)) for f in obj.__struct_fields__}
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _epoch(t: float | datetime | None) -> float | None:
+    return t.timestamp() if isinstance(t, datetime) else t
+
+
+def _num(v: Decimal | None) -> str | None:
+    return None if v is None else str(v)
+
+
+# ----------------------------------------------------------------------------- the journal
+
+
+class Journal:
+    """One writer's handle on the journal file. Every write is one short transaction."""
+
+    def __init__(self, path: Path, busy_timeout_s: float, clock: Callable[[], float]) -> None:
+        self.requested_path = path  # where the journal should be
+        self.path: Path | None = path  # where it is now; None when held in memory
+        self.problem: str | None = None
+        self.on_problem: Callable[[str], None] | None = None
+        self._busy_timeout_s = busy_timeout_s
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._redactions: set[str] = set()
+        self._last_state: dict[tuple[str, str], tuple[str, str | None]] = {}
+
+    @classmethod
+    def open(
+        cls, path: Path | None = None, *, busy_timeout_s: float = 2.0, clock: Callable[[], float] = time.time
+    ) -> Journal:
+        """Open (creating or migrating) the journal; never raises for a bad or busy file."""
+        if path is None:
+            try:
+                path = paths.journal_path()
+            except OSError:
+                path = paths.data_dir(create=False) / paths.JOURNAL_FILENAME  # fails below, into memory
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # connecting fails next and says why
+        journal = cls(path, busy_timeout_s, clock)
+        with journal._lock:
+            journal._conn = journal._open_recovering(journal.requested_path, None)
+        return journal
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.path or 'in memory'}{' problem' if self.problem else ''}>"
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- opening and recovery
+
+    def _connect(self, target: Path | None) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            ":memory:" if target is None else str(target),
+            timeout=self._busy_timeout_s,
+            isolation_level=None,  # autocommit; we BEGIN/COMMIT ourselves
+            check_same_thread=False,  # guarded by self._lock
+        )
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise _Corrupt(str(check)[:200])
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_recovering(self, target: Path, failure: BaseException | None) -> sqlite3.Connection:
+        """Connect to `target`; on trouble, set `problem` and fall back to a fresh file or memory."""
+        if failure is None:
+            try:
+                self.path = target
+                return self._connect(target)
+            except (sqlite3.Error, OSError, SchemaTooNewError, _Corrupt) as exc:
+                failure = exc
+        kind = _classify(failure)
+        fresh = target
+        if kind == "corrupt":
+            try:
+                aside = _move_aside(target, "corrupt")
+                message = (
+                    f"The journal file {target.name} is damaged ({_short(failure)}). It was moved aside as "
+                    f"{aside.name} and a new journal was started."
+                )
+            except OSError as exc:
+                fresh = _beside(target, "new")
+                message = (
+                    f"The journal file {target.name} is damaged ({_short(failure)}) and could not be moved "
+                    f"aside ({exc.strerror}); a new journal {fresh.name} was started beside it."
+                )
+        elif kind in ("locked", "too_new"):
+            fresh = _beside(target, "while-locked" if kind == "locked" else "older-app")
+            why = "is locked by another program" if kind == "locked" else "was written by a newer MarginWatch"
+            message = f"The journal file {target.name} {why}; this run writes to {fresh.name} beside it."
+        else:
+            fresh = None  # type: ignore[assignment]
+            message = f"The journal file {target} cannot be written ({_short(failure)})."
+        conn: sqlite3.Connection | None = None
+        if fresh is not None:
+            try:
+                conn = self._connect(fresh)
+                self.path = fresh
+            except (sqlite3.Error, OSError, SchemaTooNewError, _Corrupt) as exc:
+                message += f" The new file failed too ({_short(exc)})."
+        if conn is None:
+            conn = self._connect(None)
+            self.path = None
+            message += " History for this run is kept in memory only and will be lost on exit."
+        self._report(message)
+        return conn
+
+    def _report(self, message: str) -> None:
+        self.problem = message
+        log.error("journal: %s", message)
+        if self.on_problem is not None:
+            self.on_problem(message)
+
+    def _write(self, op: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `op` in one BEGIN IMMEDIATE … COMMIT; on a broken or busy file, recover and retry once."""
+        with self._lock:
+            for attempt in (1, 2):
+                conn = self._live()
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = op(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                    return result
+                except sqlite3.Error as exc:
+                    if attempt == 2 or self.path is None or _classify(exc) == "bug":
+                        raise
+                    log.warning("journal: write failed (%s); recovering", _short(exc))
+                    conn.close()
+                    self._conn = None
+                    self._conn = self._open_recovering(self.path, exc)
+            raise AssertionError("unreachable")
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the journal is closed")
+        return self._conn
+
+    # -------------------------------------------------------------- scrubbing
+
+    def add_redaction(self, value: str) -> None:
+        """Never store `value` (an API key, say) in any text, even where no key name marks it."""
+        if len(value) >= _MIN_REDACTION_LEN:
+            with self._lock:
+                self._redactions.add(value)
+
+    def _text(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        text = _SENSITIVE_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+        for value in self._redactions:
+            text = text.replace(value, REDACTED)
+        return text
+
+    def _raw(self, raw: bytes | str) -> str:
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes | bytearray) else str(raw)
+        try:
+            scrubbed, changed = _scrub_obj(json.loads(text))
+        except ValueError:
+            changed = False  # not JSON: the text scrub below still applies
+        if changed:
+            text = _dumps(scrubbed)  # as received, except that secrets are gone
+        return self._text(text) or ""
+
+    def _json(self, obj: Any) -> str:
+        scrubbed, _ = _scrub_obj(obj)
+        return self._text(_dumps(scrubbed)) or ""
+
+    # -------------------------------------------------------------- writes
+
+    def record_margin_call(
+        self,
+        account: str,
+        raw: bytes | str,
+        parsed: Mapping[str, Any],
+        event_time: int,
+        dedupe_key: str,
+        *,
+        received_at: float | None = None,
+    ) -> bool:
+        """Store a MARGIN_CALL as received. False when this dedupe key is already stored (a replay)."""
+        positions = parsed.get("positions", parsed.get("p"))
+        row = (
+            account,
+            int(event_time),
+            self._clock() if received_at is None else received_at,
+            self._raw(raw),
+            self._json(parsed),
+            dedupe_key,
+            symbols_column(symbols_of_positions(positions)),
+        )
+
+        def op(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO margin_calls (account, event_time, received_at, raw, parsed, dedupe_key, symbols)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                row,
+            )
+            return cur.rowcount == 1
+
+        return bool(self._write(op))
+
+    def record_margin_call_event(
+        self, account: str, event: MarginCall, raw: bytes | str | None = None, dedupe_key: str | None = None
+    ) -> bool:
+        """Convenience for a decoded event; `raw` defaults to its exact wire encoding."""
+        from marginwatch.core.events import encode_event  # core import kept off the module's load path
+
+        symbols = ", ".join(p.symbol for p in event.positions) or "?"
+        return self.record_margin_call(
+            account,
+            encode_event(event) if raw is None else raw,
+            _plain(event),
+            event.event_time,
+            dedupe_key or f"mc:{account}:{event.event_time}:{symbols}",
+        )
+
+    def record_alert(self, alert: Alert) -> int | None:
+        """Store an alert before it is shown; its row id, or None when its dedupe key is already stored."""
+        row = (
+            alert.account,
+            str(alert.kind.value if isinstance(alert.kind, Enum) else alert.kind),
+            alert.tier.name.lower() if isinstance(alert.tier, Enum) else str(alert.tier),
+            self._text(alert.title) or "",
+            self._text(alert.body) or "",
+            float(alert.created_at),
+            alert.dedupe_key,
+            symbols_column(_alert_symbols(alert.raw)),
+        )
+
+        def op(conn: sqlite3.Connection) -> int | None:
+            cur = conn.execute(
+                "INSERT INTO alerts (account, kind, tier, title, body, created_at, dedupe_key, symbols)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                row,
+            )
+            return cur.lastrowid if cur.rowcount == 1 else None
+
+        result: int | None = self._write(op)
+        return result
+
+    def mark_delivered(self, alert_id: int, channel: str) -> bool:
+        """Note how an alert reached the user; several channels accumulate ("tray,sound")."""
+        at = self._clock()
+
+        def op(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "UPDATE alerts SET delivered_at = ?,"
+                " channel = CASE WHEN channel IS NULL OR channel = '' THEN ? ELSE channel || ',' || ? END"
+                " WHERE id = ?",
+                (at, channel, channel, alert_id),
+            )
+            return cur.rowcount == 1
+
+        return bool(self._write(op))
+
+    def record_connection(self, account: str, health: StreamHealth, *, at: float | None = None) -> bool:
+        """Store a stream's state when it changed since the last one stored; True when stored."""
+        key = (account, health.name)
+        state = (str(health.state.value), self._text(health.reason))
+        with self._lock:
+            if self._last_state.get(key) == state:
+                return False
+            row = (account, health.name, state[0], state[1], self._clock() if at is None else at)
+            self._write(
+                lambda conn: conn.execute(
+                    "INSERT INTO connection_events (account, stream, state, reason, at) VALUES (?, ?, ?, ?, ?)", row
+                )
+            )
+            self._last_state[key] = state
+            return True
+
+    def record_snapshot(self, account: str, risk: AccountRisk, *, at: float | None = None) -> int:
+        """Store the account's figures now (the caller rate-limits); returns the row id."""
+        positions = [
+            {
+                "symbol": pr.position.symbol,
+                "side": pr.position.position_side.value,
+                "margin_type": pr.position.margin_type.value,
+                "amount": str(pr.position.amount),
+                "entry_price": str(pr.position.entry_price),
+                "mark_price": str(pr.position.mark_price),
+                "notional": str(pr.notional),
+                "unrealized_pnl": str(pr.unrealized_pnl),
+                "maint_margin": _num(pr.maint_margin),
+                "margin_ratio": _num(pr.margin_ratio),
+                "liquidation_price": _num(pr.liquidation_price),
+                "distance_pct": _num(pr.distance_pct),
+            }
+            for pr in risk.positions
+        ]
+        row = (
+            account,
+            self._clock() if at is None else at,
+            str(risk.wallet_balance),
+            str(risk.margin_balance),
+            str(risk.maint_margin),
+            _num(risk.margin_ratio),
+            self._json(positions),
+            symbols_column([p["symbol"] for p in positions]),
+        )
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO account_snapshots (account, at, wallet, margin_balance, maint_margin, margin_ratio,"
+                " positions, symbols) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cur.lastrowid or 0)
+
+        result: int = self._write(op)
+        return result
+
+    def prune(self, keep_days: int = 30, *, now: float | None = None) -> int:
+        """Delete snapshots and connection events older than `keep_days`; margin calls and alerts stay.
+
+        Returns the number of rows deleted.
+        """
+        cutoff = (self._clock() if now is None else now) - keep_days * 86400
+
+        def op(conn: sqlite3.Connection) -> int:
+            a = conn.execute("DELETE FROM account_snapshots WHERE at < ?", (cutoff,)).rowcount
+            b = conn.execute("DELETE FROM connection_events WHERE at < ?", (cutoff,)).rowcount
+            return a + b
+
+        deleted: int = self._write(op)
+        return deleted
+
+    # -------------------------------------------------------------- reads
+
+    def query(
+        self,
+        kind: RowKind | str | None = None,
+        account: str | None = None,
+        symbol: str | None = None,
+        since: float | datetime | None = None,
+        until: float | datetime | None = None,
+        limit: int | None = 1000,
+    ) -> list[JournalRow]:
+        """Newest first; `since` inclusive, `until` exclusive; `limit=None` for everything."""
+        kinds = list(RowKind) if kind is None else [RowKind(kind)]
+        start, end = _epoch(since), _epoch(until)
+        rows: list[JournalRow] = []
+        with self._lock:
+            conn = self._live()
+            for k in kinds:
+                table, time_col, has_symbols = _TABLES[k]
+                if symbol and not has_symbols:
+                    continue
+                where, args = [], []
+                for cond, value in (
+                    ("account = ?", account),
+                    ("instr(symbols, ?) > 0", f" {symbol} " if symbol else None),
+                    (f"{time_col} >= ?", start),
+                    (f"{time_col} < ?", end),
+                ):
+                    if value is not None:
+                        where.append(cond)
+                        args.append(value)
+                sql = f"SELECT * FROM {table}"
+                if where:
+                    sql += " WHERE " + " AND ".join(where)
+                sql += f" ORDER BY {time_col} DESC, id DESC"
+                if limit is not None:
+                    sql += f" LIMIT {int(limit)}"
+                cur = conn.execute(sql, args)
+                names = [d[0] for d in cur.description]
+                rows.extend(_row(k, dict(zip(names, r, strict=True))) for r in cur.fetchall())
+        rows.sort(key=lambda r: (r.at, r.id), reverse=True)
+        return rows if limit is None else rows[:limit]
+
+    def export_csv(self, path: Path, **filters: Any) -> int:
+        """Write the rows `query(**filters)` finds (all of them unless `limit` is given); returns the count."""
+        filters.setdefault("limit", None)
+        rows = self.query(**filters)
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:  # BOM: spreadsheets then read UTF-8
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for r in rows:
+                writer.writerow(
+                    [
+                        r.kind.value,
+                        r.id,
+                        r.account,
+                        repr(r.at),
+                        json.dumps(list(r.symbols)),
+                        r.summary,
+                        json.dumps(r.data, ensure_ascii=False, sort_keys=True),
+                    ]
+                )
+        return len(rows)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file and close; safe to call twice."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                log.warning("journal: checkpoint on close failed (%s)", _short(exc))
+            self._conn.close()
+            self._conn = None
+
+
+CSV_COLUMNS = ("kind", "id", "account", "at", "symbols", "summary", "data")
+
+
+def read_csv(path: Path) -> list[JournalRow]:
+    """Read back a file written by `Journal.export_csv`."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+            raise ValueError(f"{path.name} is not a MarginWatch journal export (columns {reader.fieldnames})")
+        return [
+            JournalRow(
+                kind=RowKind(r["kind"]),
+                id=int(r["id"]),
+                account=r["account"],
+                at=float(r["at"]),
+                symbols=tuple(json.loads(r["symbols"])),
+                summary=r["summary"],
+                data=json.loads(r["data"]),
+            )
+            for r in reader
+        ]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+# kind -> (table, time column, has a symbols column)
+_TABLES: dict[RowKind, tuple[str, str, bool]] = {
+    RowKind.MARGIN_CALL: ("margin_calls", "received_at", True),
+    RowKind.ALERT: ("alerts", "created_at", True),
+    RowKind.CONNECTION: ("connection_events", "at", False),
+    RowKind.SNAPSHOT: ("account_snapshots", "at", True),
+}
+
+
+def _row(kind: RowKind, cols: dict[str, Any]) -> JournalRow:
+    _, time_col, _ = _TABLES[kind]
+    row_id, account, at = cols.pop("id"), cols.pop("account"), cols.pop(time_col)
+    symbols = tuple(str(cols.pop("symbols", "") or "").split())
+    for json_col in ("parsed", "positions"):
+        if json_col in cols:
+            try:
+                cols[json_col] = json.loads(cols[json_col])
+            except (TypeError, ValueError):
+                pass  # keep the stored text
+    if kind is RowKind.MARGIN_CALL:
+        summary = f"Margin call: {', '.join(symbols) or '?'}"
+    elif kind is RowKind.ALERT:
+        summary = str(cols["title"])
+    elif kind is RowKind.CONNECTION:
+        summary = f"{cols['stream']} stream {cols['state']}" + (f": {cols['reason']}" if cols["reason"] else "")
+    else:
+        summary = f"margin ratio {cols['margin_ratio'] or '--'}, margin balance {cols['margin_balance']}"
+    return JournalRow(kind, int(row_id), str(account), float(at), symbols, summary, cols)
+
+
+def _alert_symbols(raw: Any) -> list[str]:
+    positions = getattr(raw, "positions", None)
+    if positions is not None:
+        return [s for s in (getattr(p, "symbol", None) for p in positions) if isinstance(s, str)]
+    subject = getattr(raw, "subject", None)
+    if isinstance(subject, str) and subject and subject != "account":
+        return [subject.split()[0]]
+    return []
+
+
+def _classify(exc: BaseException) -> str:
+    """'corrupt', 'locked', 'too_new', 'unwritable', or 'bug' (our own mistake: never hide it)."""
+    if isinstance(exc, _Corrupt):
+        return "corrupt"
+    if isinstance(exc, SchemaTooNewError):
+        return "too_new"
+    if isinstance(exc, OSError):
+        return "unwritable"
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        return "bug"
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "locked"
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return "corrupt"
+    if isinstance(exc, sqlite3.OperationalError):
+        return "unwritable"  # CANTOPEN, READONLY, FULL, IOERR, PERM …
+    return "corrupt" if isinstance(exc, sqlite3.DatabaseError) else "bug"
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:200]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _beside(target: Path, label: str) -> Path:
+    """A new, unused file name next to `target`: journal.<label>-<time>.sqlite3."""
+    for n in range(1000):
+        suffix = f"-{n}" if n else ""
+        candidate = target.with_name(f"{target.stem}.{label}-{_stamp()}{suffix}{target.suffix}")
+        if not any(Path(f"{candidate}{ext}").exists() for ext in ("", "-wal", "-shm")):
+            return candidate
+    raise OSError(f"no free file name beside {target}")
+
+
+def _move_aside(target: Path, label: str) -> Path:
+    """Rename the file and its -wal/-shm (a stale WAL must never meet a fresh database)."""
+    aside = _beside(target, label)
+    for ext in ("", "-wal", "-shm"):
+        src = Path(f"{target}{ext}")
+        if src.exists():
+            src.rename(Path(f"{aside}{ext}"))
+    return aside
