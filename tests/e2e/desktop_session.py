@@ -72,12 +72,15 @@ class DesktopSession:
             "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames",
         )
 
-    def registered_tray_items(self) -> str:
+    def watcher_property(self, name: str) -> str:
         return self.run(
             "dbus-send", "--session", "--print-reply", "--dest=org.kde.StatusNotifierWatcher",
             "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties.Get",
-            "string:org.kde.StatusNotifierWatcher", "string:RegisteredStatusNotifierItems",
+            "string:org.kde.StatusNotifierWatcher", f"string:{name}",
         )
+
+    def registered_tray_items(self) -> str:
+        return self.watcher_property("RegisteredStatusNotifierItems")
 
     def start(self, *args: str, log: Path | None = None) -> subprocess.Popen[bytes]:
         out = open(log, "wb") if log else subprocess.DEVNULL
@@ -150,6 +153,9 @@ def desktop_session(*, with_tray: bool) -> Iterator[DesktopSession]:
             session.start("status-notifier-watcher", log=tmp / "watcher.log")
             wait_for(lambda: "StatusNotifierWatcher" in session.bus_names(), 15, "the StatusNotifierWatcher")
             session.start("gtk-sni-tray-standalone", log=tmp / "tray.log")
+            # Qt decides once, at start, whether a host exists; wait for it before any app starts.
+            wait_for(lambda: "true" in session.watcher_property("IsStatusNotifierHostRegistered"), 20,
+                     "the StatusNotifierItem host to register")
         yield session
     finally:
         for p in reversed(procs):
