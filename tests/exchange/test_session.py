@@ -239,3 +239,22 @@ async def test_rotation_overlaps_and_loses_no_margin_call() -> None:
         assert len(probe.margin_calls) == len(sim.margin_calls_emitted) == 60
         assert session.counters["reconnects"] == 0
         await converge(session, sim)
+
+
+async def test_a_crashed_background_task_shows_as_failed_not_a_silent_stall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Simulate a programming error inside the session's own start-up (the one place a patch is
+    # needed: no real input makes our code raise a TypeError there).
+    import marginwatch.exchange.session as session_module
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise TypeError("bug")
+
+    monkeypatch.setattr(session_module, "UserDataStream", broken)
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(
+        sim, wait_ready=False
+    ) as (session, probe):
+        await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        assert session.health["rest"].reason == "internal error: TypeError"
+        assert any(h.state is StreamState.FAILED for h in probe.health)

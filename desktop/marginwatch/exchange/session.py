@@ -379,7 +379,17 @@ class AccountSession:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._report_crash)
         return task
+
+    def _report_crash(self, task: asyncio.Task[Any]) -> None:
+        """A bug in a background task must show as FAILED, never as a silent stall."""
+        if task.cancelled() or task.exception() is None or self._stopping:
+            return
+        exc = task.exception()
+        log.error("%s: background task failed", self.name, exc_info=exc)
+        self.failed_reason = f"internal error: {type(exc).__name__}"
+        self._set_health(StreamHealth(REST, StreamState.FAILED, self.failed_reason))
 
 
 def _event_time(event: Any) -> int:
