@@ -43,12 +43,14 @@ class AppController(QObject):
     alert_delivered = Signal(object, str)  # Alert, channel — for tests and the self-test
     started = Signal()
 
-    def __init__(self, app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+    def __init__(
+        self, app: QApplication, window: MainWindow, args: argparse.Namespace, settings: Settings | None = None
+    ) -> None:
         super().__init__()
         self._app = app
         self.window = window
         self._args = args
-        self.settings = Settings()
+        self.settings = settings or Settings()
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, parent=self)
         window.set_thresholds(policy.ratio)
