@@ -315,3 +315,22 @@ def test_writer_killed_mid_stream_loses_nothing_committed(tmp_path: Path) -> Non
     # An alert reported as committed was also marked delivered before its line was printed.
     assert all(alerts[a].data["channel"] == "tray" for a in committed_alerts)
     assert integrity(path) == "ok"
+
+
+def test_file_locked_while_running_switches_to_a_fresh_file(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    problems: list[str] = []
+    with Journal.open(path, busy_timeout_s=0.1) as j:
+        j.on_problem = problems.append
+        assert j.record_alert(alert("before")) is not None
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+        try:
+            assert j.record_alert(alert("during")) is not None  # not lost, not raised
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert j.path != path and problems and "locked" in problems[0]
+        assert [r.data["dedupe_key"] for r in j.query()] == ["during"]
+    with Journal.open(path) as j:
+        assert [r.data["dedupe_key"] for r in j.query()] == ["before"]

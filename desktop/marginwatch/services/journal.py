@@ -153,6 +153,7 @@ class Journal:
             except OSError:
                 path = paths.data_dir(create=False) / paths.JOURNAL_FILENAME  # fails below, into memory
         else:
+            path = Path(path)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError:
@@ -432,7 +433,7 @@ class Journal:
             str(risk.maint_margin),
             _num(risk.margin_ratio),
             self._json(positions),
-            symbols_column([p["symbol"] for p in positions]),
+            symbols_column([pr.position.symbol for pr in risk.positions]),
         )
 
         def op(conn: sqlite3.Connection) -> int:

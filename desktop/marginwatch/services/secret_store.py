@@ -37,17 +37,20 @@ class _Hidden:
         return "<secret>"
 
 
+_NO_KEYCHAIN = (
+    "No system keychain was found (on Linux this needs a Secret Service such as GNOME Keyring "
+    "or KWallet running in your session), so secrets cannot be stored."
+)
+
+
 def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None:
     """None when `backend` is a real keychain (or an allowed test file keyring), else the reason."""
     if isinstance(backend, chainer.ChainerBackend):
         chain = list(backend.backends)
         # set_password goes to the first backend in the chain, so that one decides.
-        return _why_not_usable(chain[0], allow_insecure) if chain else _why_not_usable(fail.Keyring(), False)
+        return _why_not_usable(chain[0], allow_insecure) if chain else _NO_KEYCHAIN
     if isinstance(backend, fail.Keyring):
-        return (
-            "No system keychain was found (on Linux this needs a Secret Service such as GNOME Keyring "
-            "or KWallet running in your session), so secrets cannot be stored."
-        )
+        return _NO_KEYCHAIN
     if isinstance(backend, null.Keyring):
         return "The keychain is switched off (keyring's null backend is configured), so secrets cannot be stored."
     cls = type(backend)
