@@ -202,7 +202,7 @@ class Journal:
             except (sqlite3.Error, OSError, SchemaTooNewError, _Corrupt) as exc:
                 failure = exc
         kind = _classify(failure)
-        fresh = target
+        fresh: Path | None = target
         if kind == "corrupt":
             try:
                 aside = _move_aside(target, "corrupt")
@@ -221,7 +221,7 @@ class Journal:
             why = "is locked by another program" if kind == "locked" else "was written by a newer MarginWatch"
             message = f"The journal file {target.name} {why}; this run writes to {fresh.name} beside it."
         else:
-            fresh = None  # type: ignore[assignment]
+            fresh = None
             message = f"The journal file {target} cannot be written ({_short(failure)})."
         conn: sqlite3.Connection | None = None
         if fresh is not None:
