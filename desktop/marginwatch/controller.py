@@ -22,6 +22,7 @@ from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine
+from marginwatch.services.journal import Journal
 from marginwatch.services.notifier import Notifier
 from marginwatch.services.settings import Settings
 from marginwatch.ui.main_window import MainWindow
@@ -30,6 +31,8 @@ from marginwatch.ui.tray_icon import TrayIcon
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 5.0
+SNAPSHOT_INTERVAL_MS = 60_000
+JOURNAL_KEEP_DAYS = 30
 _LOG_KIND = {
     AlertKind.MARGIN_CALL: "margin_call",
     AlertKind.THRESHOLD: "threshold",
@@ -44,13 +47,23 @@ class AppController(QObject):
     started = Signal()
 
     def __init__(
-        self, app: QApplication, window: MainWindow, args: argparse.Namespace, settings: Settings | None = None
+        self,
+        app: QApplication,
+        window: MainWindow,
+        args: argparse.Namespace,
+        settings: Settings | None = None,
+        journal: Journal | None = None,
     ) -> None:
         super().__init__()
         self._app = app
         self.window = window
         self._args = args
         self.settings = settings or Settings()
+        self.journal = journal or Journal.open()
+        self._alert_ids: dict[str, int] = {}
+        self._snapshots = QTimer(self)
+        self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
+        self._snapshots.timeout.connect(self._record_snapshots)
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, parent=self)
         window.set_thresholds(policy.ratio)
@@ -90,6 +103,10 @@ class AppController(QObject):
     # -- lifecycle ------------------------------------------------------------------------------
     async def run(self) -> int:
         self.tray.show()
+        if self.journal.problem:
+            self.window.add_event(time.time(), "info", self.journal.problem)
+        self.journal.prune(JOURNAL_KEEP_DAYS)
+        self._snapshots.start()
         QTimer.singleShot(0, self._attach_chart)
         try:
             await self._start_accounts()
@@ -126,7 +143,7 @@ class AppController(QObject):
     def _add_account(self, svc: Any) -> None:
         self.accounts[svc.name] = svc
         svc.risk_changed.connect(self._on_risk)
-        svc.margin_call.connect(self.alerts.on_margin_call)
+        svc.margin_call.connect(self._on_margin_call)
         svc.health_changed.connect(self._on_health)
         svc.log_entry.connect(lambda _acc, kind, text: self.window.add_event(time.time(), kind, text))
 
@@ -141,6 +158,8 @@ class AppController(QObject):
         if self._demo is not None:
             await self._demo.stop()
         await self.notifier.aclose()
+        self._snapshots.stop()
+        self.journal.close()
         self.tray.hide()
         self.window.close()
 
@@ -162,7 +181,17 @@ class AppController(QObject):
         self.alerts.on_risk(account, risk)
         self._refresh_tray()
 
+    def _on_margin_call(self, account: str, event: Any) -> None:
+        # Journal first: a crash between here and the notification loses nothing.
+        self.journal.record_margin_call_event(account, event)
+        self.alerts.on_margin_call(account, event)
+
+    def _record_snapshots(self) -> None:
+        for account, risk in self._risks.items():
+            self.journal.record_snapshot(account, risk)
+
     def _on_health(self, account: str, health: StreamHealth) -> None:
+        self.journal.record_connection(account, health)
         self.window.set_health(account, health)
         self.alerts.on_health(account, health)
         self._refresh_tray()
@@ -182,12 +211,20 @@ class AppController(QObject):
 
     # -- alerts ---------------------------------------------------------------------------------
     def _deliver(self, alert: Alert) -> None:
+        alert_id = self.journal.record_alert(alert)
+        if alert_id is None and alert.kind is not AlertKind.TEST:
+            return  # already journalled, so already notified (a replay across a restart)
+        if alert_id is not None:
+            self._alert_ids[alert.dedupe_key] = alert_id
         self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}")
         if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
             self.window.show_alert(alert.title, alert.tier)
         self.notifier.notify(alert)
 
     def _on_delivered(self, alert: Alert, channel: str) -> None:
+        alert_id = self._alert_ids.pop(alert.dedupe_key, None)
+        if alert_id is not None:
+            self.journal.mark_delivered(alert_id, channel)
         log.info("alert %s delivered via %s: %s", alert.kind.value, channel, alert.title)
         self.alert_delivered.emit(alert, channel)
 

@@ -23,7 +23,9 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=3.0, help="seconds of live data after the margin call")
     opts = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="mw-shot-")
+    scratch = tempfile.mkdtemp(prefix="mw-shot-")
+    os.environ["XDG_CONFIG_HOME"] = scratch + "/config"
+    os.environ["XDG_DATA_HOME"] = scratch + "/data"
     if opts.lang:
         os.environ["MARGINWATCH_LANG"] = opts.lang
 

@@ -15,6 +15,7 @@ from marginwatch.app import parse_args
 from marginwatch.controller import AppController
 from marginwatch.core.stream_health import StreamState
 from marginwatch.services.alert import AlertKind
+from marginwatch.services.journal import Journal, RowKind
 from marginwatch.services.settings import Settings
 from marginwatch.ui.main_window import MainWindow
 
@@ -24,7 +25,10 @@ def test_demo_mode_fills_the_window_and_delivers_a_margin_call(qapp, qtbot, tmp_
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    controller = AppController(qapp, window, parse_args(["--demo", "--speed", "20"]), settings=settings)
+    journal = Journal.open(tmp_path / "journal.sqlite3")
+    controller = AppController(
+        qapp, window, parse_args(["--demo", "--speed", "20"]), settings=settings, journal=journal
+    )
     delivered: list[tuple[object, str]] = []
     controller.alert_delivered.connect(lambda a, ch: delivered.append((a, ch)))
 
@@ -52,3 +56,10 @@ def test_demo_mode_fills_the_window_and_delivers_a_margin_call(qapp, qtbot, tmp_
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
         runner.run(scenario())
     assert delivered, "the notifier reported no delivery at all"
+    # The journal kept the raw margin call and the alert with how it was delivered.
+    reopened = Journal.open(tmp_path / "journal.sqlite3")
+    calls = reopened.query(kind=RowKind.MARGIN_CALL)
+    alerts = reopened.query(kind=RowKind.ALERT)
+    assert calls and "MARGIN_CALL" in str(calls[0].data)
+    assert any("Margin call on Demo" in r.summary for r in alerts)
+    reopened.close()
