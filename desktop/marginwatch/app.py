@@ -25,6 +25,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--scenario", default="demo", help="demo scenario: demo, calm, crash, squeeze, random")
     p.add_argument("--speed", type=float, default=1.0, help="demo time compression (e.g. 10)")
     p.add_argument("--minimised", action="store_true", help="start in the tray, window hidden")
+    p.add_argument("--self-test", action="store_true", help="run the app offscreen in demo mode, check it, print JSON")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, _qt_args = p.parse_known_args(list(argv))
     if args.speed <= 0:
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("MARGINWATCH_LOG", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+    if args.self_test:
+        from marginwatch.self_test import run_self_test
+
+        return run_self_test()
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
