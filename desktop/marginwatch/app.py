@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # closing the window keeps the tray app running
+    from marginwatch import resources
+
+    app.setWindowIcon(resources.app_icon())
 
     instance = SingleInstance(f"{APP_NAME}-{os.environ.get('USER', 'user')}")
     if not instance.acquire():

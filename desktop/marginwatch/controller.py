@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -70,6 +71,7 @@ class AppController(QObject):
         window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
         self.tray = TrayIcon(self)
         self.notifier = Notifier(
+            icon_path=resources.app_icon_path(256),
             fallback=lambda a: self.tray.show_balloon(a.title, a.body, a.tier),
             sound=self.settings.sound_enabled(),
             parent=self,
