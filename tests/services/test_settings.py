@@ -1,0 +1,108 @@
+"""Settings round trip through a real QSettings ini file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from marginwatch.core.alert_rules import AlertPolicy
+from marginwatch.core.risk_tiers import TierThresholds
+from marginwatch.services.settings import AccountConfig, Settings, account_problem
+
+
+def _ini(path: Path) -> QSettings:
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+def test_defaults_on_an_empty_file(ini: Path) -> None:
+    s = Settings(_ini(ini))
+    assert s.alert_policy() == AlertPolicy()
+    assert s.sound_enabled() and not s.start_minimised() and not s.start_at_login()
+    assert s.language() == "system"
+    assert s.accounts() == []
+
+
+def test_general_flags_round_trip(ini: Path) -> None:
+    s = Settings(_ini(ini))
+    s.set_sound_enabled(False)
+    s.set_start_minimised(True)
+    s.set_start_at_login(True)
+    s.set_language("zh_CN")
+    again = Settings(_ini(ini))
+    assert not again.sound_enabled() and again.start_minimised() and again.start_at_login()
+    assert again.language() == "zh_CN"
+    with pytest.raises(ValueError, match="unknown language"):
+        s.set_language("klingon")
+
+
+def test_accounts_add_edit_rename_enable_remove(ini: Path) -> None:
+    s = Settings(_ini(ini))
+    changes: list[None] = []
+    s.changed.connect(lambda: changes.append(None))
+    main = AccountConfig("main", "mainnet", "hmac", "KEY1")
+    test = AccountConfig("test/2", "custom", "ed25519", "KEY2", rest_url="http://127.0.0.1:1", ws_url="ws://x")
+    s.save_account(main)
+    s.save_account(test)
+    assert Settings(_ini(ini)).accounts() == [main, test]
+    s.save_account(AccountConfig("main", "testnet", "hmac", "KEY1b"))
+    assert Settings(_ini(ini)).account("main") == AccountConfig("main", "testnet", "hmac", "KEY1b")
+    # Rename keeps the position in the list.
+    s.save_account(AccountConfig("primary", "testnet", "hmac", "KEY1b"), replaces="main")
+    assert [a.name for a in Settings(_ini(ini)).accounts()] == ["primary", "test/2"]
+    with pytest.raises(ValueError, match="already exists"):
+        s.save_account(AccountConfig("primary", "mainnet", "hmac", "K"), replaces="test/2")
+    assert s.set_account_enabled("test/2", False)
+    assert not Settings(_ini(ini)).account("test/2").enabled  # type: ignore[union-attr]
+    assert not s.set_account_enabled("nobody", False)
+    assert s.remove_account("primary") and not s.remove_account("primary")
+    assert [a.name for a in Settings(_ini(ini)).accounts()] == ["test/2"]
+    assert len(changes) >= 6
+
+
+def test_invalid_accounts_are_refused_in_words() -> None:
+    assert account_problem(AccountConfig(" ", "mainnet", "hmac", "K")) == "The account needs a name."
+    assert "line break" in str(account_problem(AccountConfig("a", "mainnet", "hmac", "K\n")))
+    assert "REST base URL" in str(account_problem(AccountConfig("a", "custom", "hmac", "K")))
+    assert "Unknown key type" in str(account_problem(AccountConfig("a", "mainnet", "rsa", "K")))
+    assert account_problem(AccountConfig("a", "testnet", "ed25519", "K")) is None
+
+
+def test_per_account_thresholds_fall_back_to_global(ini: Path) -> None:
+    s = Settings(_ini(ini))
+    glob = AlertPolicy(ratio=TierThresholds(Decimal("0.6"), Decimal("0.85")), cooldown_s=120.0)
+    s.set_alert_policy(glob)
+    s.save_account(AccountConfig("main", "mainnet", "hmac", "K"))
+    s.save_account(AccountConfig("alt", "mainnet", "hmac", "K2"))
+    own = AlertPolicy(distance_warning_pct=Decimal(20), distance_danger_pct=Decimal(8), stream_down_after_s=30.0)
+    s.set_alert_policy(own, account="main")
+    again = Settings(_ini(ini))
+    assert again.alert_policy() == glob
+    assert again.alert_policy("alt") == glob and again.account_policy("alt") is None
+    assert again.alert_policy("main") == own and again.account_policy("main") == own
+    # The override follows a rename and dies with the account.
+    again.save_account(AccountConfig("renamed", "mainnet", "hmac", "K"), replaces="main")
+    assert again.account_policy("renamed") == own and again.account_policy("main") is None
+    again.remove_account("renamed")
+    assert again.account_policy("renamed") is None
+    again.set_alert_policy(own, account="alt")
+    again.clear_account_policy("alt")
+    assert Settings(_ini(ini)).alert_policy("alt") == glob
+
+
+def test_hand_edited_nonsense_falls_back(ini: Path) -> None:
+    q = _ini(ini)
+    q.setValue("alerts/distance_warning_pct", "3")  # below danger (5): impossible
+    q.setValue("alerts/cooldown_s", "soon")
+    q.setValue("general/language", "xx")
+    q.sync()
+    s = Settings(_ini(ini))
+    assert s.alert_policy() == AlertPolicy()
+    assert s.language() == "system"
