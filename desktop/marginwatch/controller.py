@@ -25,7 +25,8 @@ from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine
 from marginwatch.services.journal import Journal
 from marginwatch.services.notifier import Notifier
-from marginwatch.services.settings import Settings
+from marginwatch.services.secret_store import SecretStore, SecretStoreError
+from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
 from marginwatch.ui.tray_icon import TrayIcon
 
@@ -54,6 +55,7 @@ class AppController(QObject):
         args: argparse.Namespace,
         settings: Settings | None = None,
         journal: Journal | None = None,
+        secrets: SecretStore | None = None,
     ) -> None:
         super().__init__()
         self._app = app
@@ -61,6 +63,7 @@ class AppController(QObject):
         self._args = args
         self.settings = settings or Settings()
         self.journal = journal or Journal.open()
+        self.secrets = secrets or SecretStore()  # one instance: it also holds run-only secrets
         self._alert_ids: dict[str, int] = {}
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
@@ -139,8 +142,41 @@ class AppController(QObject):
             endpoints = await self._demo.start()
             self.window.set_demo_mode(True)
             self._add_account(AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self))
-        # Real accounts (keychain-backed) arrive with the accounts settings.
+        else:
+            for config in configs:
+                svc = self._real_account(config)
+                if svc is not None:
+                    self._add_account(svc)
         await asyncio.gather(*(svc.start() for svc in self.accounts.values()))
+
+    def _real_account(self, config: AccountConfig) -> Any:
+        """An AccountService for a configured account, its secret from the OS keychain."""
+        from marginwatch.exchange.credentials import Credentials
+        from marginwatch.exchange.endpoints import Endpoints
+        from marginwatch.services.account_service import AccountService
+        try:
+            secret = self.secrets.load(config.name)
+        except SecretStoreError as exc:
+            secret = None
+            self.window.add_event(time.time(), "info", str(exc))
+        if not secret:
+            self.window.add_event(
+                time.time(), "info",
+                self.tr("{name}: no secret in the keychain; add it in Settings → Accounts.").format(name=config.name),
+            )
+            return None
+        if config.environment == "testnet":
+            endpoints = Endpoints.testnet()
+        elif config.environment == "custom" and config.rest_url and config.ws_url:
+            endpoints = Endpoints.local(config.rest_url, config.ws_url)
+        else:
+            endpoints = Endpoints.mainnet()
+        try:
+            credentials = Credentials(config.api_key, secret, "ed25519" if config.key_type == "ed25519" else "hmac")
+        except ValueError as exc:
+            self.window.add_event(time.time(), "info", f"{config.name}: {exc}")
+            return None
+        return AccountService(config.name, endpoints, credentials, parent=self)
 
     def _add_account(self, svc: Any) -> None:
         self.accounts[svc.name] = svc

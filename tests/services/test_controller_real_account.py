@@ -1,0 +1,97 @@
+"""A configured account (not the demo): settings + secret from a real keyring backend + the exchange.
+
+The "exchange" is the simulator on loopback, reached as a custom environment exactly as a testnet
+or mainnet account would be: signed REST, listenKey, routed streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import qasync
+from keyrings.alt.file import PlaintextKeyring
+from PySide6.QtCore import QSettings
+
+from marginwatch.app import parse_args
+from marginwatch.controller import AppController
+from marginwatch.core.stream_health import StreamState
+from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+from marginwatch.services.alert import AlertKind
+from marginwatch.services.journal import Journal
+from marginwatch.services.secret_store import SecretStore
+from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.ui.main_window import MainWindow
+
+
+def test_configured_account_is_followed_with_its_keychain_secret(qapp, qtbot, tmp_path: Path) -> None:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    secrets = SecretStore(backend=kr, allow_insecure=True)  # a real file backend, tests only
+    secrets.save("Main", DEMO_API_SECRET)
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow()
+    qtbot.addWidget(window)
+
+    async def scenario() -> None:
+        async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
+            settings.save_account(AccountConfig(
+                name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
+                rest_url=sim.base_url, ws_url=sim.ws_url,
+            ))
+            controller = AppController(
+                qapp, window, parse_args([]), settings=settings,
+                journal=Journal.open(tmp_path / "j.sqlite3"), secrets=secrets,
+            )
+            loop = asyncio.get_running_loop()
+            got = loop.create_future()
+            controller.alert_delivered.connect(
+                lambda a, _ch: got.done() or a.kind is not AlertKind.MARGIN_CALL or got.set_result(a)
+            )
+            run = loop.create_task(controller.run())
+            account = None
+            for _ in range(200):  # wait for the account service to exist and be live
+                account = controller.accounts.get("Main")
+                if account is not None and all(
+                    h.state is StreamState.LIVE for h in account.session.health.values()
+                ):
+                    break
+                await asyncio.sleep(0.02)  # polling another component's state, bounded
+            assert account is not None and account.session.ready.is_set()
+            assert not window.demo_banner.isVisible()
+            sim.engine.emit_margin_call("SOLUSDT")
+            alert = await asyncio.wait_for(got, 10)
+            assert alert.title.startswith("Margin call on Main")
+            controller.request_quit()
+            assert await asyncio.wait_for(run, 10) == 0
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
+
+
+def test_account_without_a_secret_says_so_and_does_not_start(qapp, qtbot, tmp_path: Path) -> None:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.save_account(AccountConfig(name="Main", environment="mainnet", key_type="hmac", api_key="abcd1234"))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = AppController(
+        qapp, window, parse_args([]), settings=settings, journal=Journal.open(tmp_path / "j.sqlite3"),
+        secrets=SecretStore(backend=kr, allow_insecure=True),
+    )
+
+    async def scenario() -> None:
+        run = asyncio.get_running_loop().create_task(controller.run())
+        await asyncio.sleep(0)  # let run() start the accounts (nothing to wait for: no network)
+        for _ in range(50):
+            if any("no secret" in window.event_log.row_text(r) for r in range(len(window.event_log))):
+                break
+            await asyncio.sleep(0.02)
+        assert "Main" not in controller.accounts
+        assert any("no secret in the keychain" in window.event_log.row_text(r) for r in range(len(window.event_log)))
+        controller.request_quit()
+        await asyncio.wait_for(run, 10)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
