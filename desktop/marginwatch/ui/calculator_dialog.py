@@ -28,15 +28,8 @@ from marginwatch.core.brackets_snapshot import load_snapshot, snapshot_note
 from marginwatch.core.errors import CoreError
 from marginwatch.core.position import Direction, Position, PositionSide
 from marginwatch.ui.calculator_fields import DEFAULT_MAX_LEVERAGE, CommonInputs, _small
-from marginwatch.ui.calculator_tabs import (
-    AutoAddTab,
-    CalcTab,
-    LiquidationTab,
-    MaxOpenTab,
-    OpenPriceTab,
-    PnlTab,
-    TargetTab,
-)
+from marginwatch.ui.calculator_table_tabs import AutoAddTab, OpenPriceTab
+from marginwatch.ui.calculator_tabs import CalcTab, LiquidationTab, MaxOpenTab, PnlTab, TargetTab
 
 EXCHANGE = "exchange"
 
@@ -77,7 +70,6 @@ class CalculatorDialog(QDialog):
         self.reset_button = QPushButton(self.tr("Reset"))
         self.reset_button.setToolTip(self.tr("Restore the values from the position (or clear the fields)"))
         self.brackets_label = _small(QLabel())
-        self.brackets_label.setEnabled(False)
         header = QHBoxLayout()
         header.addWidget(self.origin, 1)
         header.addWidget(self.brackets_label)
@@ -267,4 +259,3 @@ class CalculatorDialog(QDialog):
         values = self.common.values(table, self._ticks.get(symbol), self._steps.get(symbol))
         for tab in self._tabs():
             tab.update_from(values)
-

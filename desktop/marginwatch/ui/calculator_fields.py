@@ -38,8 +38,8 @@ _QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
 DEFAULT_MAX_LEVERAGE = 125
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("CalculatorDialog", text)
+# Module-level strings use one context; lupdate finds `translate("Calculator", "...")` calls.
+translate = QCoreApplication.translate
 
 
 def _small(label: QLabel) -> QLabel:
@@ -115,23 +115,31 @@ class NumberField(QWidget):
         text = self.edit.text().strip()
         if not text:
             missing = self.required
-            self.set_error(tr("Required") if missing and self._touched else None)
+            self.set_error(translate("Calculator", "Required") if missing and self._touched else None)
             return not missing
         try:
             d = Decimal(text)
         except InvalidOperation:
-            return self._fail(tr("Not a number"))
+            return self._fail(translate("Calculator", "Not a number"))
         if not d.is_finite():
-            return self._fail(tr("Not a number"))
+            return self._fail(translate("Calculator", "Not a number"))
         if abs(d) >= _LIMIT:
-            return self._fail(tr("Too large"))
+            return self._fail(translate("Calculator", "Too large"))
         if self.rule == "positive" and d <= 0:
-            return self._fail(tr("Must be above 0") if d == 0 else tr("Must not be negative"))
+            return self._fail(
+                translate("Calculator", "Must be above 0")
+                if d == 0
+                else translate("Calculator", "Must not be negative")
+            )
         if self.rule == "non_negative" and d < 0:
-            return self._fail(tr("Must not be negative"))
+            return self._fail(translate("Calculator", "Must not be negative"))
         self._value = d
         self.set_error(None)
         return True
+
+    def _fail(self, message: str) -> bool:
+        self.set_error(message)
+        return False
 
     @property
     def value(self) -> Decimal | None:
@@ -203,11 +211,15 @@ class LeverageInput(QWidget):
     def validate(self, max_here: int | None) -> bool:
         """Whole leverage >= 1, and within the bracket at the current size when known."""
         lev = self.spin.value()
-        self.hint.setText(tr("max %1x at this size").replace("%1", str(max_here)) if max_here else "")
+        self.hint.setText(
+            translate("Calculator", "max %1x at this size").replace("%1", str(max_here)) if max_here else ""
+        )
         if lev < 1:
-            message: str | None = tr("Must be at least 1x")
+            message: str | None = translate("Calculator", "Must be at least 1x")
         elif max_here is not None and lev > max_here:
-            message = tr("Above the bracket maximum of %1x at this size").replace("%1", str(max_here))
+            message = translate("Calculator", "Above the bracket maximum of %1x at this size").replace(
+                "%1", str(max_here)
+            )
         else:
             message = None
         self.error_label.show_error(message)
