@@ -39,11 +39,12 @@ def main() -> int:
         if translator.load(QLocale(opts.lang), "marginwatch", "_", str(ROOT / "desktop/marginwatch/i18n")):
             app.installTranslator(translator)
 
-    # The seed's trader: 5000 contracts of 0.0001 BTC = 0.5 BTC long at 18000, 10x, isolated.
+    # The seed's trader: 5000 contracts of 0.0001 BTC (0.5 BTC) long at 18000, 10x, isolated.
     position = Position(
         symbol="BTCUSDT",
         position_side=PositionSide.BOTH,
-        amount=Decimal("0.5"),
+        amount=Decimal("5000"),
+        contract_size=Decimal("0.0001"),
         entry_price=Decimal("18000"),
         mark_price=Decimal("17650"),
         margin_type=MarginType.ISOLATED,
@@ -52,12 +53,12 @@ def main() -> int:
     )
     dialog = CalculatorDialog()
     dialog.set_brackets({"BTCUSDT": load_snapshot()["BTCUSDT"]}, source="exchange")
-    dialog.set_symbol_info({"BTCUSDT": Decimal("0.10")}, {"BTCUSDT": Decimal("0.001")})
+    dialog.set_symbol_info({"BTCUSDT": Decimal("0.10")}, {})  # sizes count whole contracts here
     dialog.prefill_from_position(position, wallet=Decimal("900"), brackets=None, account="Demo")
     dialog.auto_add_tab.available.setText("50")
     dialog.target_tab.roe.setText("50")
     dialog.open_price_tab.fills[0][0].setText("17000")
-    dialog.open_price_tab.fills[0][1].setText("0.5")
+    dialog.open_price_tab.fills[0][1].setText("5000")
     dialog.show()
 
     tabs = TABS if opts.tab == "all" else (opts.tab,)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -176,7 +177,14 @@ class LeverageInput(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.slider, 1)
-        row.addWidget(self.spin)
+        # The red outline goes on a frame around the spin box: a style sheet on the spin box itself
+        # would restyle (and break) its arrows.
+        self.spin_frame = QFrame()
+        self.spin_frame.setObjectName("leverageFrame")
+        frame_layout = QHBoxLayout(self.spin_frame)
+        frame_layout.setContentsMargins(1, 1, 1, 1)
+        frame_layout.addWidget(self.spin)
+        row.addWidget(self.spin_frame)
         row.addWidget(self.hint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -223,7 +231,9 @@ class LeverageInput(QWidget):
         else:
             message = None
         self.error_label.show_error(message)
-        self.spin.setStyleSheet(f"QSpinBox {{ border: 1px solid {ERROR_COLOUR}; }}" if message else "")
+        self.spin_frame.setStyleSheet(
+            f"QFrame#leverageFrame {{ border: 1px solid {ERROR_COLOUR}; }}" if message else ""
+        )
         return message is None
 
     def error(self) -> str:
@@ -301,6 +311,7 @@ class CommonValues:
     leverage: int | None
     table: BracketTable | None
     fmt: Formats
+    has_errors: bool = False  # some shared field shows an inline error
 
     def size_notional(self) -> Decimal | None:
         """Position value at entry: quote (linear) or coin (inverse)."""
@@ -435,4 +446,5 @@ class CommonInputs(QWidget):
             leverage=self.leverage.value() if lev_ok else None,
             table=table,
             fmt=Formats(tick, step, margin_asset(symbol, contract), contract, entry),
+            has_errors=any(w.error() for w in (self.face, self.entry, self.qty, self.leverage)),
         )

@@ -38,6 +38,7 @@ class FillRow(QWidget):
         super().__init__()
         self.caption = QLabel(caption)
         self.caption.setFixedWidth(self.CAPTION_WIDTH)
+        self.caption.setContentsMargins(0, 4, 0, 0)  # level with the text inside the fields
         self.price = price
         self.qty = qty
         layout = QHBoxLayout(self)
@@ -114,6 +115,7 @@ class OpenPriceTab(CalcTab):
         self.add_fill()
 
     def update_from(self, c: CommonValues) -> None:
+        self._marked = c.has_errors
         try:
             self._compute(c, True)
         except CoreError as exc:
@@ -142,6 +144,7 @@ class OpenPriceTab(CalcTab):
                 continue
             fills.append((p.value, q.value))
         if not ok or not fills:
+            self._marked = self._marked or not ok
             self._clear("" if not ok else translate("Calculator", "Enter the position above or at least one fill."))
             return
         r = calculator.average_open_price(fills, c.contract)

@@ -59,6 +59,7 @@ class CalcTab(QWidget):
         self._fields: list[NumberField] = []
         self._defaults: dict[NumberField, str] = {}
         self._labels: dict[str, QLabel] = {}
+        self._marked = False
         self.inputs = QFormLayout()
         self.inputs.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._results_form = QFormLayout()
@@ -113,6 +114,7 @@ class CalcTab(QWidget):
     def update_from(self, c: CommonValues) -> None:
         self._prepare(c)
         own_ok = all([field.validate() for field in self._fields])  # a list: every field shows its error
+        self._marked = c.has_errors
         try:
             self._compute(c, own_ok)
         except CoreError as exc:
@@ -130,7 +132,13 @@ class CalcTab(QWidget):
     def _clear(self, reason: str = "") -> None:
         for label in self._labels.values():
             label.setText(DASH)
-        self.note.setText(reason or translate("Calculator", "Enter valid numbers in the marked fields to see results."))
+        if not reason:
+            reason = (
+                translate("Calculator", "Correct the marked fields to see results.")
+                if self._marked or any(field.error() for field in self._fields)
+                else translate("Calculator", "Enter the figures above to see results.")
+            )
+        self.note.setText(reason)
 
     def _show(self, texts: dict[str, str], note: str = "") -> None:
         for key, label in self._labels.items():
