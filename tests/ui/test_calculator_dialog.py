@@ -6,6 +6,8 @@ import json
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from marginwatch.cli import main as cli_main
@@ -51,10 +53,16 @@ def fill(d: CalculatorDialog, *, entry: str = "60000", qty: str = "0.5", leverag
 
 
 def test_non_modal_and_shown_without_exec(dialog: CalculatorDialog, qtbot: QtBot) -> None:
-    assert not dialog.isModal()
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    assert dialog.isVisible()
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    owned = CalculatorDialog(parent)  # as the container opens it
+    owned.show()
+    qtbot.waitExposed(owned)
+    assert owned.isVisible() and not owned.isModal() and owned.parent() is parent
+    assert owned.windowModality() == Qt.WindowModality.NonModal
+    owned.reset_button.click()  # without a prefill: a fresh calculation
+    assert owned.origin.text() == "New calculation" and owned.common.entry.text() == ""
+    owned.close()
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
         "PnL", "Target Price", "Liquidation Price", "Max Open", "Open Price", "Auto-Add Margin"]  # fmt: skip
 

@@ -395,11 +395,15 @@ class CommonInputs(QWidget):
         for combo in (self.contract, self.margin_type, self.position_mode):
             combo.currentIndexChanged.connect(self.changed)
         self.symbol.editTextChanged.connect(self.changed)
-        self._sides.buttonToggled.connect(lambda _b, checked: checked and self.changed.emit())
+        self._sides.buttonToggled.connect(self._on_side)
         for field in (self.face, self.entry, self.qty):
             field.changed.connect(self.changed)
         self.leverage.changed.connect(self.changed)
         self._label_face()
+
+    def _on_side(self, _button: QPushButton, checked: bool) -> None:
+        if checked:  # the other button's un-check is the same change
+            self.changed.emit()
 
     def _label_face(self) -> None:
         inverse = self.contract_kind() is ContractKind.INVERSE
