@@ -8,7 +8,7 @@ the field's outline red and writes a short message under it, and the tabs then s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont
@@ -30,12 +30,10 @@ from PySide6.QtWidgets import (
 
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.position import ContractKind, Direction, MarginType
-from marginwatch.ui.formatting import DASH, format_decimal, format_price, format_quantity, places_for_step
+from marginwatch.ui.calculator_format import LIMIT, Formats, margin_asset
 
 ERROR_COLOUR = "#D55E00"  # Okabe–Ito vermillion, as for the danger tier
 _LONG_COLOUR = "#009E73"
-_LIMIT = Decimal("1e15")  # larger inputs are typos, and would make results unreadably long
-_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
 DEFAULT_MAX_LEVERAGE = 125
 
 
@@ -124,7 +122,7 @@ class NumberField(QWidget):
             return self._fail(translate("Calculator", "Not a number"))
         if not d.is_finite():
             return self._fail(translate("Calculator", "Not a number"))
-        if abs(d) >= _LIMIT:
+        if abs(d) >= LIMIT:  # a typo, and results that long would not fit
             return self._fail(translate("Calculator", "Too large"))
         if self.rule == "positive" and d <= 0:
             return self._fail(
@@ -238,62 +236,6 @@ class LeverageInput(QWidget):
 
     def error(self) -> str:
         return self.error_label.text()
-
-
-@dataclass(frozen=True, slots=True)
-class Formats:
-    """How results read: prices at the tick size, sizes at the step size, money in its asset."""
-
-    tick: Decimal | None
-    step: Decimal | None
-    asset: str
-    contract: ContractKind
-    ref_price: Decimal | None  # picks the decimals when the tick size is unknown
-
-    def price(self, value: Decimal | None) -> str:
-        if value is not None and value.is_finite() and value >= _LIMIT:
-            return f"{value:.6E}"
-        if self.tick is not None:
-            return format_price(value, self.tick)
-        ref = self.ref_price if self.ref_price is not None else value
-        places = 2 if ref is None or ref >= 1000 else 3 if ref >= 10 else 4 if ref >= 1 else 6
-        return format_price(value, None, places)
-
-    def qty(self, value: Decimal | None, *, floor: bool = False) -> str:
-        if value is not None and value.is_finite() and abs(value) >= _LIMIT:
-            return f"{value:.6E}"
-        step = self.step if self.step is not None else Decimal("0.001")
-        if floor and value is not None and value.is_finite():
-            # A maximum must not be rounded up past what can be opened.
-            value = value.quantize(Decimal(1).scaleb(-places_for_step(step, 0)), rounding=ROUND_DOWN)
-        return format_quantity(value, step)
-
-    def money(self, value: Decimal | None, *, signed: bool = False) -> str:
-        if value is None:
-            return DASH
-        if value.is_finite() and abs(value) >= _LIMIT:
-            text = f"{value:.6E}"
-        else:
-            text = format_decimal(value, 8 if self.contract is ContractKind.INVERSE else 2, signed=signed)
-        return f"{text} {self.asset}".rstrip()
-
-    def percent(self, value: Decimal | None, *, signed: bool = False) -> str:
-        if value is None:
-            return DASH
-        if value.is_finite() and abs(value) >= _LIMIT:
-            return f"{value:.6E} %"
-        return f"{format_decimal(value, 2, signed=signed)} %"
-
-
-def margin_asset(symbol: str, contract: ContractKind) -> str:
-    """USDT for BTCUSDT; the coin (BTC) for an inverse BTCUSD_PERP; empty when unclear."""
-    base = symbol.split("_")[0]
-    if contract is ContractKind.INVERSE:
-        for quote in ("USDT", "USDC", "USD"):
-            if base.endswith(quote) and len(base) > len(quote):
-                return base[: -len(quote)]
-        return ""
-    return next((q for q in _QUOTES if base.endswith(q)), "")
 
 
 @dataclass(frozen=True, slots=True)
