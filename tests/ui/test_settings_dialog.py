@@ -1,0 +1,215 @@
+"""Settings dialog driven by its methods and widgets, with a real QSettings ini file and a real
+keyring backend (keyrings.alt's file keyring, accepted here only through allow_insecure=True)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from keyring.backends import fail
+from keyrings.alt.file import PlaintextKeyring
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from marginwatch.services.key_check import KeyCheckResult
+from marginwatch.services.secret_store import SERVICE, SecretStore
+from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.ui.settings_dialog import SettingsDialog
+
+SECRET = "dlgSecret-Vb7Nq2Lx9Rt4Mk8Wz3Hc"
+SECRET_2 = "dlgSecret2-Pd6Gy1Js5Fe0Ua7Ko4"
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+@pytest.fixture
+def settings(ini: Path) -> Settings:
+    return Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> PlaintextKeyring:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    return kr
+
+
+def _dialog(qtbot: QtBot, settings: Settings, secrets: SecretStore) -> SettingsDialog:
+    dialog = SettingsDialog(settings, secrets)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _fill(dialog: SettingsDialog, name: str, api_key: str, secret: str, environment: str = "mainnet") -> None:
+    dialog.new_account()
+    dialog.name_edit.setText(name)
+    dialog.environment_combo.setCurrentIndex(dialog.environment_combo.findData(environment))
+    dialog.api_key_edit.setText(api_key)
+    dialog.secret_edit.setText(secret)
+
+
+def _leak_scan(ini: Path, caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
+    text = ini.read_text(encoding="utf-8") if ini.exists() else ""
+    for s in secrets:
+        assert s not in text, "secret in QSettings"
+        assert s not in caplog.text, "secret in the log"
+
+
+def test_add_edit_rename_disable_remove_with_keychain(
+    qtbot: QtBot, settings: Settings, ini: Path, keyring_file: PlaintextKeyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = SecretStore(backend=keyring_file, allow_insecure=True)
+    dialog = _dialog(qtbot, settings, secrets)
+    tests: list[tuple[AccountConfig, str]] = []
+    saved: list[AccountConfig] = []
+    removed: list[str] = []
+    dialog.test_requested.connect(lambda c, s: tests.append((c, s)))
+    dialog.account_saved.connect(saved.append)
+    dialog.account_removed.connect(removed.append)
+
+    _fill(dialog, "main", "KEYmain123", SECRET)
+    assert dialog.save_account()
+    assert settings.accounts() == [AccountConfig("main", "mainnet", "hmac", "KEYmain123")]
+    assert keyring_file.get_password(SERVICE, "main") == SECRET
+    assert tests == [(settings.accounts()[0], SECRET)]  # saving tests the key
+    assert saved == settings.accounts() and dialog.secret_edit.text() == ""
+    assert dialog.account_names() == ["main"]
+
+    dialog.show_test_result(KeyCheckResult(True, None, ("The key works.",), ("This key can trade (futures).",)))
+    assert "passed" in dialog.test_result_text() and "can trade" in dialog.test_result_text()
+    assert dialog.test_button.isEnabled()
+
+    # Edit without a new secret: the keychain copy stays and is used for the test.
+    dialog.edit_account("main")
+    dialog.api_key_edit.setText("KEYmain456")
+    assert dialog.save_account()
+    assert settings.account("main") == AccountConfig("main", "mainnet", "hmac", "KEYmain456")
+    assert tests[-1][1] == SECRET
+    # Rename: the secret moves with the account.
+    dialog.name_edit.setText("primary")
+    assert dialog.save_account()
+    assert [a.name for a in settings.accounts()] == ["primary"] and removed == ["main"]
+    assert keyring_file.get_password(SERVICE, "primary") == SECRET
+    assert keyring_file.get_password(SERVICE, "main") is None
+
+    # A second account, a custom environment, then disable it from the list's tick box.
+    _fill(dialog, "local", "KEYlocal", SECRET_2, environment="custom")
+    assert dialog.rest_url_edit.isVisibleTo(dialog)
+    dialog.rest_url_edit.setText("http://127.0.0.1:9")
+    dialog.ws_url_edit.setText("ws://127.0.0.1:9")
+    assert dialog.save_account()
+    assert settings.account("local") == AccountConfig(
+        "local", "custom", "hmac", "KEYlocal", rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9"
+    )
+    with qtbot.waitSignal(dialog.account_enabled_changed) as toggled:
+        dialog.account_list.item(1).setCheckState(Qt.CheckState.Unchecked)
+    assert toggled.args == ["local", False] and not settings.account("local").enabled  # type: ignore[union-attr]
+
+    assert dialog.remove_account("primary")
+    assert [a.name for a in settings.accounts()] == ["local"] and removed[-1] == "primary"
+    assert keyring_file.get_password(SERVICE, "primary") is None
+    assert keyring_file.get_password(SERVICE, "local") == SECRET_2
+    assert "KEYlocal" in ini.read_text()  # the scan reads the file the settings live in
+    _leak_scan(ini, caplog, SECRET, SECRET_2)
+
+
+def test_no_keychain_says_so_and_offers_run_only(
+    qtbot: QtBot, settings: Settings, ini: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = SecretStore(backend=fail.Keyring())
+    dialog = _dialog(qtbot, settings, secrets)
+    tests: list[tuple[AccountConfig, str]] = []
+    dialog.test_requested.connect(lambda c, s: tests.append((c, s)))
+    _fill(dialog, "main", "KEYmain123", SECRET)
+    assert not dialog.save_account()
+    assert dialog.keychain_panel.isVisible()
+    assert "No system keychain was found" in dialog.keychain_label.text()
+    assert settings.accounts() == [] and tests == []
+    dialog.run_only_button.click()
+    assert not dialog.keychain_panel.isVisible()
+    assert [a.name for a in settings.accounts()] == ["main"]
+    assert secrets.is_run_only("main") and secrets.load("main") == SECRET
+    assert tests == [(settings.accounts()[0], SECRET)]
+    assert "until MarginWatch exits" in dialog.account_message.text()
+    _leak_scan(ini, caplog, SECRET)
+
+
+def test_a_plain_file_keyring_is_not_a_keychain(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file))  # no allow_insecure: the app's view
+    _fill(dialog, "main", "KEYmain123", SECRET)
+    assert not dialog.save_account()
+    assert "file-based keyring" in dialog.keychain_label.text()
+    assert not Path(keyring_file.file_path).exists()
+
+
+def test_invalid_input_is_refused_in_words(qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring) -> None:
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    _fill(dialog, "", "KEY", SECRET)
+    assert not dialog.save_account() and dialog.account_message.text() == "The account needs a name."
+    _fill(dialog, "main", "KEY", "")
+    assert not dialog.save_account() and "Enter the API secret" in dialog.account_message.text()
+    assert not dialog.test_key() and "Enter the secret" in dialog.account_message.text()
+    _fill(dialog, "main", "KEY", SECRET, environment="custom")
+    assert not dialog.save_account() and "REST base URL" in dialog.account_message.text()
+    assert settings.accounts() == []
+    # Ed25519 shows a multi-line PEM field instead of the password field.
+    dialog.key_type_combo.setCurrentIndex(dialog.key_type_combo.findData("ed25519"))
+    assert dialog.pem_edit.isVisibleTo(dialog) and not dialog.secret_edit.isVisibleTo(dialog)
+    dialog.environment_combo.setCurrentIndex(0)
+    assert not dialog.rest_url_edit.isVisibleTo(dialog)
+
+
+def test_test_key_emits_and_shows_a_failure(qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring) -> None:
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    _fill(dialog, "main", "KEY", SECRET)
+    with qtbot.waitSignal(dialog.test_requested) as req:
+        assert dialog.test_key()
+    assert req.args[0].name == "main" and req.args[1] == SECRET
+    assert not dialog.test_button.isEnabled() and "Testing" in dialog.test_result_text()
+    dialog.show_test_result(KeyCheckResult(False, "wrong_secret", ("Wrong API secret: …",)))
+    assert "failed" in dialog.test_result_text() and "Wrong API secret" in dialog.test_result_text()
+    assert settings.accounts() == []  # testing saves nothing
+
+
+def test_alerts_and_general_tabs_save(qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring) -> None:
+    settings.save_account(AccountConfig("main", "mainnet", "hmac", "K"))
+    settings.save_account(AccountConfig("alt", "mainnet", "hmac", "K2"))
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    dialog.ratio_warning_spin.setValue(60)
+    dialog.ratio_danger_spin.setValue(85)
+    dialog.cooldown_spin.setValue(120)
+    dialog.select_threshold_scope("main")
+    assert not dialog.own_policy_check.isChecked() and dialog.ratio_warning_spin.value() == 60
+    dialog.own_policy_check.setChecked(True)
+    dialog.distance_warning_spin.setValue(20)
+    dialog.distance_danger_spin.setValue(8)
+    dialog.sound_check.setChecked(False)
+    dialog.start_minimised_check.setChecked(True)
+    dialog.start_at_login_check.setChecked(True)
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("zh_CN"))
+    with qtbot.waitSignals([dialog.start_at_login_changed, dialog.language_changed]):
+        assert dialog.save()
+    glob = settings.alert_policy()
+    assert glob.ratio.warning == Decimal("0.6") and glob.ratio.danger == Decimal("0.85") and glob.cooldown_s == 120
+    own = settings.account_policy("main")
+    assert own is not None and own.distance_warning_pct == 20 and own.distance_danger_pct == 8
+    assert own.ratio.warning == Decimal("0.6")  # started from the global values shown
+    assert settings.account_policy("alt") is None and settings.alert_policy("alt") == glob
+    assert not settings.sound_enabled() and settings.start_minimised() and settings.start_at_login()
+    assert settings.language() == "zh_CN"
+    # Turning the override off removes it; impossible thresholds are refused.
+    dialog.own_policy_check.setChecked(False)
+    assert dialog.save() and settings.account_policy("main") is None
+    dialog.select_threshold_scope(None)
+    dialog.distance_danger_spin.setValue(30)  # above the warning distance
+    assert not dialog.save() and "not valid" in dialog.status_label.text()
