@@ -123,6 +123,19 @@ def test_spec_excludes_no_qt_module_the_app_imports() -> None:
     assert "QtOpenGL" not in excluded  # pyqtgraph's PlotCurveItem imports it unconditionally
 
 
+def test_spec_excludes_no_python_module_the_app_imports() -> None:
+    imported: set[str] = set()
+    for path in (REPO / "desktop" / "marginwatch").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module)
+    excluded = set(_spec_literal("PY_EXCLUDES"))  # type: ignore[arg-type]
+    clashes = {m for m in imported for e in excluded if m == e or m.startswith(f"{e}.")}
+    assert clashes == set()
+
+
 @pytest.mark.parametrize(
     ("bundled", "kept"),
     [
