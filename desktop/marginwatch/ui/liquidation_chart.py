@@ -220,9 +220,6 @@ class LiquidationChart(QWidget):
 
     def _draw(self) -> None:
         item = self._plot.getPlotItem()
-        for note in self._note_items:
-            self._plot.removeItem(note)
-        self._note_items = []
         count = len(self._bars)
         item.setXRange(0, self._axis_max, padding=0)
         item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
@@ -230,6 +227,8 @@ class LiquidationChart(QWidget):
         item.getAxis("left").setTicks([ticks, []])
         if count == 0:
             self._bar_item.setVisible(False)
+            for note in self._note_items:
+                note.setVisible(False)
             return
         widths, brushes, pens = [], [], []
         for bar in self._bars:
@@ -248,6 +247,8 @@ class LiquidationChart(QWidget):
             x0=np.zeros(count), y=ys, height=_BAR_HEIGHT, width=np.array(widths), brushes=brushes, pens=pens
         )
         self._bar_item.setVisible(True)
+        # Text items are reused across draws: creating ~200 TextItems per draw cost ~150 ms.
+        used = 0
         for bar, y in zip(self._bars, ys, strict=True):
             text = self.tr("no liq. price") if bar.value is None else format_percent(bar.risk.distance_pct)
             if text == DASH:
@@ -255,10 +256,20 @@ class LiquidationChart(QWidget):
             # Long bars carry their figure inside the end, short ones just past it.
             inside = bar.value is not None and bar.value > self._axis_max * 0.6
             colour = QColor("#000000") if inside else self._text_colour
-            note = pg.TextItem(text, color=colour, anchor=(1 if inside else 0, 0.5))
+            anchor = (1 if inside else 0, 0.5)
+            if used < len(self._note_items):
+                note = self._note_items[used]
+                note.setText(text, color=colour)
+                note.setAnchor(anchor)
+                note.setVisible(True)
+            else:
+                note = pg.TextItem(text, color=colour, anchor=anchor)
+                self._plot.addItem(note)
+                self._note_items.append(note)
             note.setPos(0 if bar.value is None else bar.value, y)
-            self._plot.addItem(note)
-            self._note_items.append(note)
+            used += 1
+        for note in self._note_items[used:]:
+            note.setVisible(False)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         index = self.bar_index_at(self._plot.getPlotItem().vb.mapSceneToView(scene_pos))
