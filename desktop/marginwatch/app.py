@@ -42,6 +42,23 @@ def _install_signal_handlers(request_quit: object) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _trace_first_paint(window: object) -> None:
+    """bench/cold_start.py: print `startup painted <epoch s>` to stderr at the window's first paint."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                print(f"startup painted {time.time():.6f}", file=sys.stderr, flush=True)
+                obj.removeEventFilter(self)
+            return False
+
+    probe = _FirstPaint(window)  # type: ignore[arg-type]  # parented: lives as long as the window
+    window.installEventFilter(probe)  # type: ignore[attr-defined]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -77,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from marginwatch.ui.main_window import MainWindow
 
     window = MainWindow()
+    if os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1":
+        _trace_first_paint(window)
     if not args.minimised:
         window.show()
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import sys
 import time
 from collections.abc import Coroutine
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -85,6 +88,7 @@ class AppController(QObject):
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: Any = None
+        self._trace_startup = os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1"
         self._wire()
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -208,6 +212,12 @@ class AppController(QObject):
         self.window.attach_chart(LiquidationChart())
         for name, risk in self._risks.items():
             self.window.update_account(name, risk, self._tick_sizes(name))
+            self._trace_chart_live(risk)
+
+    def _trace_chart_live(self, risk: AccountRisk) -> None:
+        if self._trace_startup and self.window.chart is not None and risk.positions:
+            self._trace_startup = False  # bench/cold_start.py: the chart now has live data
+            print(f"startup chart_live {time.time():.6f}", file=sys.stderr, flush=True)
 
     def _tick_sizes(self, name: str) -> dict[str, Any]:
         svc = self.accounts.get(name)
@@ -216,6 +226,7 @@ class AppController(QObject):
     def _on_risk(self, account: str, risk: AccountRisk) -> None:
         self._risks[account] = risk
         self.window.update_account(account, risk, self._tick_sizes(account))
+        self._trace_chart_live(risk)
         self.alerts.on_risk(account, risk)
         self._refresh_tray()
 
@@ -267,14 +278,45 @@ class AppController(QObject):
         self.alert_delivered.emit(alert, channel)
 
     # -- calculator -----------------------------------------------------------------------------
-    def open_calculator(self, *position_key: str) -> None:
-        try:
-            from marginwatch.ui.calculator_dialog import CalculatorDialog
-        except ImportError:
-            self.window.add_event(time.time(), "info", self.tr("The calculator is not available yet."))
-            return
+    def open_calculator(self, account: str = "", symbol: str = "", side: str = "") -> None:
+        from marginwatch.ui.calculator_dialog import CalculatorDialog
+
         if self._calculator is None:
             self._calculator = CalculatorDialog(self.window)
+        dialog = self._calculator
+        svc = self.accounts.get(account) if account else next(iter(self.accounts.values()), None)
+        if svc is not None:
+            state = svc.session.state
+            if state.brackets:
+                dialog.set_brackets(dict(state.brackets), source="exchange")
+            if symbol:
+                self._prefill(dialog, account, state, symbol, side)
         # Never exec() inside a qasync task: a modeless show() keeps the loop running.
-        self._calculator.show()
-        self._calculator.raise_()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _prefill(self, dialog: Any, account: str, state: Any, symbol: str, side: str) -> None:
+        from marginwatch.core.position import MarginType, PositionSide
+
+        position = state.positions().get((symbol, PositionSide(side)))
+        if position is None:
+            return
+        risk = self._risks.get(account)
+        other_maint = other_upnl = Decimal(0)
+        if risk is not None and position.margin_type is MarginType.CROSS:
+            for p in risk.positions:
+                if p.position.symbol != symbol and p.position.margin_type is MarginType.CROSS:
+                    other_maint += p.maint_margin or 0
+                    other_upnl += p.unrealized_pnl
+        filters = state.symbol_filters(symbol)
+        dialog.prefill_from_position(
+            position,
+            wallet=position.isolated_wallet if position.is_isolated else state.cross_wallet_balance,
+            brackets=state.brackets.get(symbol),
+            tick_size=filters.tick_size if filters else None,
+            step_size=filters.step_size if filters else None,
+            other_maint=other_maint,
+            other_upnl=other_upnl,
+            account=account,
+        )
