@@ -3,6 +3,7 @@ keyring backend (keyrings.alt's file keyring, accepted here only through allow_i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from pathlib import Path
@@ -213,3 +214,33 @@ def test_alerts_and_general_tabs_save(qtbot: QtBot, settings: Settings, keyring_
     dialog.select_threshold_scope(None)
     dialog.distance_danger_spin.setValue(30)  # above the warning distance
     assert not dialog.save() and "not valid" in dialog.status_label.text()
+
+
+def test_key_test_wired_like_the_container_against_the_simulator(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    """test_requested -> services.key_check on the real simulator -> show_test_result."""
+    from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
+    from marginwatch.exchange.sim.server import SimulatedExchange
+    from marginwatch.services.key_check import check_account_key
+
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    requests: list[tuple[AccountConfig, str]] = []
+    dialog.test_requested.connect(lambda c, s: requests.append((c, s)))
+
+    async def main() -> None:
+        async with SimulatedExchange(autostart_engine=False) as sim:
+            for secret in (SECRET, DEMO_API_SECRET):
+                _fill(dialog, "sim", DEMO_API_KEY, secret, environment="custom")
+                dialog.rest_url_edit.setText(sim.base_url)
+                dialog.ws_url_edit.setText(sim.ws_url)
+                assert dialog.test_key()
+                config, given = requests.pop()
+                dialog.show_test_result(await check_account_key(config, given))
+                if secret == SECRET:
+                    assert "failed" in dialog.test_result_text() and "Wrong API secret" in dialog.test_result_text()
+                else:
+                    assert "passed" in dialog.test_result_text()
+                    assert "cannot trade or withdraw" in dialog.test_result_text()
+
+    asyncio.run(main())

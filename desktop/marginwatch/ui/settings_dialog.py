@@ -260,7 +260,7 @@ class SettingsDialog(QDialog):
     def new_account(self) -> None:
         """Empty the editor for a new account."""
         self.account_list.blockSignals(True)
-        self.account_list.setCurrentItem(None)
+        self.account_list.setCurrentRow(-1)
         self.account_list.blockSignals(False)
         self._editing = None
         self._load_form(AccountConfig("", "mainnet", "hmac", ""))
