@@ -6,6 +6,7 @@ Drives the real controller, services, exchange client and simulator over loopbac
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
 import qasync
@@ -63,3 +64,36 @@ def test_demo_mode_fills_the_window_and_delivers_a_margin_call(qapp, qtbot, tmp_
     assert calls and "MARGIN_CALL" in str(calls[0].data)
     assert any("Margin call on Demo" in r.summary for r in alerts)
     reopened.close()
+
+
+def test_calculator_opens_prefilled_from_a_demo_position(qapp, qtbot, tmp_path: Path) -> None:
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = AppController(
+        qapp, window, parse_args(["--demo", "--speed", "1"]), settings=settings,
+        journal=Journal.open(tmp_path / "journal.sqlite3"),
+    )
+
+    async def scenario() -> None:
+        run = asyncio.get_running_loop().create_task(controller.run())
+        for _ in range(250):  # bounded wait for the first snapshot to reach the table
+            if window.positions_model.rowCount() >= 4:
+                break
+            await asyncio.sleep(0.02)
+        positions = controller.accounts["Demo"].session.state.positions()
+        key = next(k for k in positions if k[0] == "SOLUSDT")
+        amount = positions[key].amount
+        # As the table's context menu does it: account, symbol, side.
+        window.position_calculator_requested.emit("Demo", key[0], key[1].value)
+        dialog = controller._calculator
+        assert dialog is not None and dialog.isVisible()
+        assert dialog.common.symbol_text() == "SOLUSDT"
+        assert dialog.origin.text() == "From position SOLUSDT LONG (Demo)"
+        assert Decimal(dialog.liquidation_tab.wallet.text()) == positions[key].isolated_wallet
+        assert controller.accounts["Demo"].session.state.positions()[key].amount == amount
+        controller.request_quit()
+        await asyncio.wait_for(run, 10)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
