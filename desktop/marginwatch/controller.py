@@ -80,6 +80,7 @@ class AppController(QObject):
             icon_path=resources.app_icon_path(256),
             fallback=lambda a: self.tray.show_balloon(a.title, a.body, a.tier),
             sound=self.settings.sound_enabled(),
+            sound_path=resources.sound_path(),
             parent=self,
         )
         self.accounts: dict[str, Any] = {}  # name -> AccountService

@@ -43,6 +43,7 @@ class Notifier(QObject):
         icon_path: Path | None = None,
         fallback: Fallback | None = None,
         sound: bool = True,
+        sound_path: Path | None = None,
         send_timeout_s: float = 5.0,
         parent: QObject | None = None,
     ) -> None:
@@ -51,6 +52,7 @@ class Notifier(QObject):
         self._icon_path = icon_path
         self._fallback = fallback
         self.sound = sound
+        self._sound_path = sound_path  # our chime; the platform's default sound without it
         self._send_timeout_s = send_timeout_s
         self._backend: object | None = None
         self._backend_broken = False
@@ -100,8 +102,9 @@ class Notifier(QObject):
         backend = self._get_backend()
         if backend is None:
             return False
-        from desktop_notifier import DEFAULT_SOUND, Urgency
+        from desktop_notifier import DEFAULT_SOUND, Sound, Urgency
 
+        chime = Sound(path=self._sound_path) if self._sound_path else DEFAULT_SOUND
         urgency = Urgency.Critical if alert.tier >= RiskTier.DANGER else Urgency.Normal
         try:
             await asyncio.wait_for(
@@ -109,7 +112,7 @@ class Notifier(QObject):
                     title=alert.title,
                     message=alert.body,
                     urgency=urgency,
-                    sound=DEFAULT_SOUND if self.sound else None,
+                    sound=chime if self.sound else None,
                 ),
                 timeout=self._send_timeout_s,
             )
