@@ -73,6 +73,7 @@ class AppController(QObject):
         self._snapshots.timeout.connect(self._record_snapshots)
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, parent=self)
+        self.settings.changed.connect(self._apply_settings)
         window.set_thresholds(policy.ratio)
         window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
         self.tray = TrayIcon(self)
@@ -89,6 +90,10 @@ class AppController(QObject):
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: Any = None
+        self._settings_dialog: Any = None
+        self._configs: dict[str, AccountConfig] = {}  # what each running real account was started with
+        self._accounts_lock = asyncio.Lock()
+        self._history_dialog: Any = None
         self._trace_startup = os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1"
         self._wire()
 
@@ -98,6 +103,8 @@ class AppController(QObject):
         w.quit_requested.connect(self.request_quit)
         w.calculator_requested.connect(self.open_calculator)
         w.position_calculator_requested.connect(self.open_calculator)
+        w.settings_requested.connect(self.open_settings)
+        w.history_requested.connect(self.open_history)
         self.tray.show_requested.connect(self.show_window)
         self.tray.calculator_requested.connect(self.open_calculator)
         self.tray.test_notification_requested.connect(lambda: self._deliver(sample_alert()))
@@ -137,22 +144,60 @@ class AppController(QObject):
         self.window.activateWindow()
 
     async def _start_accounts(self) -> None:
+        await self._sync_accounts()
+
+    async def _sync_accounts(self, restart: frozenset[str] = frozenset()) -> None:
+        """Bring the running accounts in line with settings: stop what went, start what came.
+
+        `--demo` runs only the demo; otherwise the demo runs exactly while no account is enabled.
+        """
         from marginwatch.services.account_service import AccountService
+        from marginwatch.services.demo import DEMO_ACCOUNT, DemoExchange
 
-        configs = [a for a in self.settings.accounts() if a.enabled]
-        if self._args.demo or not configs:
-            from marginwatch.services.demo import DEMO_ACCOUNT, DemoExchange
+        async with self._accounts_lock:
+            configs = {} if self._args.demo else {a.name: a for a in self.settings.accounts() if a.enabled}
+            want_demo = not configs
+            for name in list(self.accounts):
+                if name == DEMO_ACCOUNT and self._demo is not None:
+                    keep = want_demo
+                else:
+                    keep = name in configs and name not in restart and self._configs.get(name) == configs[name]
+                if not keep:
+                    await self._remove_account(name)
+            if self._demo is not None and not want_demo:
+                await self._demo.stop()
+                self._demo = None
+                self.window.set_demo_mode(False)
+            started = []
+            if want_demo and self._demo is None:
+                self._demo = DemoExchange(scenario=self._args.scenario, speed=self._args.speed)
+                endpoints = await self._demo.start()
+                self.window.set_demo_mode(True)
+                started.append(AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self))
+            for name, config in configs.items():
+                if name not in self.accounts:
+                    svc = self._real_account(config)
+                    if svc is not None:
+                        self._configs[name] = config
+                        started.append(svc)
+            for svc in started:
+                self._add_account(svc)
+            await asyncio.gather(*(svc.start() for svc in started))
 
-            self._demo = DemoExchange(scenario=self._args.scenario, speed=self._args.speed)
-            endpoints = await self._demo.start()
-            self.window.set_demo_mode(True)
-            self._add_account(AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self))
-        else:
-            for config in configs:
-                svc = self._real_account(config)
-                if svc is not None:
-                    self._add_account(svc)
-        await asyncio.gather(*(svc.start() for svc in self.accounts.values()))
+    async def _remove_account(self, name: str) -> None:
+        svc = self.accounts.pop(name)
+        self._configs.pop(name, None)
+        svc.risk_changed.disconnect(self._on_risk)
+        svc.margin_call.disconnect(self._on_margin_call)
+        svc.health_changed.disconnect(self._on_health)
+        try:
+            await asyncio.wait_for(svc.stop(), SHUTDOWN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("account %s did not stop within %ss", name, SHUTDOWN_TIMEOUT_S)
+        self._risks.pop(name, None)
+        self.alerts.forget_account(name)
+        self.window.remove_account(name)
+        svc.deleteLater()
 
     def _real_account(self, config: AccountConfig) -> Any:
         """An AccountService for a configured account, its secret from the OS keychain."""
@@ -277,6 +322,53 @@ class AppController(QObject):
             self.journal.mark_delivered(alert_id, channel)
         log.info("alert %s delivered via %s: %s", alert.kind.value, channel, alert.title)
         self.alert_delivered.emit(alert, channel)
+
+    # -- settings and history ---------------------------------------------------------------------
+    def open_settings(self) -> None:
+        from marginwatch.ui.settings_dialog import SettingsDialog
+
+        if self._settings_dialog is None:
+            dialog = SettingsDialog(self.settings, self.secrets, self.window)
+            dialog.test_requested.connect(lambda config, secret: self._spawn(self._test_key(config, secret)))
+            dialog.start_at_login_changed.connect(self._on_start_at_login)
+            # A saved account may carry a new secret: restart it even when its settings look the same.
+            dialog.account_saved.connect(lambda c: self._spawn(self._sync_accounts(frozenset({c.name}))))
+            dialog.account_removed.connect(lambda _n: self._spawn(self._sync_accounts()))
+            dialog.account_enabled_changed.connect(lambda _n, _on: self._spawn(self._sync_accounts()))
+            self._settings_dialog = dialog
+        self._settings_dialog.show()
+        self._settings_dialog.raise_()
+
+    async def _test_key(self, config: AccountConfig, secret: str) -> None:
+        from marginwatch.services.key_check import check_account_key
+
+        result = await check_account_key(config, secret)
+        if self._settings_dialog is not None:
+            self._settings_dialog.show_test_result(result)
+
+    def _on_start_at_login(self, on: bool) -> None:
+        from marginwatch.services import autostart
+
+        message = autostart.set_enabled(on)
+        if message and self._settings_dialog is not None:
+            self._settings_dialog.show_status(message, error=True)
+
+    def _apply_settings(self) -> None:
+        policy = self.settings.alert_policy()
+        self.alerts.set_policy(policy)
+        self.window.set_thresholds(policy.ratio)
+        self.window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
+        self.notifier.sound = self.settings.sound_enabled()
+
+    def open_history(self) -> None:
+        from marginwatch.ui.history_dialog import HistoryDialog
+
+        if self._history_dialog is None:
+            self._history_dialog = HistoryDialog(self.journal, self.window)
+            self._history_dialog.set_accounts(sorted(self.accounts))
+        self._history_dialog.refresh()
+        self._history_dialog.show()
+        self._history_dialog.raise_()
 
     # -- calculator -----------------------------------------------------------------------------
     def open_calculator(self, account: str = "", symbol: str = "", side: str = "") -> None:

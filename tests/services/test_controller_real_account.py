@@ -58,7 +58,7 @@ def test_configured_account_is_followed_with_its_keychain_secret(qapp, qtbot, tm
                     break
                 await asyncio.sleep(0.02)  # polling another component's state, bounded
             assert account is not None and account.session.ready.is_set()
-            assert not window.demo_banner.isVisible()
+            assert not window.demo_banner.isVisibleTo(window)
             sim.engine.emit_margin_call("SOLUSDT")
             alert = await asyncio.wait_for(got, 10)
             assert alert.title.startswith("Margin call on Main")
@@ -95,3 +95,52 @@ def test_account_without_a_secret_says_so_and_does_not_start(qapp, qtbot, tmp_pa
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
         runner.run(scenario())
+
+
+def test_adding_an_account_replaces_the_demo_and_removing_it_brings_the_demo_back(
+    qapp, qtbot, tmp_path: Path
+) -> None:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    secrets = SecretStore(backend=kr, allow_insecure=True)
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = AppController(
+        qapp, window, parse_args([]), settings=settings, journal=Journal.open(tmp_path / "j.sqlite3"),
+        secrets=secrets,
+    )
+
+    async def scenario() -> None:
+        async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
+            run = asyncio.get_running_loop().create_task(controller.run())
+            await asyncio.wait_for(_wait_signal(controller.started), 10)
+            assert list(controller.accounts) == ["Demo"] and window.demo_banner.isVisibleTo(window)
+            secrets.save("Main", DEMO_API_SECRET)
+            settings.save_account(AccountConfig(
+                name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
+                rest_url=sim.base_url, ws_url=sim.ws_url,
+            ))
+            await controller._sync_accounts(frozenset({"Main"}))
+            assert list(controller.accounts) == ["Main"]
+            assert not window.demo_banner.isVisibleTo(window)
+            assert all(k[0] == "Main" for k in _model_accounts(window))
+            settings.remove_account("Main")
+            await controller._sync_accounts()
+            assert list(controller.accounts) == ["Demo"] and window.demo_banner.isVisibleTo(window)
+            controller.request_quit()
+            await asyncio.wait_for(run, 10)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
+
+
+async def _wait_signal(signal) -> None:
+    fut = asyncio.get_running_loop().create_future()
+    signal.connect(lambda *a: fut.done() or fut.set_result(None))
+    await fut
+
+
+def _model_accounts(window: MainWindow) -> list[tuple[str, ...]]:
+    model = window.positions_model
+    return [model.key_at(r) for r in range(model.rowCount())]

@@ -34,6 +34,8 @@ class MainWindow(QMainWindow):
     position_calculator_requested = Signal(str, str, str)  # table menu: account, symbol, side
     position_selected = Signal(str, str, str)  # from the table or the chart
     hidden_to_tray = Signal()  # the close button hid the window
+    settings_requested = Signal()  # File → Settings…
+    history_requested = Signal()  # Tools → History…
     alert_dismissed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -210,15 +212,29 @@ class MainWindow(QMainWindow):
         self._calculator_action.triggered.connect(self.calculator_requested)
         self._about_action = QAction(self.tr("&About MarginWatch"), self)
         self._about_action.triggered.connect(self.show_about)
+        self._settings_action = QAction(self.tr("&Settings…"), self)
+        self._settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self._settings_action.triggered.connect(self.settings_requested)
+        self._history_action = QAction(self.tr("&History…"), self)
+        self._history_action.setShortcut(QKeySequence("Ctrl+H"))
+        self._history_action.setToolTip(self.tr("Margin calls, alerts and connection changes kept in the journal"))
+        self._history_action.triggered.connect(self.history_requested)
 
         menus = self.menuBar()
-        menus.addMenu(self.tr("&File")).addAction(self._quit_action)
-        menus.addMenu(self.tr("&Tools")).addAction(self._calculator_action)
+        file_menu = menus.addMenu(self.tr("&File"))
+        file_menu.addAction(self._settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._quit_action)
+        tools = menus.addMenu(self.tr("&Tools"))
+        tools.addAction(self._calculator_action)
+        tools.addAction(self._history_action)
         menus.addMenu(self.tr("&Help")).addAction(self._about_action)
         toolbar = self.addToolBar(self.tr("Main"))
         toolbar.setObjectName("mainToolBar")
         toolbar.setMovable(False)
         toolbar.addAction(self._calculator_action)
+        toolbar.addAction(self._history_action)
+        toolbar.addAction(self._settings_action)
 
     def show_about(self) -> None:
         # Window-modal and non-blocking, so monitoring keeps running while it is open.
