@@ -26,6 +26,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--speed", type=float, default=1.0, help="demo time compression (e.g. 10)")
     p.add_argument("--minimised", action="store_true", help="start in the tray, window hidden")
     p.add_argument("--self-test", action="store_true", help="run the app offscreen in demo mode, check it, print JSON")
+    p.add_argument("--install-desktop-entry", action="store_true", help="add MarginWatch to this user's menu")
+    p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove it from this user's menu")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, _qt_args = p.parse_known_args(list(argv))
     if args.speed <= 0:
@@ -59,6 +61,18 @@ def _trace_first_paint(window: object) -> None:
     window.installEventFilter(probe)  # type: ignore[attr-defined]
 
 
+def _desktop_entry(*, install: bool) -> int:
+    from marginwatch.services import desktop_entry
+
+    try:
+        paths = desktop_entry.install() if install else desktop_entry.uninstall()
+    except OSError as exc:
+        print(f"marginwatch: could not {'install' if install else 'remove'} the menu entry: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'installed' if install else 'removed'} {len(paths)} files" + (f": {paths[-1]}" if paths else ""))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -67,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return _desktop_entry(install=args.install_desktop_entry)
     if args.self_test:
         from marginwatch.self_test import run_self_test
 
