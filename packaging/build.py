@@ -64,6 +64,35 @@ def smoke_test(bundle: Path) -> None:
             raise SystemExit(f"build: smoke test failed: {args}\n{out.stderr}")
 
 
+def _patched_by_auditwheel(path: Path) -> bool:
+    """auditwheel's patchelf leaves an $ORIGIN-relative RPATH/RUNPATH behind."""
+    out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False).stdout
+    return any("$ORIGIN" in line for line in out.splitlines() if "RPATH" in line or "RUNPATH" in line)
+
+
+def strip_binaries(bundle: Path) -> int:
+    """Linux: strip debug symbols from bundled ELF files that are safe to strip; returns the bytes saved.
+
+    Skipped: libraries auditwheel vendored and patchelf rewrote (in `*.libs/`, or with an $ORIGIN RPATH),
+    which `strip` corrupts (numpy's OpenBLAS then fails with "ELF load command ... not page-aligned"),
+    and PySide6, whose wheels ship stripped and patched.
+    """
+    if shutil.which("strip") is None or shutil.which("readelf") is None:
+        return 0
+    internal = bundle / "_internal"
+    saved = 0
+    for f in internal.rglob("*.so*"):
+        rel = f.relative_to(internal).parts
+        if f.is_symlink() or not f.is_file() or rel[0] == "PySide6" or any(p.endswith(".libs") for p in rel):
+            continue
+        if _patched_by_auditwheel(f):
+            continue
+        before = f.stat().st_size
+        subprocess.run(["strip", "--strip-unneeded", str(f)], check=True)
+        saved += before - f.stat().st_size
+    return saved
+
+
 def unresolved_libraries(bundle: Path) -> set[str]:
     """Linux: libraries some bundled ELF file needs that neither the bundle nor this system provides."""
     missing: set[str] = set()
@@ -98,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     ensure_pyinstaller()
     ver = version()
     bundle = run_pyinstaller(args.naive)
+    if sys.platform.startswith("linux") and not args.naive:
+        print(f"build: stripped {strip_binaries(bundle) / 1e6:.1f} MB of debug symbols")
     smoke_test(bundle)
     size = folder_size(bundle)
     print(f"build: {bundle} is {size / 1e6:.1f} MB ({sum(1 for _ in bundle.rglob('*'))} files)")

@@ -120,7 +120,20 @@ def test_spec_excludes_no_qt_module_the_app_imports() -> None:
     excluded = {name.split(".", 1)[1] for name in _spec_literal("QT_EXCLUDES")}  # type: ignore[union-attr]
     assert used & excluded == set()
     assert {"QtQml", "QtQuick", "QtWebEngineCore", "QtMultimedia", "QtPdf", "QtCharts", "Qt3DCore"} <= excluded
-    assert "QtOpenGL" not in excluded  # pyqtgraph's PlotCurveItem imports it unconditionally
+
+
+def test_spec_keeps_the_qt_modules_pyqtgraph_imports_by_name() -> None:
+    # pyqtgraph imports these with importlib.import_module(f"{QT_LIB}.X"): invisible to PyInstaller, fatal if missing.
+    pyqtgraph_dir = Path(importlib.util.find_spec("pyqtgraph").origin).parent  # type: ignore[arg-type,union-attr]
+    by_name = set()
+    for path in pyqtgraph_dir.rglob("*.py"):
+        if not {"examples", "opengl"} & set(path.relative_to(pyqtgraph_dir).parts):
+            by_name |= set(re.findall(r"\{QT_LIB\}\.(Qt\w+)", path.read_text(encoding="utf-8")))
+    assert {"QtOpenGL", "QtOpenGLWidgets"} <= by_name
+    excluded = {name.split(".", 1)[1] for name in _spec_literal("QT_EXCLUDES")}  # type: ignore[union-attr]
+    hidden = set(_spec_literal("HIDDEN_IMPORTS"))  # type: ignore[arg-type]
+    assert by_name & excluded == set()
+    assert {f"PySide6.{m}" for m in by_name} <= hidden
 
 
 def test_spec_excludes_no_python_module_the_app_imports() -> None:
@@ -145,6 +158,7 @@ def test_spec_excludes_no_python_module_the_app_imports() -> None:
         ("PySide6/Qt/plugins/imageformats/libqico.so", True),
         ("PySide6/Qt/lib/libQt6Widgets.so.6", True),
         ("PySide6/Qt/lib/libQt6OpenGL.so.6", True),
+        ("PySide6/Qt/lib/libQt6OpenGLWidgets.so.6", True),
         ("PySide6/Qt/translations/qtbase_zh_CN.qm", True),
         ("PySide6/Qt/translations/qtbase_de.qm", False),
         ("PySide6/Qt/plugins/imageformats/libqpdf.so", False),
@@ -152,6 +166,9 @@ def test_spec_excludes_no_python_module_the_app_imports() -> None:
         ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", False),
         ("PySide6/Qt/lib/libQt6Pdf.so.6", False),
         ("PySide6/Qt/lib/libQt6Quick.so.6", False),
+        ("PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6", False),
+        ("PySide6/Qt/plugins/wayland-decoration-client/libadwaita.so", False),
+        ("PySide6/Qt/plugins/wayland-decoration-client/libbradient.so", True),
         ("marginwatch/_resources/icons/tray/calm-16.png", True),
     ],
 )
