@@ -28,6 +28,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--self-test", action="store_true", help="run the app offscreen in demo mode, check it, print JSON")
     p.add_argument("--install-desktop-entry", action="store_true", help="add MarginWatch to this user's menu")
     p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove it from this user's menu")
+    p.add_argument("--lang", default=None, help="UI language: system, en or zh_CN (default: as in Settings)")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, _qt_args = p.parse_known_args(list(argv))
     if args.speed <= 0:
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from marginwatch.self_test import run_self_test
 
-        return run_self_test()
+        return run_self_test(language=args.lang or "system")
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -98,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # closing the window keeps the tray app running
+    # Before any widget exists: widgets translate their texts when they are built.
+    from marginwatch import i18n
+    from marginwatch.services.settings import Settings
+
+    if args.lang:
+        os.environ[i18n.ENV_VAR] = args.lang
+    i18n.install_translator(app, Settings().language())
     from marginwatch import resources
 
     app.setWindowIcon(resources.app_icon())

@@ -31,6 +31,7 @@ from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
+from marginwatch.ui.tier_style import tier_word
 from marginwatch.ui.tray_icon import TrayIcon
 
 log = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ class AppController(QObject):
         disconnected = not self.accounts or any(
             h.state is not StreamState.LIVE for svc in self.accounts.values() for h in svc.health.values()
         )
-        tip = f"MarginWatch — {worst.label}" + (" — " + self.tr("not live") if disconnected else "")
+        tip = f"MarginWatch — {tier_word(worst)}" + (" — " + self.tr("not live") if disconnected else "")
         self.tray.set_state(worst, disconnected=disconnected, tooltip=tip)
 
     # -- alerts ---------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _imports() -> dict[str, bool]:
     return out
 
 
-def run_self_test(timeout_s: float = 60.0) -> int:
+def run_self_test(timeout_s: float = 60.0, language: str = "system") -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     scratch = tempfile.mkdtemp(prefix="marginwatch-self-test-")
     os.environ["XDG_CONFIG_HOME"] = os.path.join(scratch, "config")
@@ -62,6 +62,13 @@ def run_self_test(timeout_s: float = 60.0) -> int:
     report: dict[str, Any] = {"checks": {}}
     checks = report["checks"]
     app = QApplication([sys.argv[0]])
+    from PySide6.QtCore import QTranslator
+
+    from marginwatch import i18n
+
+    report["language"] = i18n.install_translator(app, language)
+    # Frozen bundles must carry the compiled translations, whatever language this run uses.
+    checks["translations"] = all(QTranslator().load(str(i18n.qm_path(lang))) for lang in i18n.TRANSLATED)
     store = SecretStore()
     checks["keychain_backend"] = store.backend_name()
     checks["keychain_usable"] = store.available()

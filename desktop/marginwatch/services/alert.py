@@ -34,8 +34,16 @@ class Alert:
     raw: Any = field(default=None, compare=False)  # the source event, for the journal
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Alert", text)
+def _word(value: str) -> str:
+    """Stream names and position sides the alerts show; unknown ones as they are."""
+    words = {
+        "user": QCoreApplication.translate("Alert", "user"),
+        "market": QCoreApplication.translate("Alert", "market"),
+        "BOTH": QCoreApplication.translate("Alert", "BOTH"),
+        "LONG": QCoreApplication.translate("Alert", "LONG"),
+        "SHORT": QCoreApplication.translate("Alert", "SHORT"),
+    }
+    return words.get(value, value)
 
 
 def _num(value: Decimal | None) -> str:
@@ -50,19 +58,23 @@ def margin_call_alert(account: str, event: Any) -> Alert:
     for p in event.positions:
         side = p.position_side.value if hasattr(p.position_side, "value") else str(p.position_side)
         lines.append(
-            _tr("{symbol} {side} size {size} · mark {mark} · maint. margin {mm}").format(
-                symbol=p.symbol, side=side, size=_num(p.amount), mark=_num(p.mark_price), mm=_num(p.maint_margin)
+            QCoreApplication.translate(
+                "Alert", "{symbol} {side} size {size} · mark {mark} · maint. margin {mm}"
+            ).format(
+                symbol=p.symbol, side=_word(side), size=_num(p.amount), mark=_num(p.mark_price), mm=_num(p.maint_margin)
             )
         )
     cw = getattr(event, "cross_wallet", None)
     if cw is not None:
-        lines.append(_tr("Cross wallet: {cw} USDT").format(cw=_num(cw)))
+        lines.append(QCoreApplication.translate("Alert", "Cross wallet: {cw} USDT").format(cw=_num(cw)))
     symbols = ", ".join(p.symbol for p in event.positions) or "?"
     return Alert(
         kind=AlertKind.MARGIN_CALL,
         account=account,
         tier=RiskTier.DANGER,
-        title=_tr("Margin call on {account}: {symbols}").format(account=account, symbols=symbols),
+        title=QCoreApplication.translate("Alert", "Margin call on {account}: {symbols}").format(
+            account=account, symbols=symbols
+        ),
         body="\n".join(lines),
         dedupe_key=f"mc:{account}:{event.event_time}:{symbols}",
         raw=event,
@@ -71,21 +83,27 @@ def margin_call_alert(account: str, event: Any) -> Alert:
 
 def threshold_alert(a: ThresholdAlert) -> Alert:
     if a.metric is Metric.MARGIN_RATIO:
-        what = _tr("margin ratio {value} % (threshold {threshold} %)").format(
+        what = QCoreApplication.translate("Alert", "margin ratio {value} % (threshold {threshold} %)").format(
             value=f"{a.value * 100:.1f}", threshold=f"{a.threshold * 100:.0f}"
         )
     else:
-        what = _tr("{value} % from liquidation (threshold {threshold} %)").format(
+        what = QCoreApplication.translate("Alert", "{value} % from liquidation (threshold {threshold} %)").format(
             value=f"{a.value:.2f}", threshold=f"{a.threshold:.0f}"
         )
-    level = _tr("Danger") if a.level is RiskTier.DANGER else _tr("Warning")
-    subject = _tr("cross account") if a.subject == "account" else a.subject
-    prefix = _tr("Already at start: ") if a.at_start else ""
+    level = (
+        QCoreApplication.translate("Alert", "Danger")
+        if a.level is RiskTier.DANGER
+        else QCoreApplication.translate("Alert", "Warning")
+    )
+    subject = QCoreApplication.translate("Alert", "cross account") if a.subject == "account" else a.subject
+    prefix = QCoreApplication.translate("Alert", "Already at start: ") if a.at_start else ""
     return Alert(
         kind=AlertKind.THRESHOLD,
         account=a.account,
         tier=a.level,
-        title=_tr("{level}: {subject} on {account}").format(level=level, subject=subject, account=a.account),
+        title=QCoreApplication.translate("Alert", "{level}: {subject} on {account}").format(
+            level=level, subject=subject, account=a.account
+        ),
         body=prefix + what,
         dedupe_key=f"th:{a.account}:{a.subject}:{a.metric}:{a.level}:{a.value}",
         raw=a,
@@ -98,20 +116,24 @@ def stream_alert(a: StreamDownAlert) -> Alert:
             kind=AlertKind.STREAM_RESTORED,
             account=a.account,
             tier=RiskTier.CALM,
-            title=_tr("{stream} stream restored on {account}").format(stream=a.stream, account=a.account),
-            body=_tr("Live data again."),
+            title=QCoreApplication.translate("Alert", "{stream} stream restored on {account}").format(
+                stream=_word(a.stream), account=a.account
+            ),
+            body=QCoreApplication.translate("Alert", "Live data again."),
             dedupe_key=f"up:{a.account}:{a.stream}:{time.time()}",
             raw=a,
         )
-    reason = a.reason or _tr("no connection")
+    reason = a.reason or QCoreApplication.translate("Alert", "no connection")
     return Alert(
         kind=AlertKind.STREAM_DOWN,
         account=a.account,
         tier=RiskTier.WARNING,
-        title=_tr("{stream} stream down on {account}").format(stream=a.stream, account=a.account),
-        body=_tr("No live data for {seconds} s: {reason}. Figures shown may be stale.").format(
-            seconds=int(a.down_for_s), reason=reason
+        title=QCoreApplication.translate("Alert", "{stream} stream down on {account}").format(
+            stream=_word(a.stream), account=a.account
         ),
+        body=QCoreApplication.translate(
+            "Alert", "No live data for {seconds} s: {reason}. Figures shown may be stale."
+        ).format(seconds=int(a.down_for_s), reason=reason),
         dedupe_key=f"down:{a.account}:{a.stream}:{time.time()}",
         raw=a,
     )
@@ -122,7 +144,9 @@ def sample_alert() -> Alert:
         kind=AlertKind.TEST,
         account="",
         tier=RiskTier.WARNING,
-        title=_tr("MarginWatch test notification"),
-        body=_tr("Notifications work. Margin calls and threshold alerts will look like this."),
+        title=QCoreApplication.translate("Alert", "MarginWatch test notification"),
+        body=QCoreApplication.translate(
+            "Alert", "Notifications work. Margin calls and threshold alerts will look like this."
+        ),
         dedupe_key=f"test:{time.time()}",
     )

@@ -104,7 +104,7 @@ class AccountSummary(QWidget):
             if line is None:
                 continue
             parts = [
-                f"{name}: {health.describe(now)}"
+                f"{self._stream_word(name)}: {self._describe(health, now)}"
                 for name, health in sorted(streams.items(), key=lambda kv: (_STREAM_ORDER.get(kv[0], 9), kv[0]))
             ]
             line.health.setText(" · ".join(parts))
@@ -150,6 +150,28 @@ class AccountSummary(QWidget):
         self._lines[account] = line
         self._placeholder.setVisible(False)
         return line
+
+    def _stream_word(self, name: str) -> str:
+        words = {"user": self.tr("user"), "market": self.tr("market")}
+        return words.get(name, name)
+
+    def _describe(self, health: StreamHealth, now: float) -> str:
+        """StreamHealth.describe() in the UI language (core stays Qt-free, so it speaks English)."""
+        if health.state is StreamState.RECONNECTING and health.next_retry_at is not None:
+            return self.tr("reconnecting in {0}s").format(max(0, round(health.next_retry_at - now)))
+        if health.state is StreamState.FAILED:
+            return self.tr("failed: {0}").format(health.reason or self.tr("unknown error"))
+        if health.state is StreamState.STALE and health.last_message_at is not None:
+            return self.tr("stale ({0}s silent)").format(round(now - health.last_message_at))
+        words = {
+            StreamState.CONNECTING: self.tr("connecting"),
+            StreamState.LIVE: self.tr("live"),
+            StreamState.STALE: self.tr("stale"),
+            StreamState.RECONNECTING: self.tr("reconnecting"),
+            StreamState.FAILED: self.tr("failed"),
+            StreamState.STOPPED: self.tr("stopped"),
+        }
+        return words.get(health.state, health.state.value)
 
     def _show_ratio(self, line: _Line, risk: AccountRisk) -> None:
         tier = self._thresholds.tier_for_ratio(risk.margin_ratio)

@@ -1,0 +1,1318 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AccountSummary</name>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Wallet balance</source>
+        <translation>钱包余额</translation>
+    </message>
+    <message>
+        <source>Margin balance</source>
+        <translation>保证金余额</translation>
+    </message>
+    <message>
+        <source>Maint. margin</source>
+        <translation>维持保证金</translation>
+    </message>
+    <message>
+        <source>Margin ratio (cross)</source>
+        <translation>保证金率（全仓）</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>No account yet</source>
+        <translation>尚无账户</translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>user</source>
+        <translation>账户数据</translation>
+    </message>
+    <message>
+        <source>market</source>
+        <translation>行情</translation>
+    </message>
+    <message>
+        <source>reconnecting in {0}s</source>
+        <translation>{0} 秒后重连</translation>
+    </message>
+    <message>
+        <source>failed: {0}</source>
+        <translation>失败：{0}</translation>
+    </message>
+    <message>
+        <source>unknown error</source>
+        <translation>未知错误</translation>
+    </message>
+    <message>
+        <source>stale ({0}s silent)</source>
+        <translation>数据停滞（{0} 秒无消息）</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>stale</source>
+        <translation>数据停滞</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Cross maintenance margin / cross margin balance</source>
+        <translation>全仓维持保证金 / 全仓保证金余额</translation>
+    </message>
+</context>
+<context>
+    <name>Alert</name>
+    <message>
+        <source>user</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>market</source>
+        <translation>行情</translation>
+    </message>
+    <message>
+        <source>BOTH</source>
+        <translation>单向持仓</translation>
+    </message>
+    <message>
+        <source>LONG</source>
+        <translation>多头</translation>
+    </message>
+    <message>
+        <source>SHORT</source>
+        <translation>空头</translation>
+    </message>
+    <message>
+        <source>{symbol} {side} size {size} · mark {mark} · maint. margin {mm}</source>
+        <translation>{symbol} {side} 数量 {size} · 标记价格 {mark} · 维持保证金 {mm}</translation>
+    </message>
+    <message>
+        <source>Cross wallet: {cw} USDT</source>
+        <translation>全仓钱包余额：{cw} USDT</translation>
+    </message>
+    <message>
+        <source>Margin call on {account}: {symbols}</source>
+        <translation>{account} 追加保证金通知：{symbols}</translation>
+    </message>
+    <message>
+        <source>margin ratio {value} % (threshold {threshold} %)</source>
+        <translation>保证金率 {value}%（阈值 {threshold}%）</translation>
+    </message>
+    <message>
+        <source>{value} % from liquidation (threshold {threshold} %)</source>
+        <translation>距强平 {value}%（阈值 {threshold}%）</translation>
+    </message>
+    <message>
+        <source>Danger</source>
+        <translation>危险</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>cross account</source>
+        <translation>全仓账户</translation>
+    </message>
+    <message>
+        <source>Already at start: </source>
+        <translation>启动时已触发：</translation>
+    </message>
+    <message>
+        <source>{level}: {subject} on {account}</source>
+        <translation>{level}：{account} · {subject}</translation>
+    </message>
+    <message>
+        <source>{stream} stream restored on {account}</source>
+        <translation>{account}：{stream}数据流已恢复</translation>
+    </message>
+    <message>
+        <source>Live data again.</source>
+        <translation>实时数据已恢复。</translation>
+    </message>
+    <message>
+        <source>no connection</source>
+        <translation>无连接</translation>
+    </message>
+    <message>
+        <source>{stream} stream down on {account}</source>
+        <translation>{account}：{stream}数据流中断</translation>
+    </message>
+    <message>
+        <source>No live data for {seconds} s: {reason}. Figures shown may be stale.</source>
+        <translation>已 {seconds} 秒无实时数据：{reason}。显示的数据可能已过时。</translation>
+    </message>
+    <message>
+        <source>MarginWatch test notification</source>
+        <translation>MarginWatch 测试通知</translation>
+    </message>
+    <message>
+        <source>Notifications work. Margin calls and threshold alerts will look like this.</source>
+        <translation>通知正常。追加保证金通知和阈值警报将以此形式显示。</translation>
+    </message>
+</context>
+<context>
+    <name>AlertBanner</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>AppController</name>
+    <message>
+        <source>Start-up failed: {e}</source>
+        <translation>启动失败：{e}</translation>
+    </message>
+    <message>
+        <source>{name}: no secret in the keychain; add it in Settings → Accounts.</source>
+        <translation>{name}：钥匙串中没有 Secret Key，请在“设置 → 账户”中添加。</translation>
+    </message>
+    <message>
+        <source>not live</source>
+        <translation>非实时</translation>
+    </message>
+</context>
+<context>
+    <name>AutoAddTab</name>
+    <message>
+        <source>Available margin</source>
+        <translation>可用保证金</translation>
+    </message>
+    <message>
+        <source>Current margin</source>
+        <translation>当前保证金</translation>
+    </message>
+    <message>
+        <source>initial margin</source>
+        <translation>起始保证金</translation>
+    </message>
+    <message>
+        <source>Maint. margin rate (%)</source>
+        <translation>维持保证金率 (%)</translation>
+    </message>
+    <message>
+        <source>MEXC-style</source>
+        <translation>MEXC 规则</translation>
+    </message>
+    <message>
+        <source>Binance</source>
+        <translation>币安</translation>
+    </message>
+    <message>
+        <source>Convention</source>
+        <translation>计算规则</translation>
+    </message>
+    <message>
+        <source>Added per trigger</source>
+        <translation>每次追加</translation>
+    </message>
+    <message>
+        <source>Margin before</source>
+        <translation>追加前保证金</translation>
+    </message>
+    <message>
+        <source>Liquidation price before</source>
+        <translation>追加前强平价格</translation>
+    </message>
+    <message>
+        <source>Trigger price</source>
+        <translation>触发价格</translation>
+    </message>
+    <message>
+        <source>Added</source>
+        <translation>追加金额</translation>
+    </message>
+    <message>
+        <source>Margin after</source>
+        <translation>追加后保证金</translation>
+    </message>
+    <message>
+        <source>Liq. price after</source>
+        <translation>追加后强平价格</translation>
+    </message>
+    <message>
+        <source>Available after</source>
+        <translation>追加后可用</translation>
+    </message>
+    <message>
+        <source>MEXC: maintenance margin fixed at the entry price; each trigger adds entry × size × MMR.</source>
+        <translation>MEXC：维持保证金按开仓价格固定；每次触发追加 开仓价格 × 数量 × 维持保证金率。</translation>
+    </message>
+    <message>
+        <source>Binance: margin balance = maintenance margin at the liquidation price, in its bracket.</source>
+        <translation>币安：在强平价格处，保证金余额 = 所在档位的维持保证金。</translation>
+    </message>
+</context>
+<context>
+    <name>CalcTab</name>
+    <message>
+        <source>Results</source>
+        <translation>计算结果</translation>
+    </message>
+</context>
+<context>
+    <name>Calculator</name>
+    <message>
+        <source>Required</source>
+        <translation>必填</translation>
+    </message>
+    <message>
+        <source>Not a number</source>
+        <translation>不是有效数字</translation>
+    </message>
+    <message>
+        <source>Too large</source>
+        <translation>数值过大</translation>
+    </message>
+    <message>
+        <source>Must be above 0</source>
+        <translation>必须大于 0</translation>
+    </message>
+    <message>
+        <source>Must not be negative</source>
+        <translation>不能为负数</translation>
+    </message>
+    <message>
+        <source>max %1x at this size</source>
+        <translation>此数量最高 %1x</translation>
+    </message>
+    <message>
+        <source>Must be at least 1x</source>
+        <translation>至少为 1x</translation>
+    </message>
+    <message>
+        <source>Above the bracket maximum of %1x at this size</source>
+        <translation>超过此数量所在档位的最高杠杆 %1x</translation>
+    </message>
+    <message>
+        <source>Out of range: check the numbers.</source>
+        <translation>超出范围：请检查数值。</translation>
+    </message>
+    <message>
+        <source>Enter the position above or at least one fill.</source>
+        <translation>请在上方输入仓位，或至少添加一笔成交。</translation>
+    </message>
+    <message>
+        <source>Required: no brackets for this symbol</source>
+        <translation>必填：该交易对没有杠杆档位数据</translation>
+    </message>
+    <message>
+        <source>Auto-add applies to isolated margin; this treats the position as isolated.</source>
+        <translation>自动追加保证金仅适用于逐仓；此处按逐仓计算。</translation>
+    </message>
+    <message>
+        <source>Nothing is added.</source>
+        <translation>不会追加保证金。</translation>
+    </message>
+    <message>
+        <source>Stopped after %1 additions.</source>
+        <translation>追加 %1 次后停止。</translation>
+    </message>
+    <message>
+        <source>Available margin spent: liquidation at %1 after the last addition.</source>
+        <translation>可用保证金已用完：最后一次追加后的强平价格为 %1。</translation>
+    </message>
+    <message>
+        <source>No available margin to add.</source>
+        <translation>没有可追加的可用保证金。</translation>
+    </message>
+    <message>
+        <source>%1x is above the bracket maximum of %2x.</source>
+        <translation>%1x 超过所在档位的最高杠杆 %2x。</translation>
+    </message>
+    <message>
+        <source>No leverage brackets for %1.</source>
+        <translation>没有 %1 的杠杆档位数据。</translation>
+    </message>
+    <message>
+        <source>This ROE cannot be reached at this leverage: the price would be 0 or below.</source>
+        <translation>此杠杆下无法达到该回报率：价格将为 0 或更低。</translation>
+    </message>
+    <message>
+        <source>No liquidation price: the margin covers a move to zero.</source>
+        <translation>无强平价格：保证金足以承受价格跌至零。</translation>
+    </message>
+    <message>
+        <source>No liquidation price: the margin covers any rise.</source>
+        <translation>无强平价格：保证金足以承受任意涨幅。</translation>
+    </message>
+    <message>
+        <source>from brackets</source>
+        <translation>取自档位</translation>
+    </message>
+    <message>
+        <source>Correct the marked fields to see results.</source>
+        <translation>请更正标出的字段以查看结果。</translation>
+    </message>
+    <message>
+        <source>Enter the figures above to see results.</source>
+        <translation>在上方输入数值即可查看结果。</translation>
+    </message>
+    <message>
+        <source>No leverage brackets for %1: pick a listed symbol.</source>
+        <translation>没有 %1 的杠杆档位数据：请选择已上线的交易对。</translation>
+    </message>
+</context>
+<context>
+    <name>CalculatorDialog</name>
+    <message>
+        <source>Futures calculator</source>
+        <translation>合约计算器</translation>
+    </message>
+    <message>
+        <source>New calculation</source>
+        <translation>新计算</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Restore the values from the position (or clear the fields)</source>
+        <translation>恢复为仓位的数值（或清空输入）</translation>
+    </message>
+    <message>
+        <source>PnL</source>
+        <translation>收益</translation>
+    </message>
+    <message>
+        <source>Target Price</source>
+        <translation>目标价格</translation>
+    </message>
+    <message>
+        <source>Liquidation Price</source>
+        <translation>强平价格</translation>
+    </message>
+    <message>
+        <source>Max Open</source>
+        <translation>可开数量</translation>
+    </message>
+    <message>
+        <source>Open Price</source>
+        <translation>开仓价格</translation>
+    </message>
+    <message>
+        <source>Auto-Add Margin</source>
+        <translation>自动追加保证金</translation>
+    </message>
+    <message>
+        <source>Estimates without fees or funding; the exchange&apos;s own figures decide.</source>
+        <translation>估算值，未计手续费和资金费用；以交易所数据为准。</translation>
+    </message>
+    <message>
+        <source>LONG</source>
+        <translation>多</translation>
+    </message>
+    <message>
+        <source>SHORT</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <source>From position %1 %2</source>
+        <translation>来自仓位 %1 %2</translation>
+    </message>
+    <message>
+        <source>Brackets: exchange (live)</source>
+        <translation>杠杆档位：交易所（实时）</translation>
+    </message>
+    <message>
+        <source>Brackets: bundled snapshot (may be out of date)</source>
+        <translation>杠杆档位：内置快照（可能已过时）</translation>
+    </message>
+    <message>
+        <source>Brackets: none for this symbol</source>
+        <translation>杠杆档位：该交易对无数据</translation>
+    </message>
+    <message>
+        <source>Enter a maintenance margin rate where a tab asks for one.</source>
+        <translation>请在需要的标签页中输入维持保证金率。</translation>
+    </message>
+</context>
+<context>
+    <name>CommonInputs</name>
+    <message>
+        <source>Long</source>
+        <translation>做多</translation>
+    </message>
+    <message>
+        <source>Short</source>
+        <translation>做空</translation>
+    </message>
+    <message>
+        <source>Linear (USD-M)</source>
+        <translation>U 本位 (USD-M)</translation>
+    </message>
+    <message>
+        <source>Inverse (COIN-M)</source>
+        <translation>币本位 (COIN-M)</translation>
+    </message>
+    <message>
+        <source>1</source>
+        <translation>1</translation>
+    </message>
+    <message>
+        <source>Isolated</source>
+        <translation>逐仓</translation>
+    </message>
+    <message>
+        <source>Cross</source>
+        <translation>全仓</translation>
+    </message>
+    <message>
+        <source>One-way</source>
+        <translation>单向持仓</translation>
+    </message>
+    <message>
+        <source>Hedge</source>
+        <translation>双向持仓</translation>
+    </message>
+    <message>
+        <source>e.g. 60000</source>
+        <translation>例如 60000</translation>
+    </message>
+    <message>
+        <source>contracts</source>
+        <translation>张</translation>
+    </message>
+    <message>
+        <source>Symbol</source>
+        <translation>交易对</translation>
+    </message>
+    <message>
+        <source>Side</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>Margin</source>
+        <translation>保证金模式</translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation>合约类型</translation>
+    </message>
+    <message>
+        <source>Position mode</source>
+        <translation>持仓模式</translation>
+    </message>
+    <message>
+        <source>Entry price</source>
+        <translation>开仓价格</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Leverage</source>
+        <translation>杠杆</translation>
+    </message>
+    <message>
+        <source>Face value (USD)</source>
+        <translation>面值 (USD)</translation>
+    </message>
+    <message>
+        <source>Contract size</source>
+        <translation>合约乘数</translation>
+    </message>
+    <message>
+        <source>USD value of one contract</source>
+        <translation>每张合约的美元价值</translation>
+    </message>
+    <message>
+        <source>Base units per contract (1 on Binance)</source>
+        <translation>每张合约的标的数量（币安为 1）</translation>
+    </message>
+</context>
+<context>
+    <name>DemoBanner</name>
+    <message>
+        <source>Demo mode: simulated exchange, no real account. Add a real account in Settings → Accounts.</source>
+        <translation>演示模式：模拟交易所，非真实账户。请在“设置 → 账户”中添加真实账户。</translation>
+    </message>
+</context>
+<context>
+    <name>EventLog</name>
+    <message>
+        <source>Margin call</source>
+        <translation>追加保证金</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>阈值</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>信息</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryDialog</name>
+    <message>
+        <source>MarginWatch History</source>
+        <translation>MarginWatch 历史记录</translation>
+    </message>
+    <message>
+        <source>Margin call</source>
+        <translation>追加保证金通知</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>警报</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Snapshot</source>
+        <translation>快照</translation>
+    </message>
+    <message>
+        <source>All accounts</source>
+        <translation>全部账户</translation>
+    </message>
+    <message>
+        <source>Everything</source>
+        <translation>全部类型</translation>
+    </message>
+    <message>
+        <source>Symbol, e.g. BTCUSDT</source>
+        <translation>交易对，例如 BTCUSDT</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Symbols</source>
+        <translation>交易对</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Could not read the history: %s</source>
+        <translation>无法读取历史记录：%s</translation>
+    </message>
+    <message>
+        <source>Showing the newest %d rows; narrow the filters to see older ones. Export writes every matching row.</source>
+        <translation>显示最新的 %d 行；缩小筛选范围可查看更早的记录。导出会写入所有匹配的行。</translation>
+    </message>
+    <message>
+        <source>%d rows</source>
+        <translation>%d 行</translation>
+    </message>
+    <message>
+        <source>Export history as CSV</source>
+        <translation>将历史记录导出为 CSV</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export failed: %s</source>
+        <translation>导出失败：%s</translation>
+    </message>
+    <message>
+        <source>Exported %d rows to %s</source>
+        <translation>已导出 %d 行到 %s</translation>
+    </message>
+</context>
+<context>
+    <name>LiquidationChart</name>
+    <message>
+        <source>Distance to liquidation (%)</source>
+        <translation>距强平 (%)</translation>
+    </message>
+    <message>
+        <source>long</source>
+        <translation>多</translation>
+    </message>
+    <message>
+        <source>short</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <source>Mark: {0}</source>
+        <translation>标记价格：{0}</translation>
+    </message>
+    <message>
+        <source>Liq. price: {0}</source>
+        <translation>强平价格：{0}</translation>
+    </message>
+    <message>
+        <source>Distance: {0}</source>
+        <translation>距强平：{0}</translation>
+    </message>
+    <message>
+        <source>Margin ratio: {0} ({1})</source>
+        <translation>保证金率：{0}（{1}）</translation>
+    </message>
+    <message>
+        <source>L</source>
+        <translation>多</translation>
+    </message>
+    <message>
+        <source>S</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <source>no liq. price</source>
+        <translation>无强平价格</translation>
+    </message>
+</context>
+<context>
+    <name>LiquidationTab</name>
+    <message>
+        <source>Margin</source>
+        <translation>保证金</translation>
+    </message>
+    <message>
+        <source>Other positions&apos; MM</source>
+        <translation>其他仓位维持保证金</translation>
+    </message>
+    <message>
+        <source>0</source>
+        <translation>0</translation>
+    </message>
+    <message>
+        <source>Other positions&apos; uPnL</source>
+        <translation>其他仓位未实现盈亏</translation>
+    </message>
+    <message>
+        <source>Maint. margin rate (%)</source>
+        <translation>维持保证金率 (%)</translation>
+    </message>
+    <message>
+        <source>Liquidation price</source>
+        <translation>强平价格</translation>
+    </message>
+    <message>
+        <source>Distance from entry</source>
+        <translation>距开仓价格</translation>
+    </message>
+    <message>
+        <source>Initial margin</source>
+        <translation>起始保证金</translation>
+    </message>
+    <message>
+        <source>Margin used</source>
+        <translation>所用保证金</translation>
+    </message>
+    <message>
+        <source>Maint. margin rate</source>
+        <translation>维持保证金率</translation>
+    </message>
+    <message>
+        <source>Maint. amount</source>
+        <translation>维持保证金速算额</translation>
+    </message>
+    <message>
+        <source>Cross wallet balance</source>
+        <translation>全仓钱包余额</translation>
+    </message>
+    <message>
+        <source>Isolated margin</source>
+        <translation>逐仓保证金</translation>
+    </message>
+    <message>
+        <source>balance</source>
+        <translation>余额</translation>
+    </message>
+    <message>
+        <source>initial margin</source>
+        <translation>起始保证金</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>MarginWatch</source>
+        <translation>MarginWatch</translation>
+    </message>
+    <message>
+        <source>Chart loading…</source>
+        <translation>图表加载中…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Calculator…</source>
+        <translation>计算器(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Open the futures calculator (Ctrl+K)</source>
+        <translation>打开合约计算器 (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>&amp;About MarginWatch</source>
+        <translation>关于 MarginWatch(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;History…</source>
+        <translation>历史记录(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>Margin calls, alerts and connection changes kept in the journal</source>
+        <translation>日志中保存的追加保证金通知、警报和连接变化</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>About MarginWatch</source>
+        <translation>关于 MarginWatch</translation>
+    </message>
+    <message>
+        <source>MarginWatch watches Binance USDⓈ-M futures positions and warns before liquidation.
+Figures are estimates; the exchange&apos;s own figures decide.</source>
+        <translation>MarginWatch 监控币安 U 本位合约仓位，在强平之前发出警告。
+数据均为估算值，以交易所数据为准。</translation>
+    </message>
+</context>
+<context>
+    <name>MaxOpenTab</name>
+    <message>
+        <source>Available balance</source>
+        <translation>可用余额</translation>
+    </message>
+    <message>
+        <source>Opened at the entry price above, at the leverage above.</source>
+        <translation>按上方的开仓价格和杠杆开仓。</translation>
+    </message>
+    <message>
+        <source>Max open size</source>
+        <translation>可开数量</translation>
+    </message>
+    <message>
+        <source>Max position value</source>
+        <translation>最大仓位价值</translation>
+    </message>
+    <message>
+        <source>Bracket cap at this leverage</source>
+        <translation>此杠杆下的档位上限</translation>
+    </message>
+</context>
+<context>
+    <name>OpenPriceTab</name>
+    <message>
+        <source>Position</source>
+        <translation>仓位</translation>
+    </message>
+    <message>
+        <source>Add fill</source>
+        <translation>添加成交</translation>
+    </message>
+    <message>
+        <source>Average open price</source>
+        <translation>开仓均价</translation>
+    </message>
+    <message>
+        <source>Total size</source>
+        <translation>总数量</translation>
+    </message>
+    <message>
+        <source>price</source>
+        <translation>价格</translation>
+    </message>
+    <message>
+        <source>size</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Remove this fill</source>
+        <translation>删除此笔成交</translation>
+    </message>
+    <message>
+        <source>Fill %1</source>
+        <translation>成交 %1</translation>
+    </message>
+</context>
+<context>
+    <name>PnlTab</name>
+    <message>
+        <source>Exit price</source>
+        <translation>平仓价格</translation>
+    </message>
+    <message>
+        <source>price</source>
+        <translation>价格</translation>
+    </message>
+    <message>
+        <source>Initial margin</source>
+        <translation>起始保证金</translation>
+    </message>
+    <message>
+        <source>PnL</source>
+        <translation>收益</translation>
+    </message>
+    <message>
+        <source>ROE</source>
+        <translation>回报率</translation>
+    </message>
+</context>
+<context>
+    <name>PositionsModel</name>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Symbol</source>
+        <translation>交易对</translation>
+    </message>
+    <message>
+        <source>Side</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Entry</source>
+        <translation>开仓价格</translation>
+    </message>
+    <message>
+        <source>Mark</source>
+        <translation>标记价格</translation>
+    </message>
+    <message>
+        <source>Liq. price</source>
+        <translation>强平价格</translation>
+    </message>
+    <message>
+        <source>Distance to liq.</source>
+        <translation>距强平</translation>
+    </message>
+    <message>
+        <source>Margin type</source>
+        <translation>保证金模式</translation>
+    </message>
+    <message>
+        <source>Margin ratio</source>
+        <translation>保证金率</translation>
+    </message>
+    <message>
+        <source>Unrealised PnL</source>
+        <translation>未实现盈亏</translation>
+    </message>
+    <message>
+        <source>Long</source>
+        <translation>多</translation>
+    </message>
+    <message>
+        <source>Short</source>
+        <translation>空</translation>
+    </message>
+    <message>
+        <source>Cross</source>
+        <translation>全仓</translation>
+    </message>
+    <message>
+        <source>Isolated</source>
+        <translation>逐仓</translation>
+    </message>
+    <message>
+        <source>Cross account&apos;s margin ratio (maintenance margin / margin balance): {0}</source>
+        <translation>全仓账户保证金率（维持保证金 / 保证金余额）：{0}</translation>
+    </message>
+    <message>
+        <source>This isolated position&apos;s margin ratio: {0}</source>
+        <translation>该逐仓仓位的保证金率：{0}</translation>
+    </message>
+    <message>
+        <source>Position side: {0}</source>
+        <translation>持仓方向：{0}</translation>
+    </message>
+    <message>
+        <source>Exchange&apos;s liquidation price: {0} (ours: {1})</source>
+        <translation>交易所强平价格：{0}（本地计算：{1}）</translation>
+    </message>
+</context>
+<context>
+    <name>PositionsTable</name>
+    <message>
+        <source>Open calculator…</source>
+        <translation>打开计算器…</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>MarginWatch Settings</source>
+        <translation>MarginWatch 设置</translation>
+    </message>
+    <message>
+        <source>Accounts</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>警报</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Save the Alerts and General tabs (accounts are saved with their own button)</source>
+        <translation>保存“警报”和“常规”页的设置（账户用各自的按钮保存）</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Mainnet</source>
+        <translation>主网</translation>
+    </message>
+    <message>
+        <source>Testnet</source>
+        <translation>测试网</translation>
+    </message>
+    <message>
+        <source>Custom URLs</source>
+        <translation>自定义地址</translation>
+    </message>
+    <message>
+        <source>HMAC (secret key)</source>
+        <translation>HMAC（Secret Key）</translation>
+    </message>
+    <message>
+        <source>Ed25519 (private key, PEM)</source>
+        <translation>Ed25519（私钥，PEM）</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Environment</source>
+        <translation>环境</translation>
+    </message>
+    <message>
+        <source>REST base URL</source>
+        <translation>REST 接口地址</translation>
+    </message>
+    <message>
+        <source>WebSocket base URL</source>
+        <translation>WebSocket 地址</translation>
+    </message>
+    <message>
+        <source>Key type</source>
+        <translation>密钥类型</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API Key</translation>
+    </message>
+    <message>
+        <source>Secret</source>
+        <translation>Secret Key</translation>
+    </message>
+    <message>
+        <source>Use a read-only key (only &apos;Enable Reading&apos;) restricted to your IP address. The secret is kept in the system keychain, nowhere else.</source>
+        <translation>请使用只读 API Key（仅勾选“允许读取”），并限制为你的 IP 地址。Secret Key 只保存在系统钥匙串中，不会存放在其他地方。</translation>
+    </message>
+    <message>
+        <source>Test key</source>
+        <translation>测试 API Key</translation>
+    </message>
+    <message>
+        <source>Save account</source>
+        <translation>保存账户</translation>
+    </message>
+    <message>
+        <source>Use for this run only</source>
+        <translation>仅本次运行使用</translation>
+    </message>
+    <message>
+        <source>Ticked: monitored. Unticked: kept but not monitored.</source>
+        <translation>勾选：监控。不勾选：保留但不监控。</translation>
+    </message>
+    <message>
+        <source>(kept in the keychain: leave empty to keep it)</source>
+        <translation>（已保存在钥匙串中：留空则保持不变）</translation>
+    </message>
+    <message>
+        <source>Enter the secret to test the key.</source>
+        <translation>请输入 Secret Key 以测试 API Key。</translation>
+    </message>
+    <message>
+        <source>Testing the key for %s…</source>
+        <translation>正在测试 %s 的 API Key…</translation>
+    </message>
+    <message>
+        <source>Key test for %s: passed.</source>
+        <translation>%s 的 API Key 测试通过。</translation>
+    </message>
+    <message>
+        <source>Key test for %s: failed.</source>
+        <translation>%s 的 API Key 测试未通过。</translation>
+    </message>
+    <message>
+        <source>Warnings:</source>
+        <translation>警告：</translation>
+    </message>
+    <message>
+        <source>An account named %s already exists.</source>
+        <translation>已存在名为 %s 的账户。</translation>
+    </message>
+    <message>
+        <source>Enter the API secret (or, for Ed25519, the private key).</source>
+        <translation>请输入 Secret Key（Ed25519 则输入私钥）。</translation>
+    </message>
+    <message>
+        <source>The secret was not saved. %s
+
+You can still use this key until MarginWatch exits; you will need to enter the secret again next time.</source>
+        <translation>Secret Key 未保存。%s
+
+在 MarginWatch 退出前仍可使用此 API Key；下次需要重新输入 Secret Key。</translation>
+    </message>
+    <message>
+        <source>Saved. The secret is in the keychain (%s).</source>
+        <translation>已保存。Secret Key 已存入钥匙串（%s）。</translation>
+    </message>
+    <message>
+        <source>Using this key until MarginWatch exits; its secret was not stored.</source>
+        <translation>在 MarginWatch 退出前使用此 API Key；其 Secret Key 未保存。</translation>
+    </message>
+    <message>
+        <source>Remove account</source>
+        <translation>删除账户</translation>
+    </message>
+    <message>
+        <source>Remove the account %s and delete its secret from the keychain?</source>
+        <translation>删除账户 %s，并从钥匙串中删除其 Secret Key？</translation>
+    </message>
+    <message>
+        <source>Removed %s.</source>
+        <translation>已删除 %s。</translation>
+    </message>
+    <message>
+        <source>This account has its own thresholds</source>
+        <translation>此账户使用单独的阈值</translation>
+    </message>
+    <message>
+        <source> pts</source>
+        <translation> 个百分点</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Margin ratio: warning at</source>
+        <translation>保证金率：警告阈值</translation>
+    </message>
+    <message>
+        <source>Margin ratio: danger at</source>
+        <translation>保证金率：危险阈值</translation>
+    </message>
+    <message>
+        <source>Distance to liquidation: warning within</source>
+        <translation>距强平：警告阈值</translation>
+    </message>
+    <message>
+        <source>Distance to liquidation: danger within</source>
+        <translation>距强平：危险阈值</translation>
+    </message>
+    <message>
+        <source>Margin ratio hysteresis</source>
+        <translation>保证金率回差</translation>
+    </message>
+    <message>
+        <source>Distance hysteresis</source>
+        <translation>距强平回差</translation>
+    </message>
+    <message>
+        <source>Repeat an alert at most every</source>
+        <translation>同一警报最短重复间隔</translation>
+    </message>
+    <message>
+        <source>Warn when a stream is down for</source>
+        <translation>数据流中断多久后警告</translation>
+    </message>
+    <message>
+        <source>Thresholds for</source>
+        <translation>阈值适用于</translation>
+    </message>
+    <message>
+        <source>All accounts (default)</source>
+        <translation>全部账户（默认）</translation>
+    </message>
+    <message>
+        <source>Thresholds not valid: %s</source>
+        <translation>阈值无效：%s</translation>
+    </message>
+    <message>
+        <source>Play a sound with alerts</source>
+        <translation>警报时播放声音</translation>
+    </message>
+    <message>
+        <source>Start minimised to the tray</source>
+        <translation>启动时最小化到托盘</translation>
+    </message>
+    <message>
+        <source>Start MarginWatch when I log in</source>
+        <translation>登录时启动 MarginWatch</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>A new language takes effect when MarginWatch restarts.</source>
+        <translation>新语言将在 MarginWatch 重启后生效。</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>TargetTab</name>
+    <message>
+        <source>Target ROE (%)</source>
+        <translation>目标回报率 (%)</translation>
+    </message>
+    <message>
+        <source>e.g. 50 or -20</source>
+        <translation>例如 50 或 -20</translation>
+    </message>
+    <message>
+        <source>Target price</source>
+        <translation>目标价格</translation>
+    </message>
+    <message>
+        <source>Price move</source>
+        <translation>价格变动</translation>
+    </message>
+</context>
+<context>
+    <name>TrayIcon</name>
+    <message>
+        <source>Show MarginWatch</source>
+        <translation>显示 MarginWatch</translation>
+    </message>
+    <message>
+        <source>Calculator…</source>
+        <translation>计算器…</translation>
+    </message>
+    <message>
+        <source>Send test notification</source>
+        <translation>发送测试通知</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>tier</name>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>calm</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>danger</source>
+        <translation>危险</translation>
+    </message>
+</context>
+</TS>
