@@ -39,6 +39,9 @@ def main() -> int:
 
     app = QApplication([sys.argv[0]])
     app.setApplicationName("MarginWatch")
+    from marginwatch import i18n
+
+    i18n.install_translator(app, opts.lang or "en")  # MARGINWATCH_LANG, set above, wins
     window = MainWindow()
     window.show()
     controller = AppController(app, window, parse_args(["--demo", "--speed", "8"]))

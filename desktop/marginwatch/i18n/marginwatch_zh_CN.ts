@@ -44,6 +44,10 @@
         <translation>行情</translation>
     </message>
     <message>
+        <source>rest</source>
+        <translation>REST</translation>
+    </message>
+    <message>
         <source>reconnecting in {0}s</source>
         <translation>{0} 秒后重连</translation>
     </message>
@@ -97,6 +101,10 @@
     <message>
         <source>market</source>
         <translation>行情</translation>
+    </message>
+    <message>
+        <source>rest</source>
+        <translation>REST</translation>
     </message>
     <message>
         <source>BOTH</source>
@@ -449,6 +457,10 @@
         <translation>杠杆档位：内置快照（可能已过时）</translation>
     </message>
     <message>
+        <source>Illustrative snapshot of the exchange&apos;s leverage brackets, for offline use (no exchange connected). BTCUSDT follows Binance&apos;s historical published table; the other symbols are plausible but not live values. Live brackets are always preferred.</source>
+        <translation>交易所杠杆档位的示例快照，供离线使用（未连接交易所）。BTCUSDT 沿用币安历史公布的档位表；其他交易对的数据合理但并非实时数值。始终优先使用实时档位。</translation>
+    </message>
+    <message>
         <source>Brackets: none for this symbol</source>
         <translation>杠杆档位：该交易对无数据</translation>
     </message>
@@ -647,6 +659,54 @@
     <message>
         <source>Summary</source>
         <translation>摘要</translation>
+    </message>
+    <message>
+        <source>Margin call: {0}</source>
+        <translation>追加保证金通知：{0}</translation>
+    </message>
+    <message>
+        <source>user</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>market</source>
+        <translation>行情</translation>
+    </message>
+    <message>
+        <source>rest</source>
+        <translation>REST</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>stale</source>
+        <translation>数据停滞</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>{0} stream {1}</source>
+        <translation>{0}数据流{1}</translation>
+    </message>
+    <message>
+        <source>margin ratio {0}, margin balance {1}</source>
+        <translation>保证金率 {0}，保证金余额 {1}</translation>
     </message>
     <message>
         <source>Could not read the history: %s</source>
@@ -873,6 +933,14 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
 </context>
 <context>
     <name>OpenPriceTab</name>
+    <message>
+        <source>Price</source>
+        <translation>价格</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>数量</translation>
+    </message>
     <message>
         <source>Position</source>
         <translation>仓位</translation>

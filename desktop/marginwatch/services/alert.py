@@ -39,6 +39,7 @@ def _word(value: str) -> str:
     words = {
         "user": QCoreApplication.translate("Alert", "user"),
         "market": QCoreApplication.translate("Alert", "market"),
+        "rest": QCoreApplication.translate("Alert", "rest"),
         "BOTH": QCoreApplication.translate("Alert", "BOTH"),
         "LONG": QCoreApplication.translate("Alert", "LONG"),
         "SHORT": QCoreApplication.translate("Alert", "SHORT"),
@@ -95,7 +96,11 @@ def threshold_alert(a: ThresholdAlert) -> Alert:
         if a.level is RiskTier.DANGER
         else QCoreApplication.translate("Alert", "Warning")
     )
-    subject = QCoreApplication.translate("Alert", "cross account") if a.subject == "account" else a.subject
+    subject = (
+        QCoreApplication.translate("Alert", "cross account")
+        if a.subject == "account"
+        else " ".join(map(_word, a.subject.split(" ")))
+    )
     prefix = QCoreApplication.translate("Alert", "Already at start: ") if a.at_start else ""
     return Alert(
         kind=AlertKind.THRESHOLD,

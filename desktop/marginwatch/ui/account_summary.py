@@ -152,7 +152,7 @@ class AccountSummary(QWidget):
         return line
 
     def _stream_word(self, name: str) -> str:
-        words = {"user": self.tr("user"), "market": self.tr("market")}
+        words = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("rest")}
         return words.get(name, name)
 
     def _describe(self, health: StreamHealth, now: float) -> str:

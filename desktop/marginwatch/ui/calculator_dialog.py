@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from marginwatch.core.brackets import BracketTable
-from marginwatch.core.brackets_snapshot import load_snapshot, snapshot_note
+from marginwatch.core.brackets_snapshot import load_snapshot
 from marginwatch.core.errors import CoreError
 from marginwatch.core.position import Direction, Position, PositionSide
 from marginwatch.ui.calculator_fields import DEFAULT_MAX_LEVERAGE, CommonInputs, _small
@@ -251,7 +251,14 @@ class CalculatorDialog(QDialog):
             self.brackets_label.setToolTip("")
         elif table is not None:
             self.brackets_label.setText(self.tr("Brackets: bundled snapshot (may be out of date)"))
-            self.brackets_label.setToolTip(snapshot_note())
+            # The snapshot's own note is English data; this says the same in the UI language.
+            self.brackets_label.setToolTip(
+                self.tr(
+                    "Illustrative snapshot of the exchange's leverage brackets, for offline use (no exchange "
+                    "connected). BTCUSDT follows Binance's historical published table; the other symbols are "
+                    "plausible but not live values. Live brackets are always preferred."
+                )
+            )
         else:
             self.brackets_label.setText(self.tr("Brackets: none for this symbol"))
             self.brackets_label.setToolTip(self.tr("Enter a maintenance margin rate where a tab asks for one."))

@@ -61,7 +61,8 @@ class OpenPriceTab(CalcTab):
         self._rows: list[FillRow] = []
         self._list = QVBoxLayout()
         self._list.setSpacing(2)
-        header = FillRow("", QLabel(f"<b>{self.tr('Price')}</b>"), QLabel(f"<b>{self.tr('Size')}</b>"), None)
+        price, size = self.tr("Price"), self.tr("Size")  # outside the f-string, where lupdate finds them
+        header = FillRow("", QLabel(f"<b>{price}</b>"), QLabel(f"<b>{size}</b>"), None)
         self._list.addWidget(header)
         self.position_price = QLabel(DASH)
         self.position_qty = QLabel(DASH)

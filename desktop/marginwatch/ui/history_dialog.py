@@ -121,6 +121,34 @@ class HistoryDialog(QDialog):
         """Offer these accounts in the filter (accounts seen in the journal are added as they appear)."""
         self._add_accounts(names)
 
+    def _summary(self, r: JournalRow) -> str:
+        """The journal's English one-liner, in the UI language (alert titles were translated when sent)."""
+        d = r.data
+        try:
+            if r.kind is RowKind.MARGIN_CALL:
+                return self.tr("Margin call: {0}").format(", ".join(r.symbols) or "?")
+            if r.kind is RowKind.CONNECTION:
+                streams = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("rest")}
+                states = {
+                    "connecting": self.tr("connecting"),
+                    "live": self.tr("live"),
+                    "stale": self.tr("stale"),
+                    "reconnecting": self.tr("reconnecting"),
+                    "failed": self.tr("failed"),
+                    "stopped": self.tr("stopped"),
+                }
+                text = self.tr("{0} stream {1}").format(
+                    streams.get(str(d["stream"]), str(d["stream"])), states.get(str(d["state"]), str(d["state"]))
+                )
+                return text + (f": {d['reason']}" if d["reason"] else "")
+            if r.kind is RowKind.SNAPSHOT:
+                return self.tr("margin ratio {0}, margin balance {1}").format(
+                    d["margin_ratio"] or "--", d["margin_balance"]
+                )
+        except (KeyError, TypeError):
+            pass  # an odd row: show what the journal made of it
+        return r.summary
+
     def _add_accounts(self, names: Iterable[str]) -> None:
         new = sorted(set(names) - self._known_accounts)
         if not new:
@@ -199,7 +227,7 @@ class HistoryDialog(QDialog):
                 r.account,
                 self._kind_labels.get(r.kind, str(r.kind)),
                 " ".join(r.symbols),
-                r.summary,
+                self._summary(r),
             )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
