@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from marginwatch import resources
 
     app.setWindowIcon(resources.app_icon())
+    app.setDesktopFileName("io.marginwatch.MarginWatch")  # Wayland app id, matches the menu entry
 
     instance = SingleInstance(f"{APP_NAME}-{os.environ.get('USER', 'user')}")
     if not instance.acquire():
