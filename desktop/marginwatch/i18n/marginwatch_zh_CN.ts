@@ -738,6 +738,97 @@
     </message>
 </context>
 <context>
+    <name>KeyCheck</name>
+    <message>
+        <source>MarginWatch only reads: use a read-only key (only &apos;Enable Reading&apos; ticked) restricted to your IP address (IP whitelist).</source>
+        <translation>MarginWatch 只读取数据：请使用只读 API Key（仅勾选“允许读取”），并限制为你的 IP 地址（IP 白名单）。</translation>
+    </message>
+    <message>
+        <source>futures</source>
+        <translation>合约</translation>
+    </message>
+    <message>
+        <source>spot and margin</source>
+        <translation>现货和杠杆</translation>
+    </message>
+    <message>
+        <source>margin</source>
+        <translation>杠杆</translation>
+    </message>
+    <message>
+        <source>options</source>
+        <translation>期权</translation>
+    </message>
+    <message>
+        <source>portfolio margin</source>
+        <translation>统一账户</translation>
+    </message>
+    <message>
+        <source>This key can trade ({0}). If this computer is compromised, someone could open or close positions with it.</source>
+        <translation>此 API Key 可以交易（{0}）。如果这台电脑被入侵，他人可能用它开仓或平仓。</translation>
+    </message>
+    <message>
+        <source>This key can WITHDRAW funds. Remove that permission on Binance now.</source>
+        <translation>此 API Key 可以【提现】！请立即在币安上移除该权限。</translation>
+    </message>
+    <message>
+        <source>This key can move funds between accounts.</source>
+        <translation>此 API Key 可以在账户之间划转资金。</translation>
+    </message>
+    <message>
+        <source>This key is not restricted to your IP address.</source>
+        <translation>此 API Key 未限制 IP 地址。</translation>
+    </message>
+    <message>
+        <source>This key does not have &apos;Enable Reading&apos;, which MarginWatch needs.</source>
+        <translation>此 API Key 未勾选 MarginWatch 所需的“允许读取”权限。</translation>
+    </message>
+    <message>
+        <source>Your computer&apos;s clock is off by {0} s (behind Binance). MarginWatch corrects for this, but please turn on automatic time synchronisation in your system settings.</source>
+        <translation>你的电脑时钟偏差 {0} 秒（慢于币安）。MarginWatch 会自动校正，但请在系统设置中开启自动时间同步。</translation>
+    </message>
+    <message>
+        <source>Your computer&apos;s clock is off by {0} s (ahead of Binance). MarginWatch corrects for this, but please turn on automatic time synchronisation in your system settings.</source>
+        <translation>你的电脑时钟偏差 {0} 秒（快于币安）。MarginWatch 会自动校正，但请在系统设置中开启自动时间同步。</translation>
+    </message>
+    <message>
+        <source>Wrong API secret: Binance knows the key but could not verify the signature. Re-enter the secret that belongs to this key (for Ed25519, the private key matching the registered public key).</source>
+        <translation>Secret Key 错误：币安识别了 API Key，但无法验证签名。请重新输入与此 API Key 对应的 Secret Key（Ed25519 则为与已登记公钥匹配的私钥）。</translation>
+    </message>
+    <message>
+        <source>Wrong API key: its format is invalid. Check for a copy/paste error.</source>
+        <translation>API Key 错误：格式无效。请检查是否复制粘贴有误。</translation>
+    </message>
+    <message>
+        <source>Binance rejected the API key: either the key is wrong or deleted, or this computer&apos;s IP address is not on the key&apos;s IP whitelist (IP not whitelisted), or the key lacks the &apos;Enable Reading&apos; permission.</source>
+        <translation>币安拒绝了此 API Key：可能 API Key 错误或已删除，或这台电脑的 IP 地址不在其 IP 白名单中，或未开启“允许读取”权限。</translation>
+    </message>
+    <message>
+        <source>Network unreachable: cannot reach Binance. Check your connection. ({0})</source>
+        <translation>网络不可用：无法连接币安。请检查网络连接。（{0}）</translation>
+    </message>
+    <message>
+        <source>The secret is not usable: {0}.</source>
+        <translation>Secret Key 无法使用：{0}。</translation>
+    </message>
+    <message>
+        <source>Binance did not answer within {0} s.</source>
+        <translation>币安在 {0} 秒内没有响应。</translation>
+    </message>
+    <message>
+        <source>The key works: MarginWatch can read your futures account.</source>
+        <translation>API Key 可用：MarginWatch 可以读取你的合约账户。</translation>
+    </message>
+    <message>
+        <source>Could not read the key&apos;s permissions from Binance here; check on Binance&apos;s API management page that only &apos;Enable Reading&apos; is ticked.</source>
+        <translation>无法在此处从币安读取该 API Key 的权限；请在币安的 API 管理页面确认只勾选了“允许读取”。</translation>
+    </message>
+    <message>
+        <source>The key cannot trade or withdraw.</source>
+        <translation>此 API Key 无法交易或提现。</translation>
+    </message>
+</context>
+<context>
     <name>LiquidationChart</name>
     <message>
         <source>Distance to liquidation (%)</source>
@@ -1081,6 +1172,41 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Open calculator…</source>
         <translation>打开计算器…</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>The account needs a name.</source>
+        <translation>账户需要一个名称。</translation>
+    </message>
+    <message>
+        <source>The account name must not start or end with spaces.</source>
+        <translation>账户名称的开头和结尾不能有空格。</translation>
+    </message>
+    <message>
+        <source>Unknown environment {0}.</source>
+        <translation>未知的环境 {0}。</translation>
+    </message>
+    <message>
+        <source>Unknown key type {0}.</source>
+        <translation>未知的密钥类型 {0}。</translation>
+    </message>
+    <message>
+        <source>The API key is empty.</source>
+        <translation>API Key 为空。</translation>
+    </message>
+    <message>
+        <source>The API key has spaces or a line break at its start or end.</source>
+        <translation>API Key 的开头或结尾有空格或换行。</translation>
+    </message>
+    <message>
+        <source>A custom environment needs a REST base URL starting with http:// or https://.</source>
+        <translation>自定义环境需要以 http:// 或 https:// 开头的 REST 接口地址。</translation>
+    </message>
+    <message>
+        <source>A custom environment needs a WebSocket base URL starting with ws:// or wss://.</source>
+        <translation>自定义环境需要以 ws:// 或 wss:// 开头的 WebSocket 地址。</translation>
     </message>
 </context>
 <context>

@@ -1,9 +1,9 @@
 """Test an API key before it is saved: clock offset, a signed read, and the key's permissions.
 
-The answer is plain data (`KeyCheckResult`) for the settings dialog: English sentences, never a
-secret, never an exception. Permissions come from `GET /sapi/v1/account/apiRestrictions` on the
-spot host; where that host does not answer for the key (testnets, custom hosts), the check still
-passes and says the permissions could not be read.
+The answer is plain data (`KeyCheckResult`) for the settings dialog: sentences in the UI language
+(through Qt's translator), never a secret, never an exception. Permissions come from
+`GET /sapi/v1/account/apiRestrictions` on the spot host; where that host does not answer for the key
+(testnets, custom hosts), the check still passes and says the permissions could not be read.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from PySide6.QtCore import QCoreApplication
 
 from marginwatch.exchange.credentials import Credentials, KeyType
 from marginwatch.exchange.endpoints import Endpoints
@@ -27,16 +29,20 @@ from marginwatch.exchange.rest_client import BinanceRestClient
 from marginwatch.services.settings import AccountConfig
 
 log = logging.getLogger(__name__)
+translate = QCoreApplication.translate  # lupdate finds translate("KeyCheck", "...")
 
 Problem = Literal["bad_input", "wrong_key", "wrong_secret", "clock_skew", "network", "refused"]
 
 CLOCK_SKEW_WARN_MS = 1000  # Binance rejects requests more than 1 s ahead of its clock
 DEFAULT_TIMEOUT_S = 15.0
 
-RECOMMEND = (
-    "MarginWatch only reads: use a read-only key (only 'Enable Reading' ticked) restricted to your "
-    "IP address (IP whitelist)."
-)
+
+def _recommend() -> str:
+    return translate(
+        "KeyCheck",
+        "MarginWatch only reads: use a read-only key (only 'Enable Reading' ticked) restricted to your "
+        "IP address (IP whitelist).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,17 @@ _TRADING = (
 _MOVING = ("enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer")
 
 
+def _trading_word(label: str) -> str:
+    words = {
+        "futures": translate("KeyCheck", "futures"),
+        "spot and margin": translate("KeyCheck", "spot and margin"),
+        "margin": translate("KeyCheck", "margin"),
+        "options": translate("KeyCheck", "options"),
+        "portfolio margin": translate("KeyCheck", "portfolio margin"),
+    }
+    return words.get(label, label)
+
+
 def can_do_more_than_read(flags: Mapping[str, bool | None]) -> bool:
     return any(flags.get(k) for k, _ in _TRADING) or any(flags.get(k) for k in _MOVING)
 
@@ -93,52 +110,70 @@ def can_do_more_than_read(flags: Mapping[str, bool | None]) -> bool:
 def permission_warnings(flags: Mapping[str, bool | None]) -> list[str]:
     """Warnings for a key that can do more than read, plus the read-only recommendation."""
     out: list[str] = []
-    trading = [label for key, label in _TRADING if flags.get(key)]
+    trading = [_trading_word(label) for key, label in _TRADING if flags.get(key)]
     if trading:
         out.append(
-            f"This key can trade ({', '.join(trading)}). If this computer is compromised, someone could "
-            "open or close positions with it."
+            translate(
+                "KeyCheck",
+                "This key can trade ({0}). If this computer is compromised, someone could "
+                "open or close positions with it.",
+            ).format(", ".join(trading))
         )
     if flags.get("enableWithdrawals"):
-        out.append("This key can WITHDRAW funds. Remove that permission on Binance now.")
+        out.append(translate("KeyCheck", "This key can WITHDRAW funds. Remove that permission on Binance now."))
     if flags.get("enableInternalTransfer") or flags.get("permitsUniversalTransfer"):
-        out.append("This key can move funds between accounts.")
+        out.append(translate("KeyCheck", "This key can move funds between accounts."))
     if flags.get("ipRestrict") is False:
-        out.append("This key is not restricted to your IP address.")
+        out.append(translate("KeyCheck", "This key is not restricted to your IP address."))
     if flags.get("enableReading") is False:
-        out.append("This key does not have 'Enable Reading', which MarginWatch needs.")
+        out.append(translate("KeyCheck", "This key does not have 'Enable Reading', which MarginWatch needs."))
     if out:
-        out.append(RECOMMEND)
+        out.append(_recommend())
     return out
 
 
 def _skew_warning(offset_ms: int) -> str:
-    direction = "behind" if offset_ms > 0 else "ahead of"
-    return (
-        f"Your computer's clock is off by {abs(offset_ms) / 1000:.1f} s ({direction} Binance). MarginWatch "
-        "corrects for this, but please turn on automatic time synchronisation in your system settings."
+    text = (
+        translate(
+            "KeyCheck",
+            "Your computer's clock is off by {0} s (behind Binance). MarginWatch "
+            "corrects for this, but please turn on automatic time synchronisation in your system settings.",
+        )
+        if offset_ms > 0
+        else translate(
+            "KeyCheck",
+            "Your computer's clock is off by {0} s (ahead of Binance). MarginWatch "
+            "corrects for this, but please turn on automatic time synchronisation in your system settings.",
+        )
     )
+    return text.format(f"{abs(offset_ms) / 1000:.1f}")
 
 
 def _explain(exc: ExchangeError) -> tuple[Problem, str]:
     if isinstance(exc, InvalidSignature):
-        return "wrong_secret", (
+        return "wrong_secret", translate(
+            "KeyCheck",
             "Wrong API secret: Binance knows the key but could not verify the signature. Re-enter the secret "
-            "that belongs to this key (for Ed25519, the private key matching the registered public key)."
+            "that belongs to this key (for Ed25519, the private key matching the registered public key).",
         )
     if isinstance(exc, InvalidApiKey):
         if exc.code == -2014:
-            return "wrong_key", "Wrong API key: its format is invalid. Check for a copy/paste error."
-        return "wrong_key", (
+            return "wrong_key", translate(
+                "KeyCheck", "Wrong API key: its format is invalid. Check for a copy/paste error."
+            )
+        return "wrong_key", translate(
+            "KeyCheck",
             "Binance rejected the API key: either the key is wrong or deleted, or this computer's IP address "
             "is not on the key's IP whitelist (IP not whitelisted), or the key lacks the 'Enable Reading' "
-            "permission."
+            "permission.",
         )
     if isinstance(exc, TimestampOutsideRecvWindow):
         return "clock_skew", exc.explain()
     if isinstance(exc, ExchangeUnavailable):
         if exc.http_status is None:
-            return "network", f"Network unreachable: cannot reach Binance. Check your connection. ({exc.reason})"
+            return "network", translate(
+                "KeyCheck", "Network unreachable: cannot reach Binance. Check your connection. ({0})"
+            ).format(exc.reason)
         return "network", exc.explain()
     return "refused", exc.explain()
 
@@ -162,11 +197,14 @@ async def check_key(
     try:
         client = BinanceRestClient(endpoints, credentials, timeout=min(timeout_s, 10.0))
     except ValueError as exc:  # an Ed25519 secret that is not a PEM private key, say
-        return KeyCheckResult(False, "bad_input", (f"The secret is not usable: {exc}.",))
+        return KeyCheckResult(
+            False, "bad_input", (translate("KeyCheck", "The secret is not usable: {0}.").format(exc),)
+        )
     try:
         return await asyncio.wait_for(_run(client), timeout_s)
     except TimeoutError:
-        return KeyCheckResult(False, "network", (f"Binance did not answer within {timeout_s:.0f} s.",))
+        text = translate("KeyCheck", "Binance did not answer within {0} s.").format(f"{timeout_s:.0f}")
+        return KeyCheckResult(False, "network", (text,))
     finally:
         await client.close()
 
@@ -186,21 +224,22 @@ async def _run(client: BinanceRestClient) -> KeyCheckResult:
         problem, text = _explain(exc)
         log.info("key check: signed read failed (%s)", problem)
         return KeyCheckResult(False, problem, (text,), tuple(warnings), offset)
-    messages = ["The key works: MarginWatch can read your futures account."]
+    messages = [translate("KeyCheck", "The key works: MarginWatch can read your futures account.")]
     permissions: dict[str, bool] | None = None
     try:
         restrictions = await client.api_restrictions()
     except ExchangeError as exc:
         log.info("key check: permissions not readable (%s)", type(exc).__name__)
         messages.append(
-            "Could not read the key's permissions from Binance here; check on Binance's API management page "
-            "that only 'Enable Reading' is ticked."
+            translate(
+                "KeyCheck",
+                "Could not read the key's permissions from Binance here; check on Binance's API management page "
+                "that only 'Enable Reading' is ticked.",
+            )
         )
     else:
-        permissions = {
-            f: v for f in restrictions.__struct_fields__ if isinstance(v := getattr(restrictions, f), bool)
-        }
+        permissions = {f: v for f in restrictions.__struct_fields__ if isinstance(v := getattr(restrictions, f), bool)}
         warnings.extend(permission_warnings(permissions))
         if not can_do_more_than_read(permissions):
-            messages.append("The key cannot trade or withdraw.")
+            messages.append(translate("KeyCheck", "The key cannot trade or withdraw."))
     return KeyCheckResult(True, None, tuple(messages), tuple(warnings), offset, permissions)

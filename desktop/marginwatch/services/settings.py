@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.risk_tiers import TierThresholds
@@ -32,24 +32,25 @@ class AccountConfig:
 
 
 def account_problem(config: AccountConfig) -> str | None:
-    """Plain words saying what is wrong with `config`, or None when it can be saved."""
+    """Plain words (in the UI language) saying what is wrong with `config`, or None when it can be saved."""
+    translate = QCoreApplication.translate  # spelled so that lupdate finds the strings
     if not config.name.strip():
-        return "The account needs a name."
+        return translate("Settings", "The account needs a name.")
     if config.name != config.name.strip():
-        return "The account name must not start or end with spaces."
+        return translate("Settings", "The account name must not start or end with spaces.")
     if config.environment not in ENVIRONMENTS:
-        return f"Unknown environment {config.environment!r}."
+        return translate("Settings", "Unknown environment {0}.").format(repr(config.environment))
     if config.key_type not in KEY_TYPES:
-        return f"Unknown key type {config.key_type!r}."
+        return translate("Settings", "Unknown key type {0}.").format(repr(config.key_type))
     if not config.api_key.strip():
-        return "The API key is empty."
+        return translate("Settings", "The API key is empty.")
     if config.api_key != config.api_key.strip():
-        return "The API key has spaces or a line break at its start or end."
+        return translate("Settings", "The API key has spaces or a line break at its start or end.")
     if config.environment == "custom":
         if not config.rest_url.startswith(("http://", "https://")):
-            return "A custom environment needs a REST base URL starting with http:// or https://."
+            return translate("Settings", "A custom environment needs a REST base URL starting with http:// or https://.")
         if not config.ws_url.startswith(("ws://", "wss://")):
-            return "A custom environment needs a WebSocket base URL starting with ws:// or wss://."
+            return translate("Settings", "A custom environment needs a WebSocket base URL starting with ws:// or wss://.")
     return None
 
 
