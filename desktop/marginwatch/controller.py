@@ -73,7 +73,7 @@ class AppController(QObject):
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
         policy = self.settings.alert_policy()
-        self.alerts = AlertEngine(policy, parent=self)
+        self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, parent=self)
         self.settings.changed.connect(self._apply_settings)
         window.set_thresholds(policy.ratio)
         window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.position import Position, PositionSide
-from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import AlertKind
 from marginwatch.services.alert_engine import AlertEngine
@@ -60,3 +60,14 @@ def test_stream_down_alert_comes_from_the_poll_timer(qtbot):
     assert "connection refused" in got[-1].body
     engine.on_health("main", StreamHealth("market", StreamState.LIVE))
     assert got[-1].kind is AlertKind.STREAM_RESTORED
+
+
+def test_an_account_override_applies_to_that_account_only(qtbot):
+    clock = FakeClock()
+    strict = AlertPolicy(ratio=TierThresholds(warning=D("0.2"), danger=D("0.3")))
+    engine = AlertEngine(AlertPolicy(), policy_for=lambda a: strict if a == "careful" else AlertPolicy(), clock=clock)
+    got = collect(engine)
+    engine.on_risk("careful", risk("0.25"))
+    engine.on_risk("relaxed", risk("0.25"))
+    assert [(a.account, a.tier) for a in got] == [("careful", RiskTier.WARNING)]
+    assert engine.policy_of("careful") is strict

@@ -29,12 +29,16 @@ class AlertEngine(QObject):
         self,
         policy: AlertPolicy | None = None,
         *,
+        policy_for: Callable[[str], AlertPolicy] | None = None,
         clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._thresholds = ThresholdMonitor(policy)
+        self._policy = policy or AlertPolicy()
+        # Each account may override the thresholds; without an override it uses the global policy.
+        self._policy_for = policy_for or (lambda _account: self._policy)
+        self._monitors: dict[str, ThresholdMonitor] = {}
         self._streams = StreamDownMonitor((policy or AlertPolicy()).stream_down_after_s)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._poll = QTimer(self)
@@ -44,20 +48,32 @@ class AlertEngine(QObject):
 
     @property
     def policy(self) -> AlertPolicy:
-        return self._thresholds.policy
+        return self._policy
+
+    def policy_of(self, account: str) -> AlertPolicy:
+        return self._monitor(account).policy
 
     def set_policy(self, policy: AlertPolicy) -> None:
-        self._thresholds.set_policy(policy)
+        """New global policy; every account's thresholds are looked up again."""
+        self._policy = policy
         self._streams.down_after_s = policy.stream_down_after_s
+        for account, monitor in self._monitors.items():
+            monitor.set_policy(self._policy_for(account))
 
     def forget_account(self, account: str) -> None:
-        self._thresholds.forget(account)
+        self._monitors.pop(account, None)
+
+    def _monitor(self, account: str) -> ThresholdMonitor:
+        monitor = self._monitors.get(account)
+        if monitor is None:
+            monitor = self._monitors[account] = ThresholdMonitor(self._policy_for(account))
+        return monitor
 
     def on_margin_call(self, account: str, event: Any) -> None:
         self._raise(margin_call_alert(account, event))
 
     def on_risk(self, account: str, risk: AccountRisk) -> None:
-        for a in self._thresholds.observe(account, risk, self._clock()):
+        for a in self._monitor(account).observe(account, risk, self._clock()):
             self._raise(threshold_alert(a))
 
     def on_health(self, account: str, health: StreamHealth) -> None:
