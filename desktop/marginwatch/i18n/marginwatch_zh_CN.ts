@@ -1175,6 +1175,37 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     </message>
 </context>
 <context>
+    <name>SecretStore</name>
+    <message>
+        <source>No system keychain was found (on Linux this needs a Secret Service such as GNOME Keyring or KWallet running in your session), so secrets cannot be stored.</source>
+        <translation>未找到系统钥匙串（在 Linux 上需要会话中运行 Secret Service，例如 GNOME 钥匙环或 KWallet），因此无法保存 Secret Key。</translation>
+    </message>
+    <message>
+        <source>The keychain is switched off (keyring&apos;s null backend is configured), so secrets cannot be stored.</source>
+        <translation>钥匙串已关闭（配置了 keyring 的空后端），因此无法保存 Secret Key。</translation>
+    </message>
+    <message>
+        <source>Only a file-based keyring ({0}) is available, not the system keychain, so MarginWatch will not store secrets with it.</source>
+        <translation>只有基于文件的钥匙串（{0}）可用，而非系统钥匙串，因此 MarginWatch 不会用它保存 Secret Key。</translation>
+    </message>
+    <message>
+        <source>Not saved: {0} You can still use the key for this run only.</source>
+        <translation>未保存：{0} 你仍可在本次运行中使用此 API Key。</translation>
+    </message>
+    <message>
+        <source>The keychain ({0}) could not save the secret for account {1}: </source>
+        <translation>钥匙串（{0}）无法保存账户 {1} 的 Secret Key：</translation>
+    </message>
+    <message>
+        <source>The keychain ({0}) could not read the secret for account {1}: </source>
+        <translation>钥匙串（{0}）无法读取账户 {1} 的 Secret Key：</translation>
+    </message>
+    <message>
+        <source>The keychain ({0}) could not delete the secret for account {1}: </source>
+        <translation>钥匙串（{0}）无法删除账户 {1} 的 Secret Key：</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>The account needs a name.</source>

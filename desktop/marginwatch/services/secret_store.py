@@ -15,6 +15,7 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import PasswordDeleteError
+from PySide6.QtCore import QCoreApplication
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,15 @@ class _Hidden:
         return "<secret>"
 
 
-_NO_KEYCHAIN = (
-    "No system keychain was found (on Linux this needs a Secret Service such as GNOME Keyring "
-    "or KWallet running in your session), so secrets cannot be stored."
-)
+translate = QCoreApplication.translate  # lupdate finds translate("SecretStore", "...")
+
+
+def _no_keychain() -> str:
+    return translate(
+        "SecretStore",
+        "No system keychain was found (on Linux this needs a Secret Service such as GNOME Keyring "
+        "or KWallet running in your session), so secrets cannot be stored.",
+    )
 
 
 def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None:
@@ -48,18 +54,22 @@ def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None
     if isinstance(backend, chainer.ChainerBackend):
         chain = list(backend.backends)
         # set_password goes to the first backend in the chain, so that one decides.
-        return _why_not_usable(chain[0], allow_insecure) if chain else _NO_KEYCHAIN
+        return _why_not_usable(chain[0], allow_insecure) if chain else _no_keychain()
     if isinstance(backend, fail.Keyring):
-        return _NO_KEYCHAIN
+        return _no_keychain()
     if isinstance(backend, null.Keyring):
-        return "The keychain is switched off (keyring's null backend is configured), so secrets cannot be stored."
+        return translate(
+            "SecretStore",
+            "The keychain is switched off (keyring's null backend is configured), so secrets cannot be stored.",
+        )
     cls = type(backend)
     is_file = cls.__module__.startswith("keyrings.alt.file") or "plaintext" in cls.__name__.lower()
     if is_file and not allow_insecure:
-        return (
-            f"Only a file-based keyring ({backend.name}) is available, not the system keychain, "
-            "so MarginWatch will not store secrets with it."
-        )
+        return translate(
+            "SecretStore",
+            "Only a file-based keyring ({0}) is available, not the system keychain, "
+            "so MarginWatch will not store secrets with it.",
+        ).format(backend.name)
     return None
 
 
@@ -108,13 +118,17 @@ class SecretStore:
             raise SecretStoreError(f"No secret given for account {account!r}.")
         why = self.why_unavailable
         if why is not None:
-            raise SecretStoreError(f"Not saved: {why} You can still use the key for this run only.")
+            raise SecretStoreError(
+                translate("SecretStore", "Not saved: {0} You can still use the key for this run only.").format(why)
+            )
         try:
             self._kr().set_password(self.service, account, secret)
         except Exception as exc:
             raise SecretStoreError(
-                f"The keychain ({self.backend_name()}) could not save the secret for account {account!r}: "
-                f"{_clean(exc, secret)}"
+                translate("SecretStore", "The keychain ({0}) could not save the secret for account {1}: ").format(
+                    self.backend_name(), repr(account)
+                )
+                + f"{_clean(exc, secret)}"
             ) from None
         self._run.pop(account, None)  # the keychain copy is now the one to use
         log.info("secret for account %r saved in %s", account, self.backend_name())
@@ -130,8 +144,10 @@ class SecretStore:
             value = self._kr().get_password(self.service, account)
         except Exception as exc:
             raise SecretStoreError(
-                f"The keychain ({self.backend_name()}) could not read the secret for account {account!r}: "
-                f"{_clean(exc, None)}"
+                translate("SecretStore", "The keychain ({0}) could not read the secret for account {1}: ").format(
+                    self.backend_name(), repr(account)
+                )
+                + f"{_clean(exc, None)}"
             ) from None
         return value
 
@@ -147,8 +163,10 @@ class SecretStore:
             pass  # nothing stored: already the state we want
         except Exception as exc:
             raise SecretStoreError(
-                f"The keychain ({self.backend_name()}) could not delete the secret for account {account!r}: "
-                f"{_clean(exc, None)}"
+                translate("SecretStore", "The keychain ({0}) could not delete the secret for account {1}: ").format(
+                    self.backend_name(), repr(account)
+                )
+                + f"{_clean(exc, None)}"
             ) from None
         log.info("secret for account %r deleted from %s", account, self.backend_name())
 
