@@ -1151,6 +1151,18 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>逐仓</translation>
     </message>
     <message>
+        <source>LONG</source>
+        <translation>多头</translation>
+    </message>
+    <message>
+        <source>SHORT</source>
+        <translation>空头</translation>
+    </message>
+    <message>
+        <source>BOTH</source>
+        <translation>单向持仓</translation>
+    </message>
+    <message>
         <source>Cross account&apos;s margin ratio (maintenance margin / margin balance): {0}</source>
         <translation>全仓账户保证金率（维持保证金 / 保证金余额）：{0}</translation>
     </message>

@@ -309,7 +309,8 @@ class PositionsModel(QAbstractTableModel):
             float(pr.unrealized_pnl),
         ]
         tooltips: list[str | None] = [None] * len(Column)
-        tooltips[Column.SIDE] = self.tr("Position side: {0}").format(key[2])
+        side_words = {"LONG": self.tr("LONG"), "SHORT": self.tr("SHORT"), "BOTH": self.tr("BOTH")}
+        tooltips[Column.SIDE] = self.tr("Position side: {0}").format(side_words.get(key[2], key[2]))
         tooltips[Column.LIQ] = liq_tip
         tooltips[Column.MARGIN_RATIO] = ratio_tip
         return _Row(key, pr, texts, sorts, tooltips, tier)
