@@ -53,9 +53,10 @@ QM = ROOT / "desktop/marginwatch/i18n/marginwatch_zh_CN.qm"
 # Names, units and protocol words that stay as they are in the Chinese UI; language names are
 # written in their own language.
 ALLOWED_WORDS = {
-    "MarginWatch", "Binance", "API", "HMAC", "Ed", "ROE", "PnL", "MEXC", "CSV", "USDT", "USDC", "USD",
-    "BUSD", "FDUSD", "COIN", "PEM", "REST", "URL", "WebSocket", "IP", "Ctrl", "csv", "BEGIN", "END",
-    "PRIVATE", "KEY", "English", "GNOME", "KWallet", "keyring", "Linux", "http", "ws", "https", "wss", "fapi", "fstream", "example", "com",
+    "MarginWatch", "Binance", "API", "HMAC", "Ed", "ROE", "PnL", "MEXC", "CSV", "USDT", "USDC", "USD", "BUSD",
+    "FDUSD", "COIN", "PEM", "REST", "URL", "WebSocket", "IP", "Ctrl", "csv", "BEGIN", "END", "PRIVATE", "KEY",
+    "English", "GNOME", "KWallet", "keyring", "Linux", "http", "ws", "https", "wss", "fapi", "fstream",
+    "example", "com",
 }
 ALLOWED_PHRASES = ("API Key", "Secret Key", "Secret Service")  # as Binance's Chinese UI and freedesktop call them
 SYMBOL = re.compile(r"^[A-Z0-9]{2,}(USDT|USDC|USD|BUSD|FDUSD)$")
