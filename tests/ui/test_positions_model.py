@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
+from pytestqt.qtbot import QtBot
 
 from marginwatch.core.position import MarginType, PositionSide
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.ui import positions_model
 from marginwatch.ui.formatting import format_decimal, format_price, format_quantity, places_for_step
 from marginwatch.ui.positions_model import Column, KeyRole, PositionsModel, SortRole, TierRole
 from marginwatch.ui.tier_style import TIER_COLOURS
@@ -212,3 +214,19 @@ def test_proxy_sorts_numerically(model: PositionsModel) -> None:
     order = [proxy.data(proxy.index(r, Column.SYMBOL)) for r in range(proxy.rowCount())]
     assert order == ["AAA", "CCC", "BBB"]  # text sorting would give 10.5 < 100 < 9
     assert model.index(0, 0).parent() == QModelIndex()
+
+
+def test_a_wide_update_finishes_over_loop_turns_with_every_row_refreshed(
+    model: PositionsModel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(positions_model, "_CHUNK_BUDGET_S", 0.0)  # one row per loop turn
+    count = 40
+    symbols = [f"S{i:03d}USDT" for i in range(count)]
+    model.update_account("main", account_risk(*(position_risk(symbol=s, mark="100") for s in symbols)))
+    rec = Recorder(model)
+    model.update_account("main", account_risk(*(position_risk(symbol=s, mark="101") for s in symbols)))
+    # The figures are new at once, the texts follow on the next loop turns, a row per turn.
+    assert all(model.position_risk("main", s, "BOTH").position.mark_price == Decimal("101") for s in symbols)
+    assert rec.changed == [] and cell(model, 0, Column.MARK) == "100.00"
+    qtbot.waitUntil(lambda: all(cell(model, r, Column.MARK) == "101.00" for r in range(count)), timeout=2000)
+    assert len({row for row, _, _ in rec.changed}) == count and rec.resets == 0

@@ -17,8 +17,19 @@ T = TypeVar("T")
 
 
 class Coalescer(QObject, Generic[T]):
-    def __init__(self, callback: Callable[[T], None], max_per_second: float, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        callback: Callable[[T], None],
+        max_per_second: float,
+        parent: QObject | None = None,
+        *,
+        defer_first: bool = False,
+    ) -> None:
+        """`defer_first`: deliver even the first call on the next turn of the event loop, not
+        inside `push` — for expensive callbacks, so the caller's own work and theirs are two
+        short stalls of the GUI thread instead of one long one."""
         super().__init__(parent)
+        self._defer_first = defer_first
         if max_per_second <= 0:
             raise ValueError("max_per_second must be > 0")
         self._callback = callback
@@ -39,10 +50,10 @@ class Coalescer(QObject, Generic[T]):
         self._value = value
         self._pending = True
         wait = self._last_call + self._interval - time.monotonic()
-        if wait <= 0:
+        if wait <= 0 and not self._defer_first:
             self.flush()
         elif not self._timer.isActive():
-            self._timer.start(max(1, int(wait * 1000) + 1))
+            self._timer.start(0 if wait <= 0 else int(wait * 1000) + 1)
 
     def flush(self) -> None:
         """Deliver the pending value now (no-op when nothing is pending)."""

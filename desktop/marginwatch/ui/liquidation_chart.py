@@ -6,13 +6,14 @@ window has painted, so start-up does not wait for it (and numpy).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from marginwatch.core.account_risk import PositionRisk
@@ -38,6 +39,60 @@ class _Bar:
     risk: PositionRisk
 
 
+class _BarLabels(pg.GraphicsObject):
+    """Every bar's value label in one item, painted in one pass at screen size.
+
+    One pyqtgraph TextItem per bar (~200) cost ~70 ms per redraw on the GUI thread: each item
+    re-lays itself out whenever the view changes. Here a redraw is one list and one paint.
+    """
+
+    _GAP_PX = 3.0
+
+    def __init__(self, outside: QColor) -> None:
+        super().__init__()
+        self._labels: list[tuple[float, float, str, bool]] = []  # x, y (data), text, inside the bar
+        self._rect = QRectF()
+        self._inside_pen = QPen(QColor("#000000"))
+        self._outside_pen = QPen(outside)
+
+    def set_labels(self, labels: list[tuple[float, float, str, bool]], rect: QRectF) -> None:
+        if labels == self._labels and rect == self._rect:
+            return
+        self.prepareGeometryChange()
+        self._labels = labels
+        self._rect = rect
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [text for _, _, text, _ in self._labels]
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        if not self._labels:
+            return
+        to_device = painter.transform()
+        painter.resetTransform()  # text at screen size, not stretched with the data axes
+        metrics = painter.fontMetrics()
+        half_height = (metrics.ascent() - metrics.descent()) / 2
+        clip = painter.viewport()
+        line = metrics.height()
+        last_y = -float("inf")
+        for x, y, text, inside in self._labels:  # top to bottom
+            at = to_device.map(QPointF(x, y))
+            if not (clip.top() - line <= at.y() <= clip.bottom() + line) or at.y() - last_y < line:
+                continue  # off screen, or would overwrite the label above: rows denser than text
+            last_y = at.y()
+            if inside:
+                painter.setPen(self._inside_pen)
+                left = at.x() - metrics.horizontalAdvance(text) - self._GAP_PX
+            else:
+                painter.setPen(self._outside_pen)
+                left = at.x() + self._GAP_PX
+            painter.drawText(QPointF(left, at.y() + half_height), text)
+
+
 class LiquidationChart(QWidget):
     """Widget only: fed by `set_data`, reports clicks through `position_selected`."""
 
@@ -53,7 +108,9 @@ class LiquidationChart(QWidget):
         self._highlighted: BarKey | None = None
         self._render_count = 0
         self._axis_max = 1.0
-        self._coalescer: Coalescer[list[ChartRow]] = Coalescer(self._render, max_repaints_per_second, self)
+        self._coalescer: Coalescer[list[ChartRow]] = Coalescer(
+            self._render, max_repaints_per_second, self, defer_first=True
+        )
 
         base = self.palette().color(QPalette.ColorRole.Base)
         self._text_colour = self.palette().color(QPalette.ColorRole.Text)
@@ -72,7 +129,13 @@ class LiquidationChart(QWidget):
         self._bar_item.setVisible(False)
         self._plot.addItem(self._bar_item)
         self._band_items: list[pg.GraphicsObject] = []
-        self._note_items: list[pg.TextItem] = []
+        self._labels = _BarLabels(self._text_colour)
+        self._labels.setZValue(10)
+        self._plot.addItem(self._labels)
+        self._brushes = {tier: QBrush(TIER_FILLS[tier]) for tier in TIER_FILLS}
+        self._no_liq_brush = QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern)
+        self._plain_pen = pg.mkPen(QColor(0, 0, 0, 0))
+        self._highlight_pen = pg.mkPen(self._text_colour, width=3)
 
         scene = self._plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
@@ -223,53 +286,40 @@ class LiquidationChart(QWidget):
         count = len(self._bars)
         item.setXRange(0, self._axis_max, padding=0)
         item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
-        ticks = [(float(count - 1 - i), bar.label) for i, bar in enumerate(self._bars)]
+        # A label per row only while rows are at least a text line high: pyqtgraph draws every
+        # given tick and checks each against all drawn ones (quadratic), ~6 ms per paint at 200.
+        line = self.fontMetrics().height()
+        every = max(1, math.ceil(count * line / max(1, self._plot.height())))
+        ticks = [(float(count - 1 - i), bar.label) for i, bar in enumerate(self._bars) if i % every == 0]
         item.getAxis("left").setTicks([ticks, []])
         if count == 0:
             self._bar_item.setVisible(False)
-            for note in self._note_items:
-                note.setVisible(False)
+            self._labels.set_labels([], QRectF())
             return
         widths, brushes, pens = [], [], []
         for bar in self._bars:
             if bar.value is None:
                 widths.append(self._axis_max)
-                brushes.append(QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern))
+                brushes.append(self._no_liq_brush)
             else:
                 widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
-                brushes.append(QBrush(TIER_FILLS[bar.tier]))
-            if bar.key == self._highlighted:
-                pens.append(pg.mkPen(self._text_colour, width=3))
-            else:
-                pens.append(pg.mkPen(QColor(0, 0, 0, 0)))
+                brushes.append(self._brushes[bar.tier])
+            pens.append(self._highlight_pen if bar.key == self._highlighted else self._plain_pen)
         ys = np.arange(count - 1, -1, -1, dtype=float)
         self._bar_item.setOpts(
             x0=np.zeros(count), y=ys, height=_BAR_HEIGHT, width=np.array(widths), brushes=brushes, pens=pens
         )
         self._bar_item.setVisible(True)
-        # Text items are reused across draws: creating ~200 TextItems per draw cost ~150 ms.
-        used = 0
-        for bar, y in zip(self._bars, ys, strict=True):
-            text = self.tr("no liq. price") if bar.value is None else format_percent(bar.risk.distance_pct)
+        labels: list[tuple[float, float, str, bool]] = []
+        no_liq = self.tr("no liq. price")
+        for bar, y in zip(self._bars, ys.tolist(), strict=True):
+            text = no_liq if bar.value is None else format_percent(bar.risk.distance_pct)
             if text == DASH:
                 continue
             # Long bars carry their figure inside the end, short ones just past it.
             inside = bar.value is not None and bar.value > self._axis_max * 0.6
-            colour = QColor("#000000") if inside else self._text_colour
-            anchor = (1 if inside else 0, 0.5)
-            if used < len(self._note_items):
-                note = self._note_items[used]
-                note.setText(text, color=colour)
-                note.setAnchor(anchor)
-                note.setVisible(True)
-            else:
-                note = pg.TextItem(text, color=colour, anchor=anchor)
-                self._plot.addItem(note)
-                self._note_items.append(note)
-            note.setPos(0 if bar.value is None else bar.value, y)
-            used += 1
-        for note in self._note_items[used:]:
-            note.setVisible(False)
+            labels.append((0.0 if bar.value is None else bar.value, y, text, inside))
+        self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)))
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         index = self.bar_index_at(self._plot.getPlotItem().vb.mapSceneToView(scene_pos))

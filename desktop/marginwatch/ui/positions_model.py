@@ -8,6 +8,7 @@ times per second.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush
@@ -69,6 +71,30 @@ _NUMERIC = frozenset(
     {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
 )
 _ALIGN = [_RIGHT if c in _NUMERIC else _LEFT for c in Column]
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_RATIO_COLUMN = int(Column.MARGIN_RATIO)
+_K_TEXT, _K_SORT, _K_TIP, _K_ALIGN, _K_TIER, _K_KEY, _K_BACKGROUND, _K_FOREGROUND = range(8)
+_ROLE_KIND: dict[int, int] = {
+    int(Qt.ItemDataRole.DisplayRole): _K_TEXT,
+    int(SortRole): _K_SORT,
+    int(Qt.ItemDataRole.EditRole): _K_SORT,
+    int(Qt.ItemDataRole.ToolTipRole): _K_TIP,
+    int(Qt.ItemDataRole.TextAlignmentRole): _K_ALIGN,
+    int(TierRole): _K_TIER,
+    int(KeyRole): _K_KEY,
+    int(Qt.ItemDataRole.BackgroundRole): _K_BACKGROUND,
+    int(Qt.ItemDataRole.ForegroundRole): _K_FOREGROUND,
+}
+_COLUMNS = len(Column)  # Enum.__len__ is slow, and Qt asks for the column count on every index()
+# GUI-thread time spent re-rendering rows per turn of the event loop. Formatting a row and letting
+# the sorting proxy place it costs ~60-100 µs; 200 rows at once held the GUI thread for ~25 ms
+# (a visible stall). The rest of a wide update finishes on the next turns (QTimer 0), so input
+# and paints interleave. A time budget, not a row count: a paint follows each turn.
+_CHUNK_BUDGET_S = 0.006
+# Up to this many changed rows are re-rendered before update_account returns; a wider update is
+# all deferred, so the caller's own work (the risk computation) and ours are separate stalls.
+_INLINE_ROWS = 8
 
 
 @dataclass(slots=True)
@@ -95,6 +121,18 @@ class PositionsModel(QAbstractTableModel):
         self._ticks: dict[str, Decimal] = {}
         self._steps: dict[str, Decimal] = {}
         self._thresholds = TierThresholds()
+        self._stale: dict[PositionKey, None] = {}  # rows whose risk is newer than their texts, in order
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
+        self._drain_timer.timeout.connect(self._drain)
+        # Translated once: _render runs for every row several times a second.
+        self._long, self._short = self.tr("Long"), self.tr("Short")
+        self._cross, self._isolated = self.tr("Cross"), self.tr("Isolated")
+        self._side_tip = self.tr("Position side: {0}")
+        self._side_words = {"LONG": self.tr("LONG"), "SHORT": self.tr("SHORT"), "BOTH": self.tr("BOTH")}
+        self._cross_ratio_tip = self.tr("Cross account's margin ratio (maintenance margin / margin balance): {0}")
+        self._isolated_ratio_tip = self.tr("This isolated position's margin ratio: {0}")
         self._headers = [
             self.tr("Account"),
             self.tr("Symbol"),
@@ -121,11 +159,12 @@ class PositionsModel(QAbstractTableModel):
         """Show `risk`'s open positions for `account`: insert new rows, drop closed ones, refresh the rest.
 
         Tick/step sizes are remembered per symbol, so they need only be passed when they change.
+        Rows whose figures did not change are not re-formatted. A few changed rows are re-rendered
+        before this returns, more on the next turns of the event loop, `_CHUNK_BUDGET_S` per turn
+        (`position_risk` and `chart_rows` give the new figures at once).
         """
-        if tick_sizes:
-            self._ticks.update(tick_sizes)
-        if step_sizes:
-            self._steps.update(step_sizes)
+        # New tick/step sizes change the texts of rows whose figures did not change.
+        reformat = _merge(self._ticks, tick_sizes) | _merge(self._steps, step_sizes)
         fresh: dict[PositionKey, PositionRisk] = {}
         for pr in risk.positions:
             if pr.position.is_open:
@@ -137,7 +176,10 @@ class PositionsModel(QAbstractTableModel):
             if row is None:
                 new_rows.append(self._render(key, pr))
             else:
-                self._refresh(row, pr)
+                entry = self._rows[row]
+                if reformat or entry.risk != pr:  # same inputs, same texts: skip the formatting
+                    entry.risk = pr
+                    self._stale[key] = None
         if new_rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new_rows) - 1)
@@ -145,6 +187,10 @@ class PositionsModel(QAbstractTableModel):
                 self._rows.append(new)
                 self._index[new.key] = first + offset
             self.endInsertRows()
+        if len(self._stale) <= _INLINE_ROWS:
+            self._drain()
+        elif not self._drain_timer.isActive():
+            self._drain_timer.start()
         if account not in self._accounts:
             self._accounts.add(account)
             self.account_count_changed.emit(len(self._accounts))
@@ -159,8 +205,9 @@ class PositionsModel(QAbstractTableModel):
         if thresholds == self._thresholds:
             return
         self._thresholds = thresholds
-        for row, entry in enumerate(self._rows):
-            self._refresh(row, entry.risk)
+        for entry in self._rows:
+            self._stale[entry.key] = None
+        self._drain()
 
     # ---- reading (for views and the container) --------------------------------------------------
 
@@ -191,7 +238,7 @@ class PositionsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation is Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
@@ -202,36 +249,38 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called ~10,000 times per second while the table paints and sorts: plain ints, no enums.
+        kind = _ROLE_KIND.get(role)
+        if kind is None:
             return None
-        row, col = index.row(), index.column()
-        if row >= len(self._rows) or col >= len(Column):
+        row = index.row()  # -1 for an invalid index
+        if row < 0 or row >= len(self._rows):
+            return None
+        col = index.column()
+        if col >= _COLUMNS:
             return None
         entry = self._rows[row]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if kind == _K_TEXT:
             return entry.texts[col]
-        if role in (SortRole, Qt.ItemDataRole.EditRole):
+        if kind == _K_SORT:
             return entry.sorts[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if kind == _K_TIP:
             return entry.tooltips[col]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if kind == _K_ALIGN:
             return _ALIGN[col]
-        if role == TierRole:
+        if kind == _K_TIER:
             return entry.tier
-        if role == KeyRole:
+        if kind == _K_KEY:
             return entry.key
-        if col == Column.MARGIN_RATIO:
+        if col == _RATIO_COLUMN:
             background, foreground = TIER_COLOURS[entry.tier]
-            if role == Qt.ItemDataRole.BackgroundRole and background is not None:
-                return QBrush(background)
-            if role == Qt.ItemDataRole.ForegroundRole and foreground is not None:
-                return QBrush(foreground)
+            colour = background if kind == _K_BACKGROUND else foreground
+            if colour is not None:
+                return QBrush(colour)
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
 
     # ---- internals --------------------------------------------------------------------------------
 
@@ -254,11 +303,30 @@ class PositionsModel(QAbstractTableModel):
         if removed:
             self._index = {entry.key: i for i, entry in enumerate(self._rows)}
 
+    def _drain(self) -> None:
+        """Re-render stale rows for up to `_CHUNK_BUDGET_S` (at least one); the rest next loop turn."""
+        deadline = time.perf_counter() + _CHUNK_BUDGET_S
+        while self._stale:
+            key = next(iter(self._stale))
+            del self._stale[key]
+            row = self._index.get(key)
+            if row is not None:  # closed meanwhile
+                self._refresh(row, self._rows[row].risk)
+                if time.perf_counter() >= deadline:
+                    break
+        if self._stale:
+            self._drain_timer.start()
+
     def _refresh(self, row: int, pr: PositionRisk) -> None:
         old = self._rows[row]
         new = self._render(old.key, pr)
         self._rows[row] = new
-        for first, last in _changed_runs(old, new):
+        runs = list(_changed_runs(old, new))
+        if len(runs) > 1 and self._stale:
+            # Part of a wide update: one signal for the row (first to last changed cell), as the
+            # sorting proxy's cost is per signal, not per cell.
+            runs = [(runs[0][0], runs[-1][1])]
+        for first, last in runs:
             self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     def _render(self, key: PositionKey, pr: PositionRisk) -> _Row:
@@ -267,8 +335,8 @@ class PositionsModel(QAbstractTableModel):
         step = self._steps.get(pos.symbol)
         tier = self._thresholds.tier_for_ratio(pr.margin_ratio)
         is_long = pos.direction is Direction.LONG
-        side_text = self.tr("Long") if is_long else self.tr("Short")
-        margin_text = self.tr("Cross") if pos.margin_type is MarginType.CROSS else self.tr("Isolated")
+        side_text = self._long if is_long else self._short
+        margin_text = self._cross if pos.margin_type is MarginType.CROSS else self._isolated
         pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
         liq_text = format_price(pr.liquidation_price, tick)
         liq_tip = self._liq_tooltip(pr, tick)
@@ -278,9 +346,7 @@ class PositionsModel(QAbstractTableModel):
         if ratio_text != DASH:
             ratio_text += tier_suffix(tier)
         ratio_tip = (
-            self.tr("Cross account's margin ratio (maintenance margin / margin balance): {0}")
-            if pos.margin_type is MarginType.CROSS
-            else self.tr("This isolated position's margin ratio: {0}")
+            self._cross_ratio_tip if pos.margin_type is MarginType.CROSS else self._isolated_ratio_tip
         ).format(tier_word(tier))
         texts = [
             key[0],
@@ -308,9 +374,8 @@ class PositionsModel(QAbstractTableModel):
             to_float(pr.margin_ratio, -1.0),
             float(pr.unrealized_pnl),
         ]
-        tooltips: list[str | None] = [None] * len(Column)
-        side_words = {"LONG": self.tr("LONG"), "SHORT": self.tr("SHORT"), "BOTH": self.tr("BOTH")}
-        tooltips[Column.SIDE] = self.tr("Position side: {0}").format(side_words.get(key[2], key[2]))
+        tooltips: list[str | None] = [None] * _COLUMNS
+        tooltips[Column.SIDE] = self._side_tip.format(self._side_words.get(key[2], key[2]))
         tooltips[Column.LIQ] = liq_tip
         tooltips[Column.MARGIN_RATIO] = ratio_tip
         return _Row(key, pr, texts, sorts, tooltips, tier)
@@ -335,10 +400,20 @@ class PositionsModel(QAbstractTableModel):
         )
 
 
+def _merge(known: dict[str, Decimal], new: Mapping[str, Decimal] | None) -> bool:
+    """Remember `new` sizes; True when one of them differs from what was known."""
+    if not new:
+        return False
+    changed = any(known.get(symbol) != size for symbol, size in new.items())
+    if changed:
+        known.update(new)
+    return changed
+
+
 def _changed_runs(old: _Row, new: _Row) -> Iterable[tuple[int, int]]:
     """Contiguous column ranges whose text or tooltip differ."""
     first: int | None = None
-    for col in range(len(Column)):
+    for col in range(_COLUMNS):
         changed = old.texts[col] != new.texts[col] or old.tooltips[col] != new.tooltips[col]
         if changed and first is None:
             first = col
@@ -346,7 +421,7 @@ def _changed_runs(old: _Row, new: _Row) -> Iterable[tuple[int, int]]:
             yield first, col - 1
             first = None
     if first is not None:
-        yield first, len(Column) - 1
+        yield first, _COLUMNS - 1
 
 
 __all__ = ["Column", "KeyRole", "PositionKey", "PositionsModel", "SortRole", "TierRole"]
