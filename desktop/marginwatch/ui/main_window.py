@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("MarginWatch"))
-        self.resize(1200, 760)
+        self.resize(1280, 780)
         self._close_allowed = False
         self._thresholds = TierThresholds()
         self._bands: tuple[float, float] | None = None
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._middle.addWidget(self._placeholder)
         self._middle.setStretchFactor(0, 3)
         self._middle.setStretchFactor(1, 2)
-        self._middle.setSizes([880, 320])  # the chart keeps this share when it replaces the placeholder
+        self._middle.setSizes([950, 330])  # the chart keeps this share when it replaces the placeholder
         self._vertical = QSplitter(Qt.Orientation.Vertical)
         self._vertical.addWidget(self._middle)
         self._vertical.addWidget(self._log)
