@@ -39,6 +39,12 @@ class _Bar:
     risk: PositionRisk
 
 
+def _round_up(value: float) -> float:
+    """`value` rounded up to a coarse step (half its order of magnitude: 23.4 → 25, 8.7 → 9)."""
+    step = 10 ** math.floor(math.log10(value)) / 2
+    return math.ceil(value / step) * step
+
+
 class _BarLabels(pg.GraphicsObject):
     """Every bar's value label in one item, painted in one pass at screen size.
 
@@ -108,6 +114,8 @@ class LiquidationChart(QWidget):
         self._highlighted: BarKey | None = None
         self._render_count = 0
         self._axis_max = 1.0
+        self._drawn_ranges: tuple[float, int] | None = None
+        self._drawn_ticks: list[tuple[float, str]] | None = None
         self._coalescer: Coalescer[list[ChartRow]] = Coalescer(
             self._render, max_repaints_per_second, self, defer_first=True
         )
@@ -276,7 +284,7 @@ class LiquidationChart(QWidget):
         self._bars = bars
         values = [b.value for b in bars if b.value is not None]
         top = max([*values, self._bands[0] if self._bands else 0.0, 1.0])
-        self._axis_max = top * 1.1
+        self._axis_max = _round_up(top * 1.1)
         self._draw()
         self._render_count += 1
         self.rendered.emit()
@@ -284,14 +292,21 @@ class LiquidationChart(QWidget):
     def _draw(self) -> None:
         item = self._plot.getPlotItem()
         count = len(self._bars)
-        item.setXRange(0, self._axis_max, padding=0)
-        item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
+        # Axes re-lay out and repaint all their labels when range or ticks are set, even to the
+        # same values: set them only on a change (the x range moves in coarse steps, _round_up).
+        ranges = (self._axis_max, count)
+        if ranges != self._drawn_ranges:
+            self._drawn_ranges = ranges
+            item.setXRange(0, self._axis_max, padding=0)
+            item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
         # A label per row only while rows are at least a text line high: pyqtgraph draws every
         # given tick and checks each against all drawn ones (quadratic), ~6 ms per paint at 200.
         line = self.fontMetrics().height()
         every = max(1, math.ceil(count * line / max(1, self._plot.height())))
         ticks = [(float(count - 1 - i), bar.label) for i, bar in enumerate(self._bars) if i % every == 0]
-        item.getAxis("left").setTicks([ticks, []])
+        if ticks != self._drawn_ticks:
+            self._drawn_ticks = ticks
+            item.getAxis("left").setTicks([ticks, []])
         if count == 0:
             self._bar_item.setVisible(False)
             self._labels.set_labels([], QRectF())
