@@ -12,10 +12,6 @@ import hmac
 from typing import Protocol
 from urllib.parse import quote
 
-from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from marginwatch.exchange.credentials import Credentials
 
 
@@ -48,6 +44,10 @@ class Ed25519Signer:
     __slots__ = ("_key",)
 
     def __init__(self, private_key_pem: str) -> None:
+        # cryptography (~7 MB resident) is imported only when an Ed25519 key is in use.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         try:
             key = serialization.load_pem_private_key(private_key_pem.encode("utf-8"), password=None)
         except (ValueError, TypeError) as exc:
@@ -62,6 +62,8 @@ class Ed25519Signer:
 
     def public_key_pem(self) -> str:
         """What the user registers with Binance (and what the simulator is given)."""
+        from cryptography.hazmat.primitives import serialization
+
         return (
             self._key.public_key()
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -74,6 +76,10 @@ class Ed25519Signer:
 
 def verify_ed25519(public_key_pem: str, payload: str, signature_b64: str) -> bool:
     """Check a base64 Ed25519 signature; used by tests and the simulator."""
+    from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = serialization.load_pem_public_key(public_key_pem.encode("utf-8"))
         if not isinstance(key, Ed25519PublicKey):

@@ -10,12 +10,15 @@ Secrets never appear in logs, reprs or exception messages: keyring's errors are 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
-from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import QCoreApplication
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring (with importlib_metadata, email, ...) costs ~12 MB and ~60 ms to import; it is imported
+# on first use, which demo mode and a start without configured accounts never reach.
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ def _no_keychain() -> str:
 
 def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None:
     """None when `backend` is a real keychain (or an allowed test file keyring), else the reason."""
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, chainer.ChainerBackend):
         chain = list(backend.backends)
         # set_password goes to the first backend in the chain, so that one decides.
@@ -95,9 +100,13 @@ class SecretStore:
         return f"<SecretStore service={self.service!r} backend={self.backend_name()!r} run_only={len(self._run)}>"
 
     def _kr(self) -> KeyringBackend:
+        import keyring
+
         return self._backend if self._backend is not None else keyring.get_keyring()
 
     def backend_name(self) -> str:
+        from keyring.backends import chainer
+
         kr = self._kr()
         if isinstance(kr, chainer.ChainerBackend) and kr.backends:
             return str(kr.backends[0].name)
@@ -157,6 +166,8 @@ class SecretStore:
         self._run.pop(account, None)
         if not self.available():
             return
+        from keyring.errors import PasswordDeleteError
+
         try:
             self._kr().delete_password(self.service, account)
         except PasswordDeleteError:

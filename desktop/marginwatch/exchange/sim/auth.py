@@ -7,11 +7,12 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote_plus
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 
 DEMO_API_KEY = "mwDemoKey0000000000000000000000000000000000000000000000000000000"
 DEMO_API_SECRET = "mwDemoSecret000000000000000000000000000000000000000000000000000"
@@ -66,6 +67,10 @@ class Authenticator:
         self._secret = api_secret.encode()
         self._ed25519: Ed25519PublicKey | None = None
         if ed25519_public_key_pem is not None:
+            # cryptography (~7 MB resident) is imported only when an Ed25519 key is in use.
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+            from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
             key = load_pem_public_key(ed25519_public_key_pem)
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("ed25519_public_key_pem is not an Ed25519 public key")
@@ -105,6 +110,8 @@ class Authenticator:
 
     def _signature_ok(self, payload: str, sig: str) -> bool:
         if self._ed25519 is not None:
+            from cryptography.exceptions import InvalidSignature
+
             try:
                 self._ed25519.verify(base64.b64decode(sig, validate=True), payload.encode())
             except (InvalidSignature, binascii.Error, ValueError):
