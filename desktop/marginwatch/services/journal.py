@@ -14,29 +14,33 @@ locked by another program is left alone and a new one is started beside it, an u
 location falls back to memory. Each case sets `problem` (plain words) and is logged.
 Secrets are never stored: `signature`, `apiKey`, `secret` values are scrubbed from payloads and
 texts, and so is any value registered with `add_redaction`.
+
+Beside this module: journal_rows (what a query returns), journal_scrub (the secret scrubbing),
+journal_csv (export and reading back), journal_recovery (kinds of file trouble, names for new files),
+journal_schema (tables and migrations).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from marginwatch.services import paths
+from marginwatch.services.journal_csv import CSV_COLUMNS, read_csv, write_csv
+from marginwatch.services.journal_recovery import Corrupt, beside, classify, move_aside, short
+from marginwatch.services.journal_rows import TABLES, JournalRow, RowKind, row_from_columns
 from marginwatch.services.journal_schema import SchemaTooNewError, migrate, symbols_column, symbols_of_positions
+from marginwatch.services.journal_scrub import MIN_REDACTION_LEN, REDACTED, scrub_json, scrub_raw, scrub_text
 
 if TYPE_CHECKING:
     from marginwatch.core.account_risk import AccountRisk
@@ -46,58 +50,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SENSITIVE_KEYS = frozenset({"signature", "apikey", "secret", "secretkey", "apisecret", "privatekey", "x-mbx-apikey"})
-# `signature=abc`, `"apiKey": "abc"`, `secret: abc` in free text or a non-JSON payload.
-_SENSITIVE_TEXT = re.compile(
-    r"(?i)(\b(?:signature|api_?key|api_?secret|secret_?key|private_?key|secret|x-mbx-apikey)\b[\"']?\s*[:=]\s*[\"']?)"
-    r"([^\"'&\s,;}]+)"
-)
-REDACTED = "***"
-_MIN_REDACTION_LEN = 6  # shorter values would shred ordinary text
+__all__ = ["CSV_COLUMNS", "REDACTED", "Journal", "JournalRow", "RowKind", "read_csv"]
 
 
-class RowKind(StrEnum):
-    MARGIN_CALL = "margin_call"
-    ALERT = "alert"
-    CONNECTION = "connection"
-    SNAPSHOT = "snapshot"
-
-
-@dataclass(frozen=True, slots=True)
-class JournalRow:
-    """One history entry, whatever its table; `data` holds the table's other columns."""
-
-    kind: RowKind
-    id: int
-    account: str
-    at: float  # wall-clock seconds
-    symbols: tuple[str, ...]
-    summary: str  # one English line for a table cell
-    data: dict[str, Any]
-
-
-class _Corrupt(Exception):
-    pass
-
-
-# ----------------------------------------------------------------------------- scrubbing
-
-
-def _scrub_obj(obj: Any) -> tuple[Any, bool]:
-    if isinstance(obj, Mapping):
-        out: dict[str, Any] = {}
-        changed = False
-        for k, v in obj.items():
-            if str(k).lower() in _SENSITIVE_KEYS:
-                out[str(k)], changed = REDACTED, True
-            else:
-                out[str(k)], c = _scrub_obj(v)
-                changed |= c
-        return out, changed
-    if isinstance(obj, list | tuple):
-        items = [_scrub_obj(v) for v in obj]
-        return [v for v, _ in items], any(c for _, c in items)
-    return obj, False
+# ----------------------------------------------------------------------------- payloads
 
 
 def _plain(obj: Any) -> Any:
@@ -115,8 +71,14 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+def _alert_symbols(raw: Any) -> list[str]:
+    positions = getattr(raw, "positions", None)
+    if positions is not None:
+        return [s for s in (getattr(p, "symbol", None) for p in positions) if isinstance(s, str)]
+    subject = getattr(raw, "subject", None)
+    if isinstance(subject, str) and subject and subject != "account":
+        return [subject.split()[0]]
+    return []
 
 
 def _epoch(t: float | datetime | None) -> float | None:
@@ -189,7 +151,7 @@ class Journal:
             conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise _Corrupt(str(check)[:200])
+                raise Corrupt(str(check)[:200])
             migrate(conn)
         except BaseException:
             conn.close()
@@ -202,37 +164,37 @@ class Journal:
             try:
                 self.path = target
                 return self._connect(target)
-            except (sqlite3.Error, OSError, SchemaTooNewError, _Corrupt) as exc:
+            except (sqlite3.Error, OSError, SchemaTooNewError, Corrupt) as exc:
                 failure = exc
-        kind = _classify(failure)
+        kind = classify(failure)
         fresh: Path | None = target
         if kind == "corrupt":
             try:
-                aside = _move_aside(target, "corrupt")
+                aside = move_aside(target, "corrupt")
                 message = (
-                    f"The journal file {target.name} is damaged ({_short(failure)}). It was moved aside as "
+                    f"The journal file {target.name} is damaged ({short(failure)}). It was moved aside as "
                     f"{aside.name} and a new journal was started."
                 )
             except OSError as exc:
-                fresh = _beside(target, "new")
+                fresh = beside(target, "new")
                 message = (
-                    f"The journal file {target.name} is damaged ({_short(failure)}) and could not be moved "
+                    f"The journal file {target.name} is damaged ({short(failure)}) and could not be moved "
                     f"aside ({exc.strerror}); a new journal {fresh.name} was started beside it."
                 )
         elif kind in ("locked", "too_new"):
-            fresh = _beside(target, "while-locked" if kind == "locked" else "older-app")
+            fresh = beside(target, "while-locked" if kind == "locked" else "older-app")
             why = "is locked by another program" if kind == "locked" else "was written by a newer MarginWatch"
             message = f"The journal file {target.name} {why}; this run writes to {fresh.name} beside it."
         else:
             fresh = None
-            message = f"The journal file {target} cannot be written ({_short(failure)})."
+            message = f"The journal file {target} cannot be written ({short(failure)})."
         conn: sqlite3.Connection | None = None
         if fresh is not None:
             try:
                 conn = self._connect(fresh)
                 self.path = fresh
-            except (sqlite3.Error, OSError, SchemaTooNewError, _Corrupt) as exc:
-                message += f" The new file failed too ({_short(exc)})."
+            except (sqlite3.Error, OSError, SchemaTooNewError, Corrupt) as exc:
+                message += f" The new file failed too ({short(exc)})."
         if conn is None:
             conn = self._connect(None)
             self.path = None
@@ -262,9 +224,9 @@ class Journal:
                         raise
                     return result
                 except sqlite3.Error as exc:
-                    if attempt == 2 or self.path is None or _classify(exc) == "bug":
+                    if attempt == 2 or self.path is None or classify(exc) == "bug":
                         raise
-                    log.warning("journal: write failed (%s); recovering", _short(exc))
+                    log.warning("journal: write failed (%s); recovering", short(exc))
                     conn.close()
                     self._conn = None
                     self._conn = self._open_recovering(self.path, exc)
@@ -279,31 +241,18 @@ class Journal:
 
     def add_redaction(self, value: str) -> None:
         """Never store `value` (an API key, say) in any text, even where no key name marks it."""
-        if len(value) >= _MIN_REDACTION_LEN:
+        if len(value) >= MIN_REDACTION_LEN:
             with self._lock:
                 self._redactions.add(value)
 
     def _text(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        text = _SENSITIVE_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
-        for value in self._redactions:
-            text = text.replace(value, REDACTED)
-        return text
+        return scrub_text(text, self._redactions)
 
     def _raw(self, raw: bytes | str) -> str:
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes | bytearray) else str(raw)
-        try:
-            scrubbed, changed = _scrub_obj(json.loads(text))
-        except ValueError:
-            changed = False  # not JSON: the text scrub below still applies
-        if changed:
-            text = _dumps(scrubbed)  # as received, except that secrets are gone
-        return self._text(text) or ""
+        return scrub_raw(raw, self._redactions)
 
     def _json(self, obj: Any) -> str:
-        scrubbed, _ = _scrub_obj(obj)
-        return self._text(_dumps(scrubbed)) or ""
+        return scrub_json(obj, self._redactions)
 
     # -------------------------------------------------------------- writes
 
@@ -483,7 +432,7 @@ class Journal:
         with self._lock:
             conn = self._live()
             for k in kinds:
-                table, time_col, has_symbols = _TABLES[k]
+                table, time_col, has_symbols = TABLES[k]
                 if symbol and not has_symbols:
                     continue
                 where, args = [], []
@@ -504,30 +453,14 @@ class Journal:
                     sql += f" LIMIT {int(limit)}"
                 cur = conn.execute(sql, args)
                 names = [d[0] for d in cur.description]
-                rows.extend(_row(k, dict(zip(names, r, strict=True))) for r in cur.fetchall())
+                rows.extend(row_from_columns(k, dict(zip(names, r, strict=True))) for r in cur.fetchall())
         rows.sort(key=lambda r: (r.at, r.id), reverse=True)
         return rows if limit is None else rows[:limit]
 
     def export_csv(self, path: Path, **filters: Any) -> int:
         """Write the rows `query(**filters)` finds (all of them unless `limit` is given); returns the count."""
         filters.setdefault("limit", None)
-        rows = self.query(**filters)
-        with open(path, "w", encoding="utf-8-sig", newline="") as f:  # BOM: spreadsheets then read UTF-8
-            writer = csv.writer(f)
-            writer.writerow(CSV_COLUMNS)
-            for r in rows:
-                writer.writerow(
-                    [
-                        r.kind.value,
-                        r.id,
-                        r.account,
-                        repr(r.at),
-                        json.dumps(list(r.symbols)),
-                        r.summary,
-                        json.dumps(r.data, ensure_ascii=False, sort_keys=True),
-                    ]
-                )
-        return len(rows)
+        return write_csv(path, self.query(**filters))
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close; safe to call twice."""
@@ -537,119 +470,6 @@ class Journal:
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as exc:
-                log.warning("journal: checkpoint on close failed (%s)", _short(exc))
+                log.warning("journal: checkpoint on close failed (%s)", short(exc))
             self._conn.close()
             self._conn = None
-
-
-CSV_COLUMNS = ("kind", "id", "account", "at", "symbols", "summary", "data")
-
-
-def read_csv(path: Path) -> list[JournalRow]:
-    """Read back a file written by `Journal.export_csv`."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-            raise ValueError(f"{path.name} is not a MarginWatch journal export (columns {reader.fieldnames})")
-        return [
-            JournalRow(
-                kind=RowKind(r["kind"]),
-                id=int(r["id"]),
-                account=r["account"],
-                at=float(r["at"]),
-                symbols=tuple(json.loads(r["symbols"])),
-                summary=r["summary"],
-                data=json.loads(r["data"]),
-            )
-            for r in reader
-        ]
-
-
-# ----------------------------------------------------------------------------- helpers
-
-# kind -> (table, time column, has a symbols column)
-_TABLES: dict[RowKind, tuple[str, str, bool]] = {
-    RowKind.MARGIN_CALL: ("margin_calls", "received_at", True),
-    RowKind.ALERT: ("alerts", "created_at", True),
-    RowKind.CONNECTION: ("connection_events", "at", False),
-    RowKind.SNAPSHOT: ("account_snapshots", "at", True),
-}
-
-
-def _row(kind: RowKind, cols: dict[str, Any]) -> JournalRow:
-    _, time_col, _ = _TABLES[kind]
-    row_id, account, at = cols.pop("id"), cols.pop("account"), cols.pop(time_col)
-    symbols = tuple(str(cols.pop("symbols", "") or "").split())
-    for json_col in ("parsed", "positions"):
-        if json_col in cols:
-            try:
-                cols[json_col] = json.loads(cols[json_col])
-            except (TypeError, ValueError):
-                pass  # keep the stored text
-    if kind is RowKind.MARGIN_CALL:
-        summary = f"Margin call: {', '.join(symbols) or '?'}"
-    elif kind is RowKind.ALERT:
-        summary = str(cols["title"])
-    elif kind is RowKind.CONNECTION:
-        summary = f"{cols['stream']} stream {cols['state']}" + (f": {cols['reason']}" if cols["reason"] else "")
-    else:
-        summary = f"margin ratio {cols['margin_ratio'] or '--'}, margin balance {cols['margin_balance']}"
-    return JournalRow(kind, int(row_id), str(account), float(at), symbols, summary, cols)
-
-
-def _alert_symbols(raw: Any) -> list[str]:
-    positions = getattr(raw, "positions", None)
-    if positions is not None:
-        return [s for s in (getattr(p, "symbol", None) for p in positions) if isinstance(s, str)]
-    subject = getattr(raw, "subject", None)
-    if isinstance(subject, str) and subject and subject != "account":
-        return [subject.split()[0]]
-    return []
-
-
-def _classify(exc: BaseException) -> str:
-    """'corrupt', 'locked', 'too_new', 'unwritable', or 'bug' (our own mistake: never hide it)."""
-    if isinstance(exc, _Corrupt):
-        return "corrupt"
-    if isinstance(exc, SchemaTooNewError):
-        return "too_new"
-    if isinstance(exc, OSError):
-        return "unwritable"
-    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
-        return "bug"
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "locked"
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-        return "corrupt"
-    if isinstance(exc, sqlite3.OperationalError):
-        return "unwritable"  # CANTOPEN, READONLY, FULL, IOERR, PERM …
-    return "corrupt" if isinstance(exc, sqlite3.DatabaseError) else "bug"
-
-
-def _short(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__)[:200]
-
-
-def _stamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")
-
-
-def _beside(target: Path, label: str) -> Path:
-    """A new, unused file name next to `target`: journal.<label>-<time>.sqlite3."""
-    for n in range(1000):
-        suffix = f"-{n}" if n else ""
-        candidate = target.with_name(f"{target.stem}.{label}-{_stamp()}{suffix}{target.suffix}")
-        if not any(Path(f"{candidate}{ext}").exists() for ext in ("", "-wal", "-shm")):
-            return candidate
-    raise OSError(f"no free file name beside {target}")
-
-
-def _move_aside(target: Path, label: str) -> Path:
-    """Rename the file and its -wal/-shm (a stale WAL must never meet a fresh database)."""
-    aside = _beside(target, label)
-    for ext in ("", "-wal", "-shm"):
-        src = Path(f"{target}{ext}")
-        if src.exists():
-            src.rename(Path(f"{aside}{ext}"))
-    return aside

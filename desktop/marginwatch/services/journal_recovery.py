@@ -1,0 +1,63 @@
+"""How the journal tells kinds of file trouble apart, and where it puts a damaged or busy file's
+replacement. `Journal._open_recovering` decides what to do with each kind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from marginwatch.services.journal_schema import SchemaTooNewError
+
+
+class Corrupt(Exception):
+    """The file opened but SQLite's quick_check found damage."""
+
+
+def classify(exc: BaseException) -> str:
+    """'corrupt', 'locked', 'too_new', 'unwritable', or 'bug' (our own mistake: never hide it)."""
+    if isinstance(exc, Corrupt):
+        return "corrupt"
+    if isinstance(exc, SchemaTooNewError):
+        return "too_new"
+    if isinstance(exc, OSError):
+        return "unwritable"
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        return "bug"
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "locked"
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return "corrupt"
+    if isinstance(exc, sqlite3.OperationalError):
+        return "unwritable"  # CANTOPEN, READONLY, FULL, IOERR, PERM …
+    return "corrupt" if isinstance(exc, sqlite3.DatabaseError) else "bug"
+
+
+def short(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:200]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def beside(target: Path, label: str) -> Path:
+    """A new, unused file name next to `target`: journal.<label>-<time>.sqlite3."""
+    for n in range(1000):
+        suffix = f"-{n}" if n else ""
+        candidate = target.with_name(f"{target.stem}.{label}-{_stamp()}{suffix}{target.suffix}")
+        if not any(Path(f"{candidate}{ext}").exists() for ext in ("", "-wal", "-shm")):
+            return candidate
+    raise OSError(f"no free file name beside {target}")
+
+
+def move_aside(target: Path, label: str) -> Path:
+    """Rename the file and its -wal/-shm (a stale WAL must never meet a fresh database)."""
+    aside = beside(target, label)
+    for ext in ("", "-wal", "-shm"):
+        src = Path(f"{target}{ext}")
+        if src.exists():
+            src.rename(Path(f"{aside}{ext}"))
+    return aside
