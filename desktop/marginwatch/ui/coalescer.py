@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 
 class Coalescer(QObject, Generic[T]):
+    DEFER_MS = 100
     def __init__(
         self,
         callback: Callable[[T], None],
@@ -25,9 +26,9 @@ class Coalescer(QObject, Generic[T]):
         *,
         defer_first: bool = False,
     ) -> None:
-        """`defer_first`: deliver even the first call on the next turn of the event loop, not
-        inside `push` — for expensive callbacks, so the caller's own work and theirs are two
-        short stalls of the GUI thread instead of one long one."""
+        """`defer_first`: deliver even the first call `DEFER_MS` later, not inside `push` — for
+        expensive callbacks, so the caller's own work, the follow-up work it queued for the next
+        loop turns and this callback are separate short stalls of the GUI thread, not one long one."""
         super().__init__(parent)
         self._defer_first = defer_first
         if max_per_second <= 0:
@@ -53,7 +54,7 @@ class Coalescer(QObject, Generic[T]):
         if wait <= 0 and not self._defer_first:
             self.flush()
         elif not self._timer.isActive():
-            self._timer.start(0 if wait <= 0 else int(wait * 1000) + 1)
+            self._timer.start(self.DEFER_MS if wait <= 0 else int(wait * 1000) + 1)
 
     def flush(self) -> None:
         """Deliver the pending value now (no-op when nothing is pending)."""

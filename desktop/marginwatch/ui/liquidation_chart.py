@@ -142,7 +142,7 @@ class LiquidationChart(QWidget):
         self._plot.addItem(self._labels)
         self._brushes = {tier: QBrush(TIER_FILLS[tier]) for tier in TIER_FILLS}
         self._no_liq_brush = QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern)
-        self._plain_pen = pg.mkPen(QColor(0, 0, 0, 0))
+        self._plain_pen = QPen(Qt.PenStyle.NoPen)  # a transparent pen still strokes every bar
         self._highlight_pen = pg.mkPen(self._text_colour, width=3)
 
         scene = self._plot.scene()

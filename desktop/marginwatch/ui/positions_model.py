@@ -122,6 +122,7 @@ class PositionsModel(QAbstractTableModel):
         self._steps: dict[str, Decimal] = {}
         self._thresholds = TierThresholds()
         self._stale: dict[PositionKey, None] = {}  # rows whose risk is newer than their texts, in order
+        self._changes: list[tuple[PositionKey, list[tuple[int, int]]]] = []  # re-rendered, not yet announced
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
         self._drain_timer.setInterval(0)
@@ -304,7 +305,11 @@ class PositionsModel(QAbstractTableModel):
             self._index = {entry.key: i for i, entry in enumerate(self._rows)}
 
     def _drain(self) -> None:
-        """Re-render stale rows for up to `_CHUNK_BUDGET_S` (at least one); the rest next loop turn."""
+        """Re-render stale rows for up to `_CHUNK_BUDGET_S` (at least one); the rest next loop turn.
+
+        The change signals of a wide update go out together after its last slice: each batch of
+        signals makes the view repaint (~2,500 calls into data()), so one batch, not one per slice.
+        """
         deadline = time.perf_counter() + _CHUNK_BUDGET_S
         while self._stale:
             key = next(iter(self._stale))
@@ -316,18 +321,25 @@ class PositionsModel(QAbstractTableModel):
                     break
         if self._stale:
             self._drain_timer.start()
+            return
+        changes, self._changes = self._changes, []
+        wide = len(changes) > _INLINE_ROWS
+        for key, runs in changes:
+            row = self._index.get(key)
+            if row is None:
+                continue
+            if wide and len(runs) > 1:
+                runs = [(runs[0][0], runs[-1][1])]  # the proxy's cost is per signal, not per cell
+            for first, last in runs:
+                self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     def _refresh(self, row: int, pr: PositionRisk) -> None:
         old = self._rows[row]
         new = self._render(old.key, pr)
         self._rows[row] = new
         runs = list(_changed_runs(old, new))
-        if len(runs) > 1 and self._stale:
-            # Part of a wide update: one signal for the row (first to last changed cell), as the
-            # sorting proxy's cost is per signal, not per cell.
-            runs = [(runs[0][0], runs[-1][1])]
-        for first, last in runs:
-            self.dataChanged.emit(self.index(row, first), self.index(row, last))
+        if runs:
+            self._changes.append((old.key, runs))
 
     def _render(self, key: PositionKey, pr: PositionRisk) -> _Row:
         pos = pr.position
