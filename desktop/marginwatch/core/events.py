@@ -477,6 +477,10 @@ _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 def _as_bytes(raw: bytes | bytearray | memoryview | str) -> bytes:
+    if type(raw) is bytes:  # the hot path: websocket frames
+        if not raw or raw.isspace():  # isspace() stops at the first '{'; strip() copied the frame
+            raise FrameError("empty frame")
+        return raw
     if isinstance(raw, bytes):
         data = raw
     elif isinstance(raw, str):
@@ -485,7 +489,7 @@ def _as_bytes(raw: bytes | bytearray | memoryview | str) -> bytes:
         data = bytes(raw)
     else:
         raise FrameError(f"frame must be bytes or str, not {type(raw).__name__}")
-    if not data.strip():
+    if not data or data.isspace():
         raise FrameError("empty frame")
     return data
 
