@@ -1,0 +1,481 @@
+"""The Accounts tab of the settings dialog: the list of accounts (ticked = monitored) and the form
+for one account (name, environment, custom URLs, key type, API key, secret) with its key test.
+
+No network code here. "Test key" (and every account save) emits `test_requested(config, secret)`;
+the container answers through `show_test_result(result)`. Secrets go only to the SecretStore (the
+OS keychain), or, when there is none and the user agrees, into memory for this run. Changes apply
+at once. Strings keep the "SettingsDialog" translation context they had before this tab had a
+module of its own, so the existing translations still match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from marginwatch.services.secret_store import SecretStore, SecretStoreError
+from marginwatch.services.settings import AccountConfig, Settings, account_problem
+from marginwatch.ui.message_styles import ERROR, OK, WARN
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+translate = QCoreApplication.translate
+
+
+class TestResult(Protocol):
+    """What `show_test_result` reads (services.key_check.KeyCheckResult has these)."""
+
+    ok: bool
+    messages: Sequence[str]
+    warnings: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An account save waiting for the user's "use for this run only"."""
+
+    config: AccountConfig
+    replaces: str | None
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"_Pending({self.config.name!r}, secret=<hidden>)"
+
+
+class AccountEditor(QWidget):
+    """The accounts page; SettingsDialog relays its first four signals as its own."""
+
+    test_requested = Signal(object, str)  # AccountConfig, secret: run the key check, then show_test_result
+    account_saved = Signal(object)  # AccountConfig, added or changed (a rename first emits account_removed)
+    account_removed = Signal(str)
+    account_enabled_changed = Signal(str, bool)
+    # For the Alerts tab, which keeps per-account thresholds and lists the accounts:
+    account_renamed = Signal(str, str)  # old name, new name
+    account_forgotten = Signal(str)  # removed for good (not renamed)
+    accounts_changed = Signal()  # the list of accounts may differ
+
+    def __init__(self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._secrets = secrets
+        self._editing: str | None = None  # name of the account in the editor; None for a new one
+        self._testing: str | None = None  # account name whose key test is running
+        self._pending: _Pending | None = None
+        self._build()
+
+    def reload(self) -> None:
+        """Show the accounts the settings hold now, keeping the one in the editor if it still exists."""
+        self._reload_accounts(select=self._editing)
+        if self._editing is None or self._settings.account(self._editing) is None:
+            self.new_account()
+
+    def _build(self) -> None:
+        self.account_list = QListWidget()
+        self.account_list.currentItemChanged.connect(self._on_current_changed)
+        self.account_list.itemChanged.connect(self._on_item_changed)
+        self.add_button = QPushButton(translate("SettingsDialog", "Add"))
+        self.add_button.clicked.connect(self.new_account)
+        self.remove_button = QPushButton(translate("SettingsDialog", "Remove…"))
+        self.remove_button.clicked.connect(self._confirm_remove)
+        left = QVBoxLayout()
+        left.addWidget(self.account_list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        left.addLayout(row)
+
+        self.name_edit = QLineEdit()
+        self.environment_combo = QComboBox()
+        for label, value in (
+            (translate("SettingsDialog", "Mainnet"), "mainnet"),
+            (translate("SettingsDialog", "Testnet"), "testnet"),
+            (translate("SettingsDialog", "Custom URLs"), "custom"),
+        ):
+            self.environment_combo.addItem(label, value)
+        self.environment_combo.currentIndexChanged.connect(self._sync_custom_fields)
+        self.rest_url_edit = QLineEdit()
+        self.rest_url_edit.setPlaceholderText("https://fapi.example.com")
+        self.ws_url_edit = QLineEdit()
+        self.ws_url_edit.setPlaceholderText("wss://fstream.example.com")
+        self.key_type_combo = QComboBox()
+        self.key_type_combo.addItem(translate("SettingsDialog", "HMAC (secret key)"), "hmac")
+        self.key_type_combo.addItem(translate("SettingsDialog", "Ed25519 (private key, PEM)"), "ed25519")
+        self.key_type_combo.currentIndexChanged.connect(self._sync_secret_field)
+        self.api_key_edit = QLineEdit()
+        self.secret_edit = QLineEdit()
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pem_edit = QPlainTextEdit()
+        self.pem_edit.setPlaceholderText("-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----")
+        self.pem_edit.setTabChangesFocus(True)
+        self._secret_stack = QStackedWidget()
+        self._secret_stack.addWidget(self.secret_edit)
+        self._secret_stack.addWidget(self.pem_edit)
+
+        self.form = QFormLayout()
+        self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
+        self.form.addRow(translate("SettingsDialog", "Environment"), self.environment_combo)
+        self.form.addRow(translate("SettingsDialog", "REST base URL"), self.rest_url_edit)
+        self.form.addRow(translate("SettingsDialog", "WebSocket base URL"), self.ws_url_edit)
+        self.form.addRow(translate("SettingsDialog", "Key type"), self.key_type_combo)
+        self.form.addRow(translate("SettingsDialog", "API key"), self.api_key_edit)
+        self.form.addRow(translate("SettingsDialog", "Secret"), self._secret_stack)
+        hint = QLabel(
+            translate(
+                "SettingsDialog",
+                "Use a read-only key (only 'Enable Reading') restricted to your IP address. "
+                "The secret is kept in the system keychain, nowhere else.",
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+
+        self.test_button = QPushButton(translate("SettingsDialog", "Test key"))
+        self.test_button.clicked.connect(self.test_key)
+        self.save_account_button = QPushButton(translate("SettingsDialog", "Save account"))
+        self.save_account_button.clicked.connect(self.save_account)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.save_account_button)
+
+        self.keychain_panel = QFrame()
+        self.keychain_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        self.keychain_label = QLabel()
+        self.keychain_label.setWordWrap(True)
+        self.run_only_button = QPushButton(translate("SettingsDialog", "Use for this run only"))
+        self.run_only_button.clicked.connect(self.use_for_this_run_only)
+        panel = QVBoxLayout(self.keychain_panel)
+        panel.addWidget(self.keychain_label)
+        panel.addWidget(self.run_only_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.keychain_panel.hide()
+
+        self.account_message = QLabel()
+        self.account_message.setWordWrap(True)
+        self.account_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result_label = QLabel()
+        self.test_result_label.setWordWrap(True)
+        self.test_result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        right = QVBoxLayout()
+        right.addLayout(self.form)
+        right.addWidget(hint)
+        right.addLayout(buttons)
+        right.addWidget(self.keychain_panel)
+        right.addWidget(self.account_message)
+        right.addWidget(self.test_result_label)
+        right.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 2)
+        layout.addLayout(right, 3)
+
+    def _sync_custom_fields(self) -> None:
+        custom = self.environment_combo.currentData() == "custom"
+        for field in (self.rest_url_edit, self.ws_url_edit):
+            field.setVisible(custom)
+            label = self.form.labelForField(field)
+            if label is not None:
+                label.setVisible(custom)
+
+    def _sync_secret_field(self) -> None:
+        self._secret_stack.setCurrentIndex(1 if self.key_type_combo.currentData() == "ed25519" else 0)
+
+    def _reload_accounts(self, select: str | None = None) -> None:
+        self.account_list.blockSignals(True)
+        self.account_list.clear()
+        for a in self._settings.accounts():
+            item = QListWidgetItem(f"{a.name}  ({self._env_label(a.environment)})")
+            item.setData(Qt.ItemDataRole.UserRole, a.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if a.enabled else Qt.CheckState.Unchecked)
+            item.setToolTip(translate("SettingsDialog", "Ticked: monitored. Unticked: kept but not monitored."))
+            self.account_list.addItem(item)
+            if a.name == select:
+                self.account_list.setCurrentItem(item)
+        self.account_list.blockSignals(False)
+        self.remove_button.setEnabled(self.account_list.currentItem() is not None)
+
+    def _env_label(self, environment: str) -> str:
+        index = self.environment_combo.findData(environment)
+        return self.environment_combo.itemText(index) if index >= 0 else environment
+
+    def account_names(self) -> list[str]:
+        return [str(self.account_list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.account_list.count())]
+
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        self.remove_button.setEnabled(current is not None)
+        if current is not None:
+            self.edit_account(str(current.data(Qt.ItemDataRole.UserRole)))
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        self.set_account_enabled(str(item.data(Qt.ItemDataRole.UserRole)), item.checkState() == Qt.CheckState.Checked)
+
+    def _clear_secret_fields(self) -> None:
+        self.secret_edit.clear()
+        self.pem_edit.clear()
+
+    def _set_message(self, text: str, style: str = "") -> None:
+        self.account_message.setStyleSheet(style)
+        self.account_message.setText(text)
+
+    def new_account(self) -> None:
+        """Empty the editor for a new account."""
+        self.account_list.blockSignals(True)
+        self.account_list.setCurrentRow(-1)
+        self.account_list.blockSignals(False)
+        self._editing = None
+        self._load_form(AccountConfig("", "mainnet", "hmac", ""))
+        self.name_edit.setFocus()
+
+    def edit_account(self, name: str) -> None:
+        config = self._settings.account(name)
+        if config is None:
+            return
+        self._editing = name
+        self._load_form(config)
+
+    def _load_form(self, config: AccountConfig) -> None:
+        self._pending = None
+        self.keychain_panel.hide()
+        self._set_message("")
+        self.test_result_label.clear()
+        self.name_edit.setText(config.name)
+        self.environment_combo.setCurrentIndex(max(0, self.environment_combo.findData(config.environment)))
+        self.key_type_combo.setCurrentIndex(max(0, self.key_type_combo.findData(config.key_type)))
+        self.api_key_edit.setText(config.api_key)
+        self.rest_url_edit.setText(config.rest_url)
+        self.ws_url_edit.setText(config.ws_url)
+        self._clear_secret_fields()
+        stored = translate("SettingsDialog", "(kept in the keychain: leave empty to keep it)") if self._editing else ""
+        self.secret_edit.setPlaceholderText(stored)
+        if self._editing:
+            self.pem_edit.setPlaceholderText(stored)
+        self._sync_custom_fields()
+        self._sync_secret_field()
+
+    def form_config(self) -> AccountConfig:
+        """The account as the editor shows it (not yet validated)."""
+        enabled = True
+        if self._editing is not None:
+            current = self._settings.account(self._editing)
+            enabled = current.enabled if current is not None else True
+        custom = self.environment_combo.currentData() == "custom"
+        return AccountConfig(
+            name=self.name_edit.text().strip(),
+            environment=str(self.environment_combo.currentData()),
+            key_type=str(self.key_type_combo.currentData()),
+            api_key=self.api_key_edit.text().strip(),
+            enabled=enabled,
+            rest_url=self.rest_url_edit.text().strip() if custom else "",
+            ws_url=self.ws_url_edit.text().strip() if custom else "",
+        )
+
+    def _form_secret(self) -> str:
+        if self.key_type_combo.currentData() == "ed25519":
+            return self.pem_edit.toPlainText().strip() + "\n" if self.pem_edit.toPlainText().strip() else ""
+        return self.secret_edit.text().strip()
+
+    def _secret_for_test(self) -> str | None:
+        secret = self._form_secret()
+        if secret or self._editing is None:
+            return secret or None
+        try:
+            return self._secrets.load(self._editing)
+        except SecretStoreError as exc:
+            self._set_message(str(exc), ERROR)
+            return None
+
+    def test_key(self) -> bool:
+        """Ask the container to test the key in the editor; False (with a message) when it cannot."""
+        config = self.form_config()
+        problem = account_problem(config)
+        if problem is not None:
+            self._set_message(problem, ERROR)  # words from services.settings
+            return False
+        secret = self._secret_for_test()
+        if not secret:
+            self._set_message(translate("SettingsDialog", "Enter the secret to test the key."), ERROR)
+            return False
+        self._request_test(config, secret)
+        return True
+
+    def _request_test(self, config: AccountConfig, secret: str) -> None:
+        self._testing = config.name
+        self.test_button.setEnabled(False)
+        self.test_result_label.setStyleSheet("")
+        self.test_result_label.setText(translate("SettingsDialog", "Testing the key for %s…") % config.name)
+        self.test_requested.emit(config, secret)
+
+    def show_test_result(self, result: TestResult) -> None:
+        """The container's answer to `test_requested` (a services.key_check.KeyCheckResult)."""
+        self.test_button.setEnabled(True)
+        name, self._testing = self._testing, None
+        head = (
+            translate("SettingsDialog", "Key test for %s: passed.")
+            if result.ok
+            else translate("SettingsDialog", "Key test for %s: failed.")
+        ) % (name or "?")
+        lines = [head, *result.messages]
+        if result.warnings:
+            lines += ["", translate("SettingsDialog", "Warnings:"), *(f"• {w}" for w in result.warnings)]
+        style = ERROR if not result.ok else WARN if result.warnings else OK
+        self.test_result_label.setStyleSheet(style)
+        self.test_result_label.setText("\n".join(lines))
+
+    def test_result_text(self) -> str:
+        return self.test_result_label.text()
+
+    def save_account(self) -> bool:
+        """Validate and save the editor's account, its secret to the keychain, then test the key.
+
+        Without a keychain nothing is saved: the dialog says so and offers "Use for this run only".
+        """
+        self._pending = None
+        self.keychain_panel.hide()
+        config = self.form_config()
+        problem = account_problem(config)
+        if problem is not None:
+            self._set_message(problem, ERROR)  # words from services.settings
+            return False
+        taken = config.name != self._editing and self._settings.account(config.name) is not None
+        if taken:
+            self._set_message(translate("SettingsDialog", "An account named %s already exists.") % config.name, ERROR)
+            return False
+        secret = self._form_secret()
+        if not secret and self._editing is None:
+            self._set_message(
+                translate("SettingsDialog", "Enter the API secret (or, for Ed25519, the private key)."), ERROR
+            )
+            return False
+        if secret and not self._secrets.available():
+            self._pending = _Pending(config, self._editing, secret)
+            self.keychain_label.setText(
+                translate(
+                    "SettingsDialog",
+                    "The secret was not saved. %s\n\nYou can still use this key until MarginWatch exits; "
+                    "you will need to enter the secret again next time.",
+                )
+                % (self._secrets.why_unavailable or "")
+            )
+            self.keychain_panel.show()
+            self._set_message("")
+            return False
+        try:
+            if secret:
+                self._secrets.save(config.name, secret)
+            elif self._editing is not None and self._editing != config.name:
+                self._move_secret(self._editing, config.name)
+        except SecretStoreError as exc:
+            self._set_message(str(exc), ERROR)
+            return False
+        self._commit_account(config, self._editing)
+        if not secret:
+            secret = self._secret_for_test() or ""
+        self._set_message(
+            translate("SettingsDialog", "Saved. The secret is in the keychain (%s).") % self._secrets.backend_name(), OK
+        )
+        if secret:
+            self._request_test(config, secret)
+        return True
+
+    def _move_secret(self, old: str, new: str) -> None:
+        value = self._secrets.load(old)
+        if value is None:
+            return
+        if self._secrets.is_run_only(old) or not self._secrets.available():
+            self._secrets.remember_for_this_run(new, value)
+        else:
+            self._secrets.save(new, value)
+        self._secrets.delete(old)
+
+    def _commit_account(self, config: AccountConfig, replaces: str | None) -> None:
+        try:
+            self._settings.save_account(config, replaces=replaces)
+        except ValueError as exc:
+            self._set_message(str(exc), ERROR)
+            return
+        self._clear_secret_fields()
+        if replaces is not None and replaces != config.name:
+            self.account_removed.emit(replaces)
+            self.account_renamed.emit(replaces, config.name)
+        self._editing = config.name
+        self._reload_accounts(select=config.name)
+        self._load_form(config)
+        self.accounts_changed.emit()
+        self.account_saved.emit(config)
+
+    def use_for_this_run_only(self) -> bool:
+        """After a refused save: keep the account and its secret in memory only (the config is saved)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return False
+        self.keychain_panel.hide()
+        try:
+            self._secrets.remember_for_this_run(pending.config.name, pending.secret)
+            if pending.replaces is not None and pending.replaces != pending.config.name:
+                self._secrets.delete(pending.replaces)
+        except SecretStoreError as exc:
+            self._set_message(str(exc), ERROR)
+            return False
+        self._commit_account(pending.config, pending.replaces)
+        self._set_message(
+            translate("SettingsDialog", "Using this key until MarginWatch exits; its secret was not stored."), WARN
+        )
+        self._request_test(pending.config, pending.secret)
+        return True
+
+    def set_account_enabled(self, name: str, enabled: bool) -> None:
+        if self._settings.set_account_enabled(name, enabled):
+            self.account_enabled_changed.emit(name, enabled)
+        self._reload_accounts(select=self._editing)
+
+    def _confirm_remove(self) -> None:
+        item = self.account_list.currentItem()
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            translate("SettingsDialog", "Remove account"),
+            translate("SettingsDialog", "Remove the account %s and delete its secret from the keychain?") % name,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window(),  # the dialog: the question is modal to it
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self.remove_account(name))
+        box.open()
+
+    def remove_account(self, name: str) -> bool:
+        """Forget the account, its threshold override and its secret."""
+        if not self._settings.remove_account(name):
+            return False
+        try:
+            self._secrets.delete(name)
+        except SecretStoreError as exc:
+            self._set_message(str(exc), ERROR)
+        else:
+            self._set_message(translate("SettingsDialog", "Removed %s.") % name)
+        self.account_removed.emit(name)
+        self.account_forgotten.emit(name)
+        if self._editing == name:
+            self.new_account()
+        self._reload_accounts(select=self._editing)
+        return True
