@@ -464,7 +464,7 @@ class AccountEditor(QWidget):
         box.open()
 
     def remove_account(self, name: str) -> bool:
-        """Forget the account, its threshold override and its secret."""
+        """Forget the account and its secret (and, through `account_forgotten`, its threshold override)."""
         if not self._settings.remove_account(name):
             return False
         try:
