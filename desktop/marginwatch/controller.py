@@ -202,9 +202,9 @@ class AppController(QObject):
 
     def _real_account(self, config: AccountConfig) -> Any:
         """An AccountService for a configured account, its secret from the OS keychain."""
-        from marginwatch.exchange.credentials import Credentials
-        from marginwatch.exchange.endpoints import Endpoints
         from marginwatch.services.account_service import AccountService
+        from marginwatch.services.key_check import credentials_for, endpoints_for
+
         try:
             secret = self.secrets.load(config.name)
         except SecretStoreError as exc:
@@ -216,14 +216,9 @@ class AppController(QObject):
                 self.tr("{name}: no secret in the keychain; add it in Settings → Accounts.").format(name=config.name),
             )
             return None
-        if config.environment == "testnet":
-            endpoints = Endpoints.testnet()
-        elif config.environment == "custom" and config.rest_url and config.ws_url:
-            endpoints = Endpoints.local(config.rest_url, config.ws_url)
-        else:
-            endpoints = Endpoints.mainnet()
         try:
-            credentials = Credentials(config.api_key, secret, "ed25519" if config.key_type == "ed25519" else "hmac")
+            endpoints = endpoints_for(config)
+            credentials = credentials_for(config, secret)
         except ValueError as exc:
             self.window.add_event(time.time(), "info", f"{config.name}: {exc}")
             return None
