@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         t = time.perf_counter()
         now = int(time.time() * 1000)
         marks = [
-            MarkPriceUpdate(event_time=now, symbol=s, mark_price=Decimal(f"{(100 + i) * rnd.uniform(0.98, 1.02):.2f}"))
+            MarkPriceUpdate(event_time=now, symbol=s, mark_price_text=f"{(100 + i) * rnd.uniform(0.98, 1.02):.2f}")
             for i, s in enumerate(symbols)
         ]
         state.apply_mark_prices(marks)

@@ -43,7 +43,7 @@ def _update(e_time: int, positions: list[dict[str, str]] | None = None, cw: str 
 
 
 def _mark(symbol: str, price: str, e_time: int = SNAP + 1) -> MarkPriceUpdate:
-    return MarkPriceUpdate(event_time=e_time, symbol=symbol, mark_price=Decimal(price))
+    return MarkPriceUpdate(event_time=e_time, symbol=symbol, mark_price_text=price)
 
 
 @pytest.fixture
@@ -169,6 +169,16 @@ def test_marks_update_held_symbols_and_report_only_real_changes(state: AccountSt
     assert state.apply_mark_prices([_mark("ETHUSDT", "3050")]) == set()
     assert state.version == v + 1
     assert state.apply_mark_prices([_mark("ETHUSDT", "0")]) == set()  # nonsense mark ignored
+
+
+@pytest.mark.parametrize("text", ["", "abc", "NaN", "Infinity", "-5", "0"])
+def test_a_malformed_mark_of_a_held_symbol_is_ignored_and_counted(state: AccountState, text: str) -> None:
+    before = state.mark_price("ETHUSDT")
+    assert state.apply_mark_prices([_mark("ETHUSDT", text)]) == set()
+    assert state.mark_price("ETHUSDT") == before
+    assert state.bad_marks == 1
+    # An unheld symbol's price is never even parsed: nothing to count.
+    assert state.apply_mark_prices([_mark("DOGEUSDT", text)]) == set() and state.bad_marks == 1
 
 
 def test_mark_prices_from_a_decoded_frame(state: AccountState) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
 from marginwatch.core.account_risk import AccountRisk, assess_account
@@ -59,6 +59,7 @@ class AccountState:
         self._multi_assets: bool | None = None
         self._snapshot_time: int | None = None
         self._version = 0
+        self.bad_marks = 0  # mark prices that were not positive finite numbers
         self._risk: AccountRisk | None = None
         self._risk_version = -1
         self._view: Mapping[PositionKey, Position] = MappingProxyType({})
@@ -251,7 +252,8 @@ class AccountState:
     def apply_mark_prices(self, updates: Iterable[MarkPriceUpdate]) -> set[str]:
         """Take the latest marks of held symbols; returns the symbols whose mark changed.
 
-        O(1) per update; unheld symbols cost one set lookup. Non-positive marks are ignored.
+        O(1) per update; unheld symbols cost one set lookup. Marks that are not positive finite
+        numbers are ignored and counted in `bad_marks`.
         """
         held = self._held
         marks = self._marks
@@ -260,8 +262,15 @@ class AccountState:
         for upd in updates:
             sym = upd.symbol
             if sym in held:
-                price = upd.mark_price
-                if (price != marks[sym] or (provisional and sym in provisional)) and price > 0:
+                try:
+                    price = Decimal(upd.mark_price_text)
+                    usable = price.is_finite() and price > 0
+                except InvalidOperation:
+                    usable = False
+                if not usable:
+                    self.bad_marks += 1  # a malformed price must not become the mark
+                    continue
+                if price != marks[sym] or (provisional and sym in provisional):
                     marks[sym] = price
                     changed.add(sym)
         if changed:

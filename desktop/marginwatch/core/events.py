@@ -335,18 +335,25 @@ def _opt_decimal(text: str | None) -> Decimal | None:
 
 
 class MarkPriceUpdate(_Event, tag="markPriceUpdate", frozen=True, kw_only=True):
-    """One symbol's mark price. Only `p` is decoded to Decimal up front: it is the hot path,
-    and the side fields can be empty strings (delivery contracts send `"r": ""`), which must
-    not make a whole all-market frame fail."""
+    """One symbol's mark price. Prices stay text on decoding: the side fields can be empty
+    strings (delivery contracts send `"r": ""`), which must not make a whole all-market frame
+    fail, and the mark price is checked where it is used (AccountState, for held symbols)."""
 
     symbol: str = field(name="s")
-    mark_price: Decimal = field(name="p")
+    # Kept as text until a held symbol needs it: making a Decimal of every price in a 600-symbol
+    # all-market frame was most of the hot path's cost, and only a handful are ever held.
+    mark_price_text: str = field(name="p")
     mark_price_avg_str: str | None = field(default=None, name="ap")
     index_price_str: str | None = field(default=None, name="i")
     settle_price_str: str | None = field(default=None, name="P")
     funding_rate_str: str | None = field(default=None, name="r")
     next_funding_time: int | None = field(default=None, name="T")
     symbol_type: int | None = field(default=None, name="st")  # 1 = UM, 2 = CM
+
+    @property
+    def mark_price(self) -> Decimal:
+        """Raises decimal.InvalidOperation when the exchange sent something that is not a number."""
+        return Decimal(self.mark_price_text)
 
     @property
     def index_price(self) -> Decimal | None:
