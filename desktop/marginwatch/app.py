@@ -89,6 +89,17 @@ def _trace_first_paint(window: object) -> None:
     window.installEventFilter(probe)  # type: ignore[attr-defined]
 
 
+def _instance_name() -> str:
+    """The single-instance socket: in the user's runtime directory (one per login session), so
+    separate sessions, and tests that give each app its own XDG_RUNTIME_DIR, do not collide."""
+    from PySide6.QtCore import QStandardPaths
+
+    runtime = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.RuntimeLocation)
+    if runtime:
+        return os.path.join(runtime, f"{APP_NAME}.sock")
+    return f"{APP_NAME}-{os.environ.get('USER', 'user')}"
+
+
 def _desktop_entry(*, install: bool) -> int:
     from marginwatch.services import desktop_entry
 
@@ -137,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(resources.app_icon())
     app.setDesktopFileName("io.marginwatch.MarginWatch")  # Wayland app id, matches the menu entry
 
-    instance = SingleInstance(f"{APP_NAME}-{os.environ.get('USER', 'user')}")
+    instance = SingleInstance(_instance_name())
     if not instance.acquire():
         log.info("already running: asked the running instance to show its window")
         return 0

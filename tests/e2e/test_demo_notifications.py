@@ -66,3 +66,24 @@ def test_margin_call_reaches_the_notification_daemon(with_tray: bool, tmp_path: 
             code = stop_app(app)
         assert code == 0, "unclean shutdown:\n" + log.read_text(errors="replace")
         assert "shutting down" in log.read_text(errors="replace")
+
+
+def test_a_second_launch_hands_over_to_the_running_app(tmp_path: Path) -> None:
+    missing = missing_programs(False)
+    if missing:
+        pytest.skip(f"end-to-end desktop programs not installed: {', '.join(missing)} (run .ci/setup --test)")
+    with desktop_session(with_tray=False) as session:
+        first = launch_app(session, tmp_path / "first.log")
+        try:
+            wait_for(lambda: "listenKey ready" in (tmp_path / "first.log").read_text(errors="replace")
+                     or first.poll() is not None, 30, "the first instance to run")
+            assert first.poll() is None
+            second = subprocess.run(
+                [sys.executable, "-m", "marginwatch"], env=dict(session.env, MARGINWATCH_LOG="INFO"),
+                capture_output=True, text=True, timeout=30,
+            )
+            assert second.returncode == 0
+            assert "already running" in second.stdout + second.stderr
+            assert first.poll() is None  # the first one keeps running
+        finally:
+            assert stop_app(first) == 0
