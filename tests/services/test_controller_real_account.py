@@ -24,7 +24,10 @@ from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
 
 
-def test_configured_account_is_followed_with_its_keychain_secret(qapp, qtbot, tmp_path: Path) -> None:
+def test_configured_account_is_followed_with_its_keychain_secret(
+    qapp, qtbot, tmp_path: Path, caplog, capfd
+) -> None:
+    caplog.set_level("DEBUG")
     kr = PlaintextKeyring()
     kr.file_path = str(tmp_path / "keyring.cfg")
     secrets = SecretStore(backend=kr, allow_insecure=True)  # a real file backend, tests only
@@ -67,6 +70,19 @@ def test_configured_account_is_followed_with_its_keychain_secret(qapp, qtbot, tm
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
         runner.run(scenario())
+    # After a whole session the secret is nowhere but the keychain: not in settings, the journal,
+    # the logs or anything printed.
+    settings.sync()
+    out, err = capfd.readouterr()
+    places = {
+        "settings": (tmp_path / "settings.ini").read_bytes(),
+        "journal": b"".join(p.read_bytes() for p in tmp_path.glob("j.sqlite3*")),
+        "logs": caplog.text.encode(),
+        "output": (out + err).encode(),
+    }
+    assert places["journal"] and places["logs"]  # there was something to scan
+    for name, data in places.items():
+        assert DEMO_API_SECRET.encode() not in data, f"secret found in {name}"
 
 
 def test_account_without_a_secret_says_so_and_does_not_start(qapp, qtbot, tmp_path: Path) -> None:
