@@ -142,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.lang:
         os.environ[i18n.ENV_VAR] = args.lang
-    i18n.install_translator(app, Settings().language())
+    settings = Settings()
+    i18n.install_translator(app, settings.language())
     from marginwatch import resources
 
     app.setWindowIcon(resources.app_icon())
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     if os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1":
         _trace_first_paint(window)
-    if not args.minimised:
+    if not (args.minimised or settings.start_minimised()):
         window.show()
         # Paint now: the controller, asyncio and the account's exchange stack (~0.7 s of imports
         # in the loop's first turn) would otherwise all come before the first paint.
@@ -168,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from marginwatch.controller import AppController
 
-    controller = AppController(app, window, args)
+    controller = AppController(app, window, args, settings=settings)
     instance.activated.connect(controller.show_window)
     _install_signal_handlers(controller.request_quit)
     wakeup = _SignalWakeup(app)  # noqa: F841 - lives as long as the loop
