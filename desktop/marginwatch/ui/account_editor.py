@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -129,6 +130,7 @@ class AccountEditor(QWidget):
         self._secret_stack = QStackedWidget()
         self._secret_stack.addWidget(self.secret_edit)
         self._secret_stack.addWidget(self.pem_edit)
+        self._sync_secret_field()
 
         self.form = QFormLayout()
         self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
@@ -196,7 +198,14 @@ class AccountEditor(QWidget):
                 label.setVisible(custom)
 
     def _sync_secret_field(self) -> None:
-        self._secret_stack.setCurrentIndex(1 if self.key_type_combo.currentData() == "ed25519" else 0)
+        pem = self.key_type_combo.currentData() == "ed25519"
+        self._secret_stack.setCurrentIndex(1 if pem else 0)
+        # A stack is as tall as its tallest page: let the hidden page take no room, so an HMAC
+        # secret is a one-line password field rather than a line floating in a PEM-sized box.
+        for page, shown in ((self.secret_edit, not pem), (self.pem_edit, pem)):
+            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(QSizePolicy.Policy.Expanding, policy)
+        self._secret_stack.adjustSize()
 
     def _reload_accounts(self, select: str | None = None) -> None:
         self.account_list.blockSignals(True)
