@@ -205,13 +205,9 @@ class AutoAddTab(CalcTab):
         self.table.setRowCount(0)
 
     def _compute(self, c: CommonValues, own_ok: bool) -> None:
-        rate = self.mmr.value
-        if rate is None and c.table is None and not self.mmr.error():
-            self.mmr.set_error(translate("Calculator", "Required: no brackets for this symbol"))
-            own_ok = False
-        if not own_ok or None in (c.entry, c.qty, c.leverage, c.face):
-            self._clear()
+        if not self._position_ready(c, own_ok, self.mmr):
             return
+        rate = self.mmr.value
         args = (c.side, c.entry, c.qty, c.face, c.leverage)
         if self.convention_kind() is auto_add.AutoAddConvention.MEXC:
             if rate is None:

@@ -129,6 +129,19 @@ class CalcTab(QWidget):
     def _compute(self, c: CommonValues, own_ok: bool) -> None:
         raise NotImplementedError
 
+    def _position_ready(self, c: CommonValues, own_ok: bool, mmr: NumberField) -> bool:
+        """For tabs that need a maintenance rate: brackets, or a rate typed in, plus a whole position.
+
+        Clears the results and returns False when something is missing.
+        """
+        if mmr.value is None and c.table is None and not mmr.error():
+            mmr.set_error(translate("Calculator", "Required: no brackets for this symbol"))
+            own_ok = False
+        if not own_ok or None in (c.entry, c.qty, c.leverage, c.face):
+            self._clear()
+            return False
+        return True
+
     def _clear(self, reason: str = "") -> None:
         for label in self._labels.values():
             label.setText(DASH)
@@ -211,13 +224,9 @@ class LiquidationTab(CalcTab):
             self.inputs.setRowVisible(field, cross)
 
     def _compute(self, c: CommonValues, own_ok: bool) -> None:
-        rate = self.mmr.value
-        if rate is None and c.table is None and not self.mmr.error():
-            self.mmr.set_error(translate("Calculator", "Required: no brackets for this symbol"))
-            own_ok = False
-        if not own_ok or None in (c.entry, c.qty, c.leverage, c.face):
-            self._clear()
+        if not self._position_ready(c, own_ok, self.mmr):
             return
+        rate = self.mmr.value
         cross = c.margin_type is MarginType.CROSS
         r = calculator.liquidation(
             c.side, c.entry, c.qty, c.leverage,  # type: ignore[arg-type]
