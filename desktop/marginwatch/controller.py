@@ -309,7 +309,8 @@ class AppController(QObject):
             self._alert_ids[alert.dedupe_key] = alert_id
         self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}")
         if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
-            self.window.show_alert(alert.title, alert.tier)
+            first_line = alert.body.splitlines()[0] if alert.body else ""
+            self.window.show_alert(f"{alert.title} — {first_line}" if first_line else alert.title, alert.tier)
         self.notifier.notify(alert)
 
     def _on_delivered(self, alert: Alert, channel: str) -> None:
