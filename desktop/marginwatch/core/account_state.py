@@ -87,6 +87,11 @@ class AccountState:
     def brackets(self) -> Mapping[str, BracketTable]:
         return MappingProxyType(self._brackets)
 
+    @property
+    def fallback_brackets(self) -> Mapping[str, BracketTable]:
+        """Bracket tables used for symbols missing from `brackets` (fixed at construction)."""
+        return MappingProxyType(self._fallback)
+
     def held_symbols(self) -> frozenset[str]:
         return self._held
 
