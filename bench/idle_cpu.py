@@ -1,8 +1,9 @@
 """Figure 6: idle CPU of the running app (in this process, offscreen demo mode, calm market,
 marks at 1 Hz): process CPU time / wall time over the window, after a settling period.
 
-The simulator's demo book holds fewer than 20 positions (4 symbols); the position count used is
-printed. The simulator runs in the same process, so its own cost is included (an upper bound).
+The simulator's demo book (5 positions) is extended by 15 small calm legs on 15 extra symbols
+(`extend_demo_book`), so the app follows 20 positions on 19 symbols; the count used is printed.
+The simulator runs in the same process, so its own cost is included (an upper bound).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from app_harness import qapp, run_qasync, running_app
 from common import figure, parse_args
+from marginwatch.exchange.sim.engine import DEFAULT_BOOK, extend_demo_book
+
+POSITIONS = 20
 
 
 async def bench(seconds: float) -> tuple[float, int]:
@@ -30,6 +34,7 @@ async def bench(seconds: float) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__ or "", argv)
+    extend_demo_book(POSITIONS - len(DEFAULT_BOOK))
     share, positions = run_qasync(qapp(), bench(15.0 if args.quick else 60.0))
     figure("idle_cpu.positions", positions, "positions")
     figure("idle_cpu.share", share, "%core")

@@ -55,6 +55,21 @@ class BookEntry:
 
 # The demo book: ~10,000 USDT, both margin types, ETHUSDT hedged with both legs.
 DEFAULT_WALLET = Decimal("10000")
+# Small calm legs added to the demo book by `extend_demo_book` (benchmarks); empty by default.
+_EXTRA_BOOK: list[BookEntry] = []
+
+
+def extend_demo_book(count: int) -> None:
+    """Benchmarks: the demo book of engines created afterwards holds `count` more positions, one
+    small cross leg (~100-300 USDT) on each of `count` extra symbols (`market.add_symbols`), far
+    from any margin call. Process-wide; the default demo book is unchanged."""
+    from marginwatch.exchange.sim.market import add_symbols
+
+    _EXTRA_BOOK.clear()
+    for i, symbol in enumerate(add_symbols(count)):
+        side = PositionSide.LONG if i % 2 == 0 else PositionSide.SHORT
+        amount = "10" if side is PositionSide.LONG else "-10"
+        _EXTRA_BOOK.append(BookEntry(symbol, side, amount, str(10 + i), MarginType.CROSS, 10))
 DEFAULT_BOOK: tuple[BookEntry, ...] = (
     BookEntry("BTCUSDT", PositionSide.LONG, "0.5", "99500.0", MarginType.CROSS, 10),
     BookEntry("ETHUSDT", PositionSide.LONG, "4", "3480.00", MarginType.CROSS, 20),
@@ -382,7 +397,7 @@ class AccountEngine:
         self.positions = {}
         self._arms.clear()
         isolated = ZERO
-        for b in DEFAULT_BOOK:
+        for b in (*DEFAULT_BOOK, *_EXTRA_BOOK):
             self.leverage[b.symbol] = b.leverage
             self.margin_type[b.symbol] = b.margin_type
             amount, entry = Decimal(b.amount), Decimal(b.entry)

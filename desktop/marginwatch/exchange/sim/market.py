@@ -46,6 +46,24 @@ SYMBOLS: dict[str, SymbolSpec] = {
     )
 }
 
+
+
+def add_symbols(count: int) -> list[str]:
+    """Register `count` extra small symbols (SIM00USDT, SIM01USDT, ...; SOLUSDT's brackets), for
+    benchmarks that need a larger book (`engine.extend_demo_book`). Process-wide and idempotent:
+    exchanges created afterwards list them; the default demo registers none.
+    """
+    names = []
+    for i in range(count):
+        name = f"SIM{i:02d}USDT"
+        names.append(name)
+        if name not in SYMBOLS:
+            SYMBOLS[name] = SymbolSpec(name, f"SIM{i:02d}", Decimal(10 + i), Decimal("0.001"), Decimal("1"),
+                                       Decimal(5), Decimal("0.00010000"))
+            _BUILTIN[name] = _BUILTIN["SOLUSDT"]
+    return names
+
+
 # (notionalFloor, notionalCap, initialLeverage, maintMarginRatio); cum follows Binance's recursion
 # cum_n = floor_n × (mmr_n − mmr_{n−1}) + cum_{n−1}. Plausible tables, not live ones.
 _BUILTIN: dict[str, list[tuple[int, int, int, str]]] = {
