@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.alert_rules import AlertPolicy, StreamDownMonitor, ThresholdMonitor
-from marginwatch.core.stream_health import StreamHealth
+from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, threshold_alert
 
 _DEDUPE_MEMORY = 4096
@@ -41,10 +41,11 @@ class AlertEngine(QObject):
         self._monitors: dict[str, ThresholdMonitor] = {}
         self._streams = StreamDownMonitor((policy or AlertPolicy()).stream_down_after_s)
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # Polled only while a stream is down (not live, not stopped): an idle app sleeps.
+        self._down: set[tuple[str, str]] = set()
         self._poll = QTimer(self)
         self._poll.setInterval(1000)
         self._poll.timeout.connect(self._poll_streams)
-        self._poll.start()
 
     @property
     def policy(self) -> AlertPolicy:
@@ -77,6 +78,15 @@ class AlertEngine(QObject):
             self._raise(threshold_alert(a))
 
     def on_health(self, account: str, health: StreamHealth) -> None:
+        key = (account, health.name)
+        if health.state is StreamState.LIVE or health.state is StreamState.STOPPED:
+            self._down.discard(key)
+        else:
+            self._down.add(key)
+        if self._down and not self._poll.isActive():
+            self._poll.start()
+        elif not self._down:
+            self._poll.stop()
         for a in self._streams.observe(account, health, self._clock()):
             self._raise(stream_alert(a))
 

@@ -60,11 +60,11 @@ class AccountSummary(QWidget):
         self._placeholder = QLabel(self.tr("No account yet"))
         self._grid.addWidget(self._placeholder, 1, 0, 1, 6)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        # Countdowns ("reconnecting in 3s") and "stale (12s silent)" move with the clock.
+        # Countdowns ("reconnecting in 3s") and "stale (12s silent)" move with the clock: the
+        # ticker runs only while one of them is shown (an idle app should not wake every second).
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.refresh_health)
-        self._ticker.start()
 
     # ---- feeding ------------------------------------------------------------------------------
 
@@ -99,6 +99,7 @@ class AccountSummary(QWidget):
 
     def refresh_health(self) -> None:
         now = self._clock()
+        ticking = False
         for account, streams in self._health.items():
             line = self._lines.get(account)
             if line is None:
@@ -109,7 +110,12 @@ class AccountSummary(QWidget):
             ]
             line.health.setText(" · ".join(parts))
             bad = any(h.state in (StreamState.FAILED, StreamState.STALE) for h in streams.values())
-            line.health.setStyleSheet(tier_stylesheet(RiskTier.WARNING) if bad else "")
+            _set_style(line.health, tier_stylesheet(RiskTier.WARNING) if bad else "")
+            ticking = ticking or any(_moves_with_clock(h) for h in streams.values())
+        if ticking and not self._ticker.isActive():
+            self._ticker.start()
+        elif not ticking and self._ticker.isActive():
+            self._ticker.stop()
 
     # ---- reading (tests, tray tooltip) ------------------------------------------------------------
 
@@ -146,6 +152,7 @@ class AccountSummary(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self._grid.addWidget(label, row, col)
         labels[4].setContentsMargins(4, 0, 4, 0)
+        labels[4].setToolTip(self.tr("Cross maintenance margin / cross margin balance"))
         line = _Line(labels[0], labels[1], labels[2], labels[3], labels[4], labels[5])
         self._lines[account] = line
         self._placeholder.setVisible(False)
@@ -177,6 +184,18 @@ class AccountSummary(QWidget):
         tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
         text = format_fraction_as_percent(risk.margin_ratio)
         line.ratio.setText(text if text == DASH else text + tier_suffix(tier))
-        line.ratio.setStyleSheet(tier_stylesheet(tier))
-        line.ratio.setToolTip(self.tr("Cross maintenance margin / cross margin balance"))
+        _set_style(line.ratio, tier_stylesheet(tier))
         line.tier = tier
+
+
+def _set_style(label: QLabel, sheet: str) -> None:
+    # Setting a style sheet re-polishes and repaints the label even when it is the same one.
+    if label.styleSheet() != sheet:
+        label.setStyleSheet(sheet)
+
+
+def _moves_with_clock(health: StreamHealth) -> bool:
+    """True when the shown text counts seconds (a retry countdown, a stale stream's silence)."""
+    if health.state is StreamState.RECONNECTING:
+        return health.next_retry_at is not None
+    return health.state is StreamState.STALE and health.last_message_at is not None
