@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -125,7 +126,9 @@ class AppController(QObject):
             self.window.add_event(time.time(), "info", self.journal.problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
-        QTimer.singleShot(0, self._attach_chart)
+        # The exchange starts at once; pyqtgraph (+numpy, ~0.35 s) is imported meanwhile on a
+        # worker thread, and the chart is attached (created here, on the GUI thread) when it is in.
+        self._spawn(self._attach_chart_when_imported())
         try:
             await self._start_accounts()
         except Exception as exc:
@@ -248,6 +251,15 @@ class AppController(QObject):
         self.window.close()
 
     # -- data flow ------------------------------------------------------------------------------
+    async def _attach_chart_when_imported(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, importlib.import_module, "marginwatch.ui.liquidation_chart")
+        except Exception:
+            log.exception("the chart could not be loaded")
+            return
+        self._attach_chart()
+
     def _attach_chart(self) -> None:
         from marginwatch.ui.liquidation_chart import LiquidationChart
 

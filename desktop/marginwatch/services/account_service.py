@@ -127,6 +127,8 @@ class AccountService(QObject):
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(refresh_ms)
+        self._first_scheduled = False
+        self._stopped = False
         self._refresh.timeout.connect(self._publish)
         self._last_version = -1
         self._health: dict[str, StreamHealth] = {}
@@ -157,13 +159,22 @@ class AccountService(QObject):
         self._refresh.stop()
         await self._session.stop()
         self._refresh.stop()  # the session's last changes may have started it again
+        self._stopped = True
         self._risk_worker.close()
 
     def _on_change(self, *_args: object) -> None:
-        if not self._refresh.isActive():
-            self._refresh.start()
+        if self._refresh.isActive():
+            return
+        if not self._first_scheduled:
+            # The first snapshot goes out on the next turn: the window waits for it at start-up.
+            self._first_scheduled = True
+            QTimer.singleShot(0, self, self._publish)
+            return
+        self._refresh.start()
 
     def _publish(self) -> None:
+        if self._stopped:
+            return
         state = self._session.state
         version = getattr(state, "version", None)
         if version is not None and version == self._last_version:
