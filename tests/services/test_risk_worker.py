@@ -1,0 +1,56 @@
+"""RiskWorker: risk off the GUI thread, one computation at a time, the latest state wins."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pytestqt.qtbot import QtBot
+
+from marginwatch.core.account_risk import assess_account
+from marginwatch.core.account_state import AccountState
+from marginwatch.core.events import MarkPriceUpdate
+from marginwatch.core.position import MarginType, Position, PositionSide
+from marginwatch.exchange.sim.market import bracket_entries, bracket_tables
+from marginwatch.services.account_service import RiskWorker
+
+
+def state_with(count: int) -> AccountState:
+    btc = bracket_tables(bracket_entries())["BTCUSDT"]
+    positions = [
+        Position(symbol=f"S{i}USDT", position_side=PositionSide.BOTH, amount=Decimal("0.01"),
+                 entry_price=Decimal(100 + i), mark_price=Decimal(100 + i), margin_type=MarginType.CROSS, leverage=20)
+        for i in range(count)
+    ]
+    state = AccountState()
+    state.reseed(positions, Decimal("500"), {p.symbol: btc for p in positions})
+    return state
+
+
+def test_results_match_the_state_and_requests_in_flight_coalesce(qtbot: QtBot) -> None:
+    worker = RiskWorker("t")
+    state = state_with(50)
+    got: list[tuple[int, object]] = []
+    worker.computed.connect(lambda version, risk: got.append((version, risk)))
+    worker.request(state)
+    assert worker.busy
+    # Three more changes while the first computation runs: one more computation, of the last.
+    for price in ("90", "91", "92"):
+        state.apply_mark_prices([MarkPriceUpdate(event_time=1, symbol="S0USDT", mark_price_text=price)])
+        worker.request(state)
+    qtbot.waitUntil(lambda: len(got) == 2 and not worker.busy, timeout=5000)
+    assert [v for v, _ in got] == [state.version - 3, state.version]
+    expected = assess_account(state.positions().values(), state.cross_wallet_balance, state.brackets)
+    assert got[-1][1] == expected
+    worker.close()
+
+
+def test_close_drops_a_computation_in_flight(qtbot: QtBot) -> None:
+    worker = RiskWorker("t")
+    got: list[object] = []
+    worker.computed.connect(lambda _v, risk: got.append(risk))
+    worker.request(state_with(50))
+    worker.close()
+    assert not worker.busy
+    with qtbot.assertNotEmitted(worker.computed, wait=200):
+        pass
+    assert got == []
