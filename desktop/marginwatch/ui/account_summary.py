@@ -17,6 +17,7 @@ from marginwatch.ui.tier_style import tier_stylesheet, tier_suffix
 
 _STREAM_ORDER = {"user": 0, "market": 1}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_UNBOUNDED = 16777215  # QWIDGETSIZE_MAX: the label's size is not fixed yet
 
 
 @dataclass(slots=True)
@@ -195,9 +196,12 @@ def _set_figure(label: QLabel, text: str) -> None:
     setText (~1.4 ms/s of an idle app's CPU at 1 Hz). Figure labels get a fixed size that only
     grows, with room for a couple more digits, so most updates just repaint the label.
     """
-    if label.text() == text:
+    old = label.text()
+    if old == text:
         return
     label.setText(text)
+    if len(text) <= len(old) and label.maximumWidth() < _UNBOUNDED:
+        return  # no longer than a text that fitted: the headroom covers wider digits
     need = label.sizeHint()
     if need.width() > label.maximumWidth() or need.height() != label.maximumHeight():
         label.setFixedSize(need.width() + label.fontMetrics().horizontalAdvance("00"), need.height())
