@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from marginwatch.core.account_risk import assess_account
@@ -44,11 +45,12 @@ def test_results_match_the_state_and_requests_in_flight_coalesce(qtbot: QtBot) -
     worker.close()
 
 
-def test_close_drops_a_computation_in_flight(qtbot: QtBot) -> None:
+@pytest.mark.parametrize("count", [0, 50])  # 0: done before its callback is even added
+def test_close_drops_a_computation_in_flight(qtbot: QtBot, count: int) -> None:
     worker = RiskWorker("t")
     got: list[object] = []
     worker.computed.connect(lambda _v, risk: got.append(risk))
-    worker.request(state_with(50))
+    worker.request(state_with(count))
     worker.close()
     assert not worker.busy
     with qtbot.assertNotEmitted(worker.computed, wait=200):

@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from marginwatch.core.account_risk import AccountRisk, assess_account
 from marginwatch.core.account_state import AccountState
@@ -49,8 +49,9 @@ worker lowers the process's switch interval, see `request`).
         self._generation = 0  # results of an earlier generation (before close) are dropped
         self._busy = False
         self._pending: AccountState | None = None
-        # Queued: emitted on the worker thread, delivered on ours.
-        self._finished.connect(self._on_finished)
+        # Always queued: usually emitted on the worker thread, but on ours when the computation
+        # ends before its callback is added; either way the result arrives in a later turn.
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
 
     @property
     def busy(self) -> bool:
