@@ -8,7 +8,6 @@ a JSON SUBSCRIBE of the listenKey, decoded into the SDK's own models.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -23,15 +22,7 @@ from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futur
 )
 
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
-
-
-async def until(cond: Callable[[], bool], limit: float = 5.0) -> None:
-    """Bounded wait on state another component changes (no event to await across the SDK)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not cond():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
+from tests.exchange.test_session import wait_until
 
 
 def test_official_sdk_against_the_simulator() -> None:
@@ -59,10 +50,10 @@ def test_official_sdk_against_the_simulator() -> None:
             try:
                 (await conn.mark_price_stream(symbol="btcusdt", update_speed="1s")).on("message", marks.append)
                 (await conn.user_data(key)).on("message", events.append)
-                await until(lambda: bool(marks))
-                await until(lambda: any(key in c.listen_keys for c in sim.hub.of(("private",))))
+                await wait_until(lambda: bool(marks))
+                await wait_until(lambda: any(key in c.listen_keys for c in sim.hub.of(("private",))))
                 sim.engine.emit_margin_call("SOLUSDT")
-                await until(lambda: bool(events))
+                await wait_until(lambda: bool(events))
             finally:
                 await conn.close_connection()
             assert marks[0].s == "BTCUSDT" and float(marks[0].p) > 0  # type: ignore[attr-defined]

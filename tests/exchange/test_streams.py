@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.user_stream import UserDataStream
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
+from tests.exchange.test_session import wait_until
 
 
 def _update(e: int, amount: str, wallet: str = "100") -> bytes:
@@ -75,16 +76,6 @@ def test_latest_by_key_treats_a_big_backwards_jump_as_clock_change() -> None:
 
 
 # ---------------------------------------------------------------------------- against the simulator
-
-
-async def wait_until(cond: Callable[[], bool], limit: float = 5.0) -> None:
-    """Like qtbot.waitUntil: re-check a condition on every loop turn (10 ms) until it holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not cond():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 FAST_USER = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), ping_interval=0.5, ping_timeout=0.5)
