@@ -175,3 +175,40 @@ def test_inverse(contracts: int, entry: int, mp: int, mode: str, is_long: bool, 
             PositionSide.LONG if is_long else PositionSide.SHORT)  # fmt: skip
         legs = [_pos(side, n if is_long else -n, entry, mp, margin, w, kind=inv)]
     _check(legs, w, INVERSE, other)
+
+
+def _scanning(table: BracketTable) -> BracketTable:
+    """The same table with its convexity shortcut switched off: the solver scans every segment."""
+    copy = BracketTable(table.symbol, table.brackets)
+    object.__setattr__(copy, "convex", False)
+    return copy
+
+
+LINEAR_SCANNED, INVERSE_SCANNED = _scanning(LINEAR), _scanning(INVERSE)
+
+
+@EXAMPLES
+@given(qty_milli, price_int, pct, st.integers(-10**7, 10**9), st.integers(0, 10**6), st.integers(-10**6, 10**6),
+       st.booleans(), st.booleans())  # fmt: skip
+def test_convex_shortcut_agrees_with_the_full_scan(
+    q: int, entry: int, mp: int, wallet: int, om: int, ou: int, is_long: bool, inverse: bool
+) -> None:
+    # Well-funded positions (no liquidation price) skip the bracket scan; the answer must not change.
+    kind = ContractKind.INVERSE if inverse else ContractKind.LINEAR
+    qty = Decimal(q) / (1 if inverse else 1000)
+    pos = _pos(PositionSide.BOTH, qty if is_long else -qty, entry, mp, MarginType.CROSS, kind=kind)
+    table, scanned = (INVERSE, INVERSE_SCANNED) if inverse else (LINEAR, LINEAR_SCANNED)
+    scale = 1000 if inverse else 100
+    w, o, u = Decimal(wallet) / scale, Decimal(om) / scale, Decimal(ou) / scale
+    fast = risk.liquidation_price([pos], w, table, o, u)
+    event("no liquidation price" if fast is None else "liquidation price found")
+    assert fast == risk.liquidation_price([pos], w, scanned, o, u)
+
+
+def test_binance_tables_are_convex_and_a_broken_one_is_not() -> None:
+    assert LINEAR.convex and INVERSE.convex
+    b = LINEAR.brackets
+    broken = (b[0], replace(b[1], cum=b[1].cum + 1), *b[2:])  # cum inconsistent at the first cap
+    assert not BracketTable("X", broken).convex
+    falling = (b[0], replace(b[1], maint_margin_ratio=b[0].maint_margin_ratio / 2), *b[2:])
+    assert not BracketTable("X", falling).convex

@@ -7,8 +7,9 @@ Brackets arrive as JSON numbers; parse them with `float_hook=Decimal` so that
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import msgspec
@@ -34,10 +35,15 @@ class BracketTable:
 
     symbol: str
     brackets: tuple[Bracket, ...]
+    # Maintenance margin is a continuous, convex function of notional (cum consistent at every
+    # cap, ratios rising, all below 1): lets the liquidation solver settle some cases without
+    # scanning every bracket segment. Binance's own tables are; a hand-edited one may not be.
+    convex: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.brackets:
             raise NoBracketsError(self.symbol)
+        object.__setattr__(self, "convex", _is_convex(self.brackets))
 
     def for_notional(self, notional: Decimal) -> Bracket:
         """The bracket whose [floor, cap) holds |notional|; the last one beyond the top cap."""
@@ -49,6 +55,17 @@ class BracketTable:
 
     def max_leverage(self, notional: Decimal) -> int:
         return self.for_notional(notional).initial_leverage
+
+
+def _is_convex(brackets: tuple[Bracket, ...]) -> bool:
+    if brackets[0].cum != 0 or any(not 0 <= b.maint_margin_ratio < 1 for b in brackets):
+        return False
+    for lo, hi in pairwise(brackets):
+        if hi.maint_margin_ratio < lo.maint_margin_ratio:
+            return False
+        if lo.cap * lo.maint_margin_ratio - lo.cum != lo.cap * hi.maint_margin_ratio - hi.cum:
+            return False
+    return True
 
 
 def _bracket_from(obj: Mapping[str, Any]) -> Bracket:

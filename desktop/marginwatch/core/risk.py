@@ -142,6 +142,20 @@ def _scan_segments(
     return min(roots, key=lambda r: abs(r - near))
 
 
+def _no_root(k: Decimal, g_sq: Decimal, table: BracketTable) -> bool:
+    """One leg, convex maintenance margin, and a fixed-bracket solution at z <= 0: is there
+    provably no liquidation price? (The common case of a well-funded position: no scan needed.)
+
+    The residual r(z) = k + g_sq·z − MM(q·z) lies below every bracket's line (MM is convex, each
+    bracket's n·MMR − cum supports it). With g_sq < 0, r falls, so its root lies at or left of
+    any line's root: a line root <= 0 means none at z > 0. With g_sq > 0, r rises (MMR < 1)
+    from r(0+) = k + cum₀: no root when that is already >= 0.
+    """
+    if g_sq < 0:
+        return True
+    return k + table.brackets[0].cum >= 0
+
+
 def liquidation_price(
     legs: Sequence[Position],
     wallet_balance: Decimal,
@@ -192,6 +206,8 @@ def liquidation_price(
             break
         brackets = again
     if not settled:
+        if z is not None and z <= 0 and len(reduced) == 1 and table.convex and _no_root(k, g_sq, table):
+            return None
         z = _scan_segments(k, g_sq, reduced, table, start)
     if z is None or z <= 0 or not z.is_finite():
         return None
