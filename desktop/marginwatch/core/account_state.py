@@ -19,6 +19,8 @@ from marginwatch.core.brackets import BracketTable
 from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, MarkPriceUpdate, PositionUpdate
 from marginwatch.core.position import ZERO, ContractKind, MarginType, Position, PositionSide
 
+_NAN = Decimal("NaN")
+
 __all__ = ["AccountState", "PositionKey", "SymbolFilters"]
 
 PositionKey = tuple[str, PositionSide]
@@ -116,7 +118,7 @@ class AccountState:
             for key, pos in legs.items():
                 mark = marks[pos.symbol]
                 if pos.mark_price != mark:
-                    legs[key] = replace(pos, mark_price=mark)
+                    legs[key] = pos.with_mark(mark)
             self._view = MappingProxyType(dict(legs))
             self._view_version = self._version
         return self._view
@@ -263,25 +265,31 @@ class AccountState:
         held = self._held
         marks = self._marks
         provisional = self._provisional
-        changed: set[str] = set()
+        changed: set[str] | None = None  # most frames change one symbol or none: no empty set made
         for upd in updates:
             sym = upd.symbol
-            if sym in held:
-                try:
-                    price = Decimal(upd.mark_price_text)
-                    usable = price.is_finite() and price > 0
-                except InvalidOperation:
-                    usable = False
-                if not usable:
-                    self.bad_marks += 1  # a malformed price must not become the mark
-                    continue
-                if price != marks[sym] or (provisional and sym in provisional):
-                    marks[sym] = price
-                    changed.add(sym)
-        if changed:
-            if provisional:
-                provisional.difference_update(changed)
-            self._version += 1
+            if sym not in held:
+                continue
+            try:
+                price = Decimal(upd.mark_price_text)
+            except InvalidOperation:
+                price = _NAN
+            # is_finite() first: ordering a NaN raises. A malformed price must not become the mark.
+            if not price.is_finite() or price <= ZERO:
+                self.bad_marks += 1
+                continue
+            if price == marks[sym] and not (provisional and sym in provisional):
+                continue
+            marks[sym] = price
+            if changed is None:
+                changed = {sym}
+            else:
+                changed.add(sym)
+        if changed is None:
+            return set()
+        if provisional:
+            provisional.difference_update(changed)
+        self._version += 1
         return changed
 
     def apply_config_update(self, ev: AccountConfigUpdate) -> set[str]:

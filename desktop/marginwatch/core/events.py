@@ -648,6 +648,15 @@ def decode_market_frame(raw: bytes | str) -> MarketFrame:
     """Decode one `/market` frame: mark prices (single, all-market array, or either wrapped
     in a combined-stream envelope) as a list; a SUBSCRIBE reply; an error reply; or an
     unknown event. Raises FrameError for anything malformed."""
+    # The hot path (every mark, every second) runs no Python checks before the typed decode:
+    # anything it rejects, an empty frame included, is sorted out by the checked path below.
+    if type(raw) is bytes:
+        try:
+            payload = _MARK_ENV_DEC.decode(raw).data if raw.startswith(_WRAPPED) else _MARK_DEC.decode(raw)
+        except _DECODE_ERRORS:  # ValidationError is a DecodeError: re-decoded below, precisely
+            pass
+        else:
+            return [payload] if type(payload) is MarkPriceUpdate else payload  # type: ignore[return-value]
     data = _as_bytes(raw)
     try:
         if data.startswith(_WRAPPED):
