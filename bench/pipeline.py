@@ -97,17 +97,25 @@ def frames_account_update(n: int) -> list[bytes]:
 
 
 def rate(fn: Callable[[bytes], object], frames: list[bytes], seconds: float, per_frame: int = 1) -> float:
-    """Items per second of `fn` over the frames, cycled for about `seconds`."""
-    n = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for f in frames:
-            fn(f)
-        n += len(frames)
-        now = time.perf_counter()
-        if now >= deadline:
-            return n * per_frame / (now - start)
+    """Items per second of `fn` over the frames, cycled for about `seconds` of this thread's CPU time.
+
+    CPU time, not wall time: the figure is "per second on one core", and on a shared machine wall
+    time also counts the slices other processes took. Best of five rounds: noise only slows.
+    """
+    best = 0.0
+    for _ in range(5):
+        n = 0
+        start = time.thread_time()
+        deadline = start + seconds / 5
+        while True:
+            for f in frames:
+                fn(f)
+            n += len(frames)
+            now = time.thread_time()
+            if now >= deadline:
+                best = max(best, n * per_frame / (now - start))
+                break
+    return best
 
 
 def sdk_models() -> tuple[Callable[[bytes], object], Callable[[bytes], object], Callable[[bytes], object]] | None:
@@ -177,12 +185,12 @@ def main(argv: list[str] | None = None) -> None:
             figure(name + ".json_loads", rate(json.loads, frames, secs, per), unit)
     figure("pipeline.mark_all_market.decode_only", rate(decode_only, arrays, secs, ALL_MARKET), "marks/s")
     state.apply_mark_prices(decode_market_frame(single[0]))  # type: ignore[arg-type]
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < secs / 2:
+    n, start = 0, time.thread_time()
+    while time.thread_time() - start < secs / 2:
         state._version += 1  # force a recompute: the cost of one full account assessment
         state.risk()
         n += 1
-    figure("pipeline.risk_recompute_10_positions", (time.perf_counter() - start) / n * 1e6, "us")
+    figure("pipeline.risk_recompute_10_positions", (time.thread_time() - start) / n * 1e6, "us")
 
 
 if __name__ == "__main__":
