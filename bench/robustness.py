@@ -4,17 +4,23 @@
   documented payload in tests/fixtures/binance, fed to both decoders. A crash is any exception
   other than FrameError; a hang is one decode taking over 1 s.
 - Faults and soak: the exchange test-suite's fault matrix and soak (tests/exchange/test_faults.py,
-  test_soak.py, test_sim_faults.py) run under pytest; their pass/fail counts and durations are the
-  figures (the soak emits 5,000 user events across disconnects and checks every MARGIN_CALL arrives
-  exactly once).
+  test_soak.py, test_sim_faults.py) run under pytest, with `MW_ROBUSTNESS_LOG` set so the tests
+  leave their figures (tests/exchange/robustness_log.py): per fault, the time from the fault's end to
+  a live session whose state equals the simulator's truth (recover) and from its injection (outage);
+  for the soak (5,000 user events across disconnects), events emitted and received and margin calls
+  emitted and received exactly once. Pass/fail counts and durations are figures too.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,11 +74,11 @@ def fuzz(total: int) -> tuple[int, int, int]:
     return total, crashes, hangs
 
 
-def pytest_figures(name: str, tests: list[str]) -> None:
+def pytest_figures(name: str, tests: list[str], log: Path) -> None:
     t = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "MW_ROBUSTNESS_LOG": str(log)},
     )
     took = time.perf_counter() - t
     tail = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
@@ -84,6 +90,29 @@ def pytest_figures(name: str, tests: list[str]) -> None:
     figure(f"robustness.{name}.seconds", took, "s")
 
 
+def logged_figures(log: Path) -> None:
+    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    faults = [r for r in rows if r["kind"] == "fault"]
+    injected = sum(r["kind"] == "fault_injected" for r in rows)
+    figure("robustness.faults.injected", injected, "faults")
+    figure("robustness.faults.recovered", len(faults), "faults", injected or None)
+    if faults:
+        recover = sorted(r["recover_s"] for r in faults)
+        outage = sorted(r["outage_s"] for r in faults)
+        figure("robustness.faults.recover_p50", statistics.median(recover), "s")
+        figure("robustness.faults.recover_max", recover[-1], "s")
+        figure("robustness.faults.outage_p50", statistics.median(outage), "s")
+        figure("robustness.faults.outage_max", outage[-1], "s")
+        slowest = max(faults, key=lambda r: r["recover_s"])
+        note(f"slowest recovery: {slowest['name']} {slowest['recover_s']:.2f} s")
+    for soak in (r for r in rows if r["kind"] == "soak"):
+        for key in ("events_emitted", "user_frames_received", "account_updates_applied", "disconnects",
+                    "duplicates_dropped"):
+            figure(f"robustness.soak.{key}", soak[key], "events" if key != "disconnects" else "cuts")
+        figure("robustness.soak.margin_calls_received", soak["margin_calls_received"], "calls",
+               soak["margin_calls_emitted"])
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__ or "", argv)
     total = 50_000 if args.quick else 1_000_000
@@ -93,8 +122,11 @@ def main(argv: list[str] | None = None) -> None:
     figure("robustness.fuzz.crashes", crashes, "crashes")
     figure("robustness.fuzz.hangs", hangs, "hangs")
     figure("robustness.fuzz.rate", frames / (time.perf_counter() - t), "frames/s")
-    pytest_figures("faults", ["tests/exchange/test_faults.py", "tests/exchange/test_sim_faults.py"])
-    pytest_figures("soak", ["tests/exchange/test_soak.py"])
+    with tempfile.TemporaryDirectory(prefix="mw-robustness-") as tmp:
+        log = Path(tmp) / "figures.jsonl"
+        pytest_figures("faults", ["tests/exchange/test_faults.py", "tests/exchange/test_sim_faults.py"], log)
+        pytest_figures("soak", ["tests/exchange/test_soak.py"], log)
+        logged_figures(log)
 
 
 if __name__ == "__main__":

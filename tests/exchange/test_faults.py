@@ -3,6 +3,7 @@ its account state equals the simulator's truth; MARGIN_CALLs still arrive exactl
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import pytest
 from marginwatch.core.stream_health import StreamState
 from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.server import SimulatedExchange
+from tests.exchange.robustness_log import record
 from tests.exchange.test_session import Probe, converge, running_session, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -136,9 +138,13 @@ FAULTS: dict[str, Fault] = {
 async def test_session_recovers_from(name: str) -> None:
     async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
         await converge(session, sim)
+        record("fault_injected", name=name)
+        injected = time.monotonic()
         await FAULTS[name](sim, session, probe)
+        ended = time.monotonic()
         # the fault has ended: within 5 s everything is live again and the state is the truth
         await converge(session, sim, limit=5.0)
+        recovered = time.monotonic()
         # and the alarm path still works, exactly once per margin call
         before = len(probe.margin_calls)
         sim.engine.emit_margin_call("SOLUSDT")
@@ -147,3 +153,4 @@ async def test_session_recovers_from(name: str) -> None:
         await converge(session, sim, limit=5.0)
         assert len(probe.margin_calls) == len(sim.margin_calls_emitted)
         assert session.state.cross_wallet_balance > Decimal(0)
+        record("fault", name=name, recover_s=recovered - ended, outage_s=recovered - injected)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from marginwatch.exchange.sim.server import SimulatedExchange
+from tests.exchange.robustness_log import record
 from tests.exchange.test_session import converge, live, running_session, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -77,3 +78,13 @@ async def test_soak_every_margin_call_exactly_once_across_disconnects() -> None:
         )
         assert session.counters["duplicates"] > 0
         await converge(session, sim)
+        record(
+            "soak",
+            events_emitted=len(sim.events_emitted),
+            user_frames_received=session.user_stream.connection.frames if session.user_stream else 0,
+            account_updates_applied=session.applied_updates,
+            margin_calls_emitted=len(sim.margin_calls_emitted),
+            margin_calls_received=len(probe.margin_calls),
+            disconnects=disconnects,
+            duplicates_dropped=session.counters["duplicates"],
+        )
