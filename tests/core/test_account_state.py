@@ -12,6 +12,7 @@ import pytest
 
 from marginwatch.core.account_state import AccountState, SymbolFilters
 from marginwatch.core.brackets import parse_leverage_brackets
+from marginwatch.core.brackets_snapshot import load_snapshot
 from marginwatch.core.events import (
     AccountConfigUpdate,
     AccountUpdate,
@@ -265,3 +266,45 @@ def test_mark_updates_are_cheap() -> None:
         state.apply_mark_prices(frame)
     per_update = (time.perf_counter() - start) / (rounds * len(frame))
     assert per_update < 2e-6  # measured well under 0.3 µs; generous for slow CI
+
+
+def test_our_liquidation_price_at_the_snapshot_is_kept_for_comparing_with_the_exchanges() -> None:
+    brackets = load_snapshot()
+    btc, eth = ("BTCUSDT", BOTH), ("ETHUSDT", BOTH)
+    legs = [_pos("BTCUSDT", BOTH, "0.5", "60000", "61000"), _pos("ETHUSDT", BOTH, "-4", "3000", "3100")]
+    probe = AccountState()
+    probe.reseed(legs, Decimal(4000), brackets)
+    ours = {pr.position.key: pr.liquidation_price for pr in probe.risk().positions}
+    assert ours[btc] is not None and ours[eth] is not None
+    # The exchange agrees on BTC and (say) not on ETH; both figures come with the snapshot.
+    state = AccountState()
+    state.reseed(
+        [
+            _pos("BTCUSDT", BOTH, "0.5", "60000", "61000", exchange_liquidation_price=ours[btc]),
+            _pos("ETHUSDT", BOTH, "-4", "3000", "3100", exchange_liquidation_price=ours[eth] + 50),
+        ],
+        Decimal(4000),
+        brackets,
+        snapshot_time_ms=SNAP,
+    )
+    assert state.positions()[btc].liquidation_price_at_snapshot == ours[btc]
+    # ETH's mark moves: a cross position's live liquidation price moves with every other mark...
+    state.apply_mark_prices([_mark("ETHUSDT", "3400")])
+    live = {pr.position.key: pr for pr in state.risk().positions}
+    assert live[btc].liquidation_price != ours[btc]
+    # ...but the like-for-like pair stays the snapshot's: agreement on BTC, a real gap on ETH.
+    assert live[btc].position.liquidation_price_at_snapshot == live[btc].position.exchange_liquidation_price
+    assert live[eth].position.liquidation_price_at_snapshot == ours[eth]
+    # A size change makes both figures stale together.
+    state.apply_account_update(_update(SNAP + 5, [{"s": "BTCUSDT", "ps": "BOTH", "pa": "0.6", "ep": "60000"}]))
+    moved = state.positions()[btc]
+    assert moved.exchange_liquidation_price is None and moved.liquidation_price_at_snapshot is None
+
+
+def test_brackets_arriving_after_the_snapshot_complete_the_comparison() -> None:
+    state = AccountState()
+    state.reseed([_pos("ETHUSDT", BOTH, "-4", "3000", "3100", exchange_liquidation_price=Decimal(1))],
+                 Decimal(4000), snapshot_time_ms=SNAP)  # fmt: skip
+    assert state.positions()[("ETHUSDT", BOTH)].liquidation_price_at_snapshot is None  # no brackets yet
+    state.set_brackets(parse_leverage_brackets((FIXTURES / "leverage_bracket.json").read_bytes()))
+    assert state.positions()[("ETHUSDT", BOTH)].liquidation_price_at_snapshot is not None

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from marginwatch.core.account_risk import AccountRisk, assess_account
 from marginwatch.core.brackets import BracketTable
+from marginwatch.core.errors import CoreError
 from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, MarkPriceUpdate, PositionUpdate
 from marginwatch.core.position import ZERO, ContractKind, MarginType, Position, PositionSide
 
@@ -60,6 +61,7 @@ class AccountState:
         self._leverage: dict[str, int] = {}
         self._multi_assets: bool | None = None
         self._snapshot_time: int | None = None
+        self._snapshot_legs: tuple[list[Position], Decimal] | None = None  # as the snapshot gave them
         self._version = 0
         self.bad_marks = 0  # mark prices that were not positive finite numbers
         self._risk: AccountRisk | None = None
@@ -171,6 +173,8 @@ class AccountState:
         if brackets is not None:
             self._brackets = dict(brackets)
         self._snapshot_time = snapshot_time_ms
+        self._snapshot_legs = (list(legs.values()), cross_wallet_balance)
+        self._check_against_snapshot()
         self._bump()
 
     def set_brackets(self, brackets: Mapping[str, BracketTable], *, merge: bool = True) -> None:
@@ -179,7 +183,25 @@ class AccountState:
             self._brackets.update(brackets)
         else:
             self._brackets = dict(brackets)
+        self._check_against_snapshot()
         self._bump()
+
+    def _check_against_snapshot(self) -> None:
+        """Set each leg's `liquidation_price_at_snapshot`: ours at the last snapshot's own marks and
+        wallet. Legs whose shape changed since have no exchange figure and are left alone."""
+        if self._snapshot_legs is None:
+            return
+        legs, wallet = self._snapshot_legs
+        try:
+            assessed = assess_account(legs, wallet, self._brackets, self._fallback)
+        except CoreError:
+            return  # a position the maths rejects: the live risk() reports it
+        then = {pr.position.key: pr.liquidation_price for pr in assessed.positions}
+        for key, pos in self._legs.items():
+            if pos.exchange_liquidation_price is not None and key in then:
+                ours = then[key]
+                if ours != pos.liquidation_price_at_snapshot:
+                    self._legs[key] = replace(pos, liquidation_price_at_snapshot=ours)
 
     def set_symbol_filters(self, filters: Mapping[str, SymbolFilters]) -> None:
         self._filters.update(filters)
@@ -253,6 +275,7 @@ class AccountState:
             leverage=old.leverage if old else self._leverage.get(symbol, self._default_leverage),
             # The exchange's figure is only valid for the position it was computed for.
             exchange_liquidation_price=old.exchange_liquidation_price if (old and same_shape) else None,
+            liquidation_price_at_snapshot=old.liquidation_price_at_snapshot if (old and same_shape) else None,
             extra=dict(old.extra) if old else {},
         )
 

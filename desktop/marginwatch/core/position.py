@@ -71,6 +71,10 @@ class Position:
     leverage: int = 20
     # The exchange's own figure from positionRisk, kept to compare with ours.
     exchange_liquidation_price: Decimal | None = None
+    # Ours, computed from that same snapshot (its marks and wallet): the like-for-like figure to
+    # compare with the exchange's. The live figure drifts from it as marks move (cross positions
+    # with every other symbol's mark), which is not a disagreement.
+    liquidation_price_at_snapshot: Decimal | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -92,6 +96,7 @@ class Position:
             contract_size=self.contract_size,
             leverage=self.leverage,
             exchange_liquidation_price=self.exchange_liquidation_price,
+            liquidation_price_at_snapshot=self.liquidation_price_at_snapshot,
             extra=self.extra,
         )
 
