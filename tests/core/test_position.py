@@ -20,6 +20,7 @@ def test_with_mark_keeps_every_other_field() -> None:
         contract_size=Decimal(100),
         leverage=7,
         exchange_liquidation_price=Decimal(70000),
+        liquidation_price_at_snapshot=Decimal(69990),
         extra={"note": "x"},
     )
     moved = pos.with_mark(Decimal(62000))
