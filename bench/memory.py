@@ -1,53 +1,149 @@
 """Figure 5: RSS of the running app (in this process, offscreen demo mode) after start and after a
-run with the mark stream at 1 Hz; the slope over the second half of the run, extrapolated to 24 h.
+run with the mark stream at 1 Hz; the RSS slope over the second half, extrapolated to 24 h; and,
+because a page-granular RSS slope over minutes is weak evidence on its own, what the Python heap
+did over the second half:
 
+- `py_blocks_growth`: net change of live pymalloc blocks (`sys.getallocatedblocks`), exact;
+- `gc_objects_growth`: net change of gc-tracked objects, and the types that grew most (stderr);
+- `traced_growth`: tracemalloc, started a warm-up before the half (so steady-state churn is traced
+  by then): net change of live traced bytes from the half to the end, per allocation site (top
+  sites on stderr). Memory allocated before tracing and freed later is not seen, so it leans high;
+- `asyncio_tasks_growth`, `threads_growth`.
+
+tracemalloc's own memory is subtracted from the RSS samples it overlaps, so it does not bias the slope.
 The simulator lists 4 symbols, so "all-market" here is every symbol it has (4), not Binance's ~600.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import sys
+import threading
 import time
+import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil
 
-from app_harness import qapp, run_qasync, running_app
-from common import figure, parse_args
+from marginwatch.app import drop_import_sources
+
+drop_import_sources()  # as `marginwatch` does before it imports the rest of the app
+
+from app_harness import qapp, run_qasync, running_app  # noqa: E402
+from common import figure, note  # noqa: E402
+
+TOP = 8  # growing types / allocation sites listed on stderr
 
 
-async def bench(seconds: float) -> tuple[float, float, float]:
-    proc = psutil.Process()
+def _rss() -> float:
+    """RSS in bytes, without the memory tracemalloc uses for itself while it traces."""
+    return psutil.Process().memory_info().rss - tracemalloc.get_tracemalloc_memory()
+
+
+def _heap() -> tuple[int, Counter[str]]:
+    gc.collect()
+    return sys.getallocatedblocks(), Counter(type(o).__qualname__ for o in gc.get_objects())
+
+
+def _slope(samples: list[tuple[float, float]]) -> float:
+    """Least-squares slope (bytes/s): less at the mercy of one page than the two end points."""
+    n = len(samples)
+    if n < 2:
+        return 0.0
+    mt = sum(t for t, _ in samples) / n
+    mr = sum(r for _, r in samples) / n
+    var = sum((t - mt) ** 2 for t, _ in samples)
+    return sum((t - mt) * (r - mr) for t, r in samples) / var if var else 0.0
+
+
+Sites = dict[tuple[str, ...], tuple[int, int]]
+
+
+def _sites() -> Sites:
+    """Live traced memory per allocation traceback, as (bytes, blocks); a snapshot is big, this is not."""
+    stats = tracemalloc.take_snapshot().statistics("traceback")
+    return {tuple(str(f) for f in s.traceback): (s.size, s.count) for s in stats}
+
+
+def _where(tb: tuple[str, ...]) -> str:
+    """The innermost frame in the app, else the allocating frame."""
+    return next((f for f in reversed(tb) if "marginwatch" in f), tb[-1])  # oldest frame first
+
+
+async def bench(seconds: float) -> dict[str, float]:
+    out: dict[str, float] = {}
+    half = seconds / 2
+    trace_from = half - min(60.0, seconds / 8)  # warm-up: steady-state churn is traced by the half
     async with running_app(qapp(), ["--scenario", "demo"]):
         await asyncio.sleep(2)
         gc.collect()
-        start_rss = proc.memory_info().rss
-        samples: list[tuple[float, int]] = []
+        out["rss_after_start"] = _rss()
+        samples: list[tuple[float, float]] = []
         t0 = time.monotonic()
-        while time.monotonic() - t0 < seconds:
+        # Everything measured at the half is done before its first RSS sample, so no transient
+        # allocation of the measuring itself lands inside the sampled window.
+        while (now := time.monotonic() - t0) < seconds:
             await asyncio.sleep(1)
-            samples.append((time.monotonic() - t0, proc.memory_info().rss))
+            if now >= trace_from and not tracemalloc.is_tracing():
+                tracemalloc.start(8)
+            if now >= half and not samples:
+                sites0 = _sites()
+                blocks0, types0 = _heap()
+                tasks0, threads0 = len(asyncio.all_tasks()), threading.active_count()
+                gc.collect()
+            if now >= half:
+                samples.append((now, _rss()))
         gc.collect()
-        end_rss = proc.memory_info().rss
-    half = samples[len(samples) // 2 :]
-    (ta, ra), (tb, rb) = half[0], half[-1]
-    slope = (rb - ra) / (tb - ta) if tb > ta else 0.0
-    return start_rss / 2**20, end_rss / 2**20, slope * 86400 / 2**20
+        out["rss_after_run"] = _rss()
+        sites1 = _sites()
+        blocks1, types1 = _heap()
+        out["tasks_growth"] = len(asyncio.all_tasks()) - tasks0
+        out["threads_growth"] = threading.active_count() - threads0
+        tracemalloc.stop()
+    out["slope"] = _slope(samples)
+    out["window"] = samples[-1][0] - samples[0][0]
+    out["blocks_growth"] = blocks1 - blocks0
+    out["objects_growth"] = sum(types1.values()) - sum(types0.values())
+    growth = {k: (v[0] - sites0.get(k, (0, 0))[0], v[1] - sites0.get(k, (0, 0))[1]) for k, v in sites1.items()}
+    for k, v in sites0.items():
+        growth.setdefault(k, (-v[0], -v[1]))
+    out["traced_growth"] = sum(b for b, _ in growth.values())
+    grown = types1 - types0
+    top_types = ", ".join(f"{k} +{v}" for k, v in grown.most_common(TOP)) or "none"
+    note(f"gc object types that grew over the second half: {top_types}")
+    note("allocation sites with the largest net growth over the second half:")
+    for tb, (size, count) in sorted(growth.items(), key=lambda kv: kv[1][0], reverse=True)[:TOP]:
+        note(f"  {size:+8d} B {count:+5d} blocks  {_where(tb)}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__ or "", argv)
-    seconds = 60.0 if args.quick else 600.0
-    start, end, per_day = run_qasync(qapp(), bench(seconds))
-    figure("memory.rss_after_start", start, "MB")
-    figure("memory.rss_after_run", end, "MB")
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="60 s run (CI mode); figures are noisier")
+    p.add_argument("--seconds", type=float, default=None, help="run length (default 600, 60 with --quick)")
+    args = p.parse_args(argv)
+    seconds = args.seconds or (60.0 if args.quick else 600.0)
+    if seconds < 20:
+        p.error("--seconds must be at least 20")
+    r = run_qasync(qapp(), bench(seconds))
+    mb, day = 2**20, 86400
+    per_day = r["slope"] * day / mb
+    figure("memory.rss_after_start", r["rss_after_start"] / mb, "MB")
+    figure("memory.rss_after_run", r["rss_after_run"] / mb, "MB")
     figure("memory.run_seconds", seconds, "s")
     figure("memory.slope_24h", per_day, "MB/24h")
-    figure("memory.rss_24h_extrapolated", end + per_day, "MB")
+    figure("memory.rss_24h_extrapolated", r["rss_after_run"] / mb + per_day, "MB")
+    figure("memory.py_blocks_growth_2nd_half", r["blocks_growth"], "blocks")
+    figure("memory.gc_objects_growth_2nd_half", r["objects_growth"], "objects")
+    figure("memory.traced_growth_2nd_half", r["traced_growth"] / 1024, "KB")
+    figure("memory.traced_growth_24h", r["traced_growth"] / r["window"] * day / mb, "MB/24h")
+    figure("memory.asyncio_tasks_growth_2nd_half", r["tasks_growth"], "tasks")
+    figure("memory.threads_growth_2nd_half", r["threads_growth"], "threads")
 
 
 if __name__ == "__main__":

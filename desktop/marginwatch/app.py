@@ -35,6 +35,40 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def drop_import_sources() -> bool:
+    """Stop PySide6 from keeping the source of every imported module in memory (~23 MB of RSS).
+
+    After PySide6 is imported, its `__feature__` import hook reads the source of each module imported
+    later (`inspect.getsource`, to look for "PySide6" in it) and `linecache` keeps every line of it
+    for the life of the process: ~170,000 lines for this app, interleaved with long-lived objects
+    so they are never given back. Wrapping the check so that it forgets the lines it read costs
+    nothing and changes no behaviour (tracebacks read their lines again when they need them).
+    Returns whether the hook was found and wrapped (False when PySide6 has no such hook).
+    """
+    import linecache
+
+    import PySide6.QtCore  # noqa: F401 - installs the hook wrapped here
+
+    feature = sys.modules.get("PySide6.support.feature")
+    check = getattr(feature, "_mod_uses_pyside", None)
+    if not callable(check):
+        return False
+    if getattr(check, "__wrapped__", None) is not None:
+        return True  # already done
+
+    def uses_pyside(module: object) -> bool:
+        before = set(linecache.cache)
+        try:
+            return bool(check(module))
+        finally:
+            for name in linecache.cache.keys() - before:
+                linecache.cache.pop(name, None)
+
+    uses_pyside.__wrapped__ = check  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
+    return True
+
+
 def _install_signal_handlers(request_quit: object) -> None:
     def handler(signum: int, _frame: object) -> None:
         log.info("signal %s: shutting down", signum)
@@ -122,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return _desktop_entry(install=args.install_desktop_entry)
+    drop_import_sources()  # before the app's own imports: they are what it would keep
     if args.self_test:
         from marginwatch.self_test import run_self_test
 
