@@ -20,9 +20,11 @@ import argparse
 import asyncio
 import gc
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -45,80 +47,72 @@ def _rss() -> float:
     return psutil.Process().memory_info().rss - tracemalloc.get_tracemalloc_memory()
 
 
-def _heap() -> tuple[int, Counter[str]]:
-    gc.collect()
-    return sys.getallocatedblocks(), Counter(type(o).__qualname__ for o in gc.get_objects())
+def _types() -> Counter[str]:
+    return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
-def _slope(samples: list[tuple[float, float]]) -> float:
+def _slope(ts: array[float], rs: array[float]) -> float:
     """Least-squares slope (bytes/s): less at the mercy of one page than the two end points."""
-    n = len(samples)
+    n = len(ts)
     if n < 2:
         return 0.0
-    mt = sum(t for t, _ in samples) / n
-    mr = sum(r for _, r in samples) / n
-    var = sum((t - mt) ** 2 for t, _ in samples)
-    return sum((t - mt) * (r - mr) for t, r in samples) / var if var else 0.0
+    mt, mr = sum(ts) / n, sum(rs) / n
+    var = sum((t - mt) ** 2 for t in ts)
+    return sum((t - mt) * (r - mr) for t, r in zip(ts, rs, strict=True)) / var if var else 0.0
 
 
-Sites = dict[tuple[str, ...], tuple[int, int]]
+def _where(tb: tracemalloc.Traceback) -> str:
+    """The innermost frame in the app, else the allocating frame (frames run oldest first)."""
+    return str(next((f for f in reversed(tb) if "marginwatch" in f.filename), tb[-1]))
 
 
-def _sites() -> Sites:
-    """Live traced memory per allocation traceback, as (bytes, blocks); a snapshot is big, this is not."""
-    stats = tracemalloc.take_snapshot().statistics("traceback")
-    return {tuple(str(f) for f in s.traceback): (s.size, s.count) for s in stats}
-
-
-def _where(tb: tuple[str, ...]) -> str:
-    """The innermost frame in the app, else the allocating frame."""
-    return next((f for f in reversed(tb) if "marginwatch" in f), tb[-1])  # oldest frame first
-
-
-async def bench(seconds: float) -> dict[str, float]:
+async def bench(seconds: float, dump: Path) -> dict[str, float]:
+    """Whatever the measuring keeps alive from the half to the end (the type counts, the RSS
+    samples) exists before the half's figures are taken, and the tracemalloc snapshots wait on disk,
+    so the second-half growth figures count the app and not this script."""
     out: dict[str, float] = {}
     half = seconds / 2
     trace_from = half - min(60.0, seconds / 8)  # warm-up: steady-state churn is traced by the half
+    ts, rs = array("d", bytes(8 * (int(half) + 8))), array("d", bytes(8 * (int(half) + 8)))
+    n = 0
     async with running_app(qapp(), ["--scenario", "demo"]):
         await asyncio.sleep(2)
         gc.collect()
         out["rss_after_start"] = _rss()
-        samples: list[tuple[float, float]] = []
         t0 = time.monotonic()
-        # Everything measured at the half is done before its first RSS sample, so no transient
-        # allocation of the measuring itself lands inside the sampled window.
         while (now := time.monotonic() - t0) < seconds:
             await asyncio.sleep(1)
             if now >= trace_from and not tracemalloc.is_tracing():
                 tracemalloc.start(8)
-            if now >= half and not samples:
-                sites0 = _sites()
-                blocks0, types0 = _heap()
-                tasks0, threads0 = len(asyncio.all_tasks()), threading.active_count()
+            if now >= half and n == 0:
                 gc.collect()
-            if now >= half:
-                samples.append((now, _rss()))
+                types0 = _types()
+                tracemalloc.take_snapshot().dump(str(dump))
+                gc.collect()
+                blocks0, tasks0, threads0 = sys.getallocatedblocks(), len(asyncio.all_tasks()), threading.active_count()
+            if now >= half and n < len(ts):
+                ts[n], rs[n] = now, _rss()
+                n += 1
         gc.collect()
         out["rss_after_run"] = _rss()
-        sites1 = _sites()
-        blocks1, types1 = _heap()
-        out["tasks_growth"] = len(asyncio.all_tasks()) - tasks0
-        out["threads_growth"] = threading.active_count() - threads0
+        blocks1, tasks1, threads1 = sys.getallocatedblocks(), len(asyncio.all_tasks()), threading.active_count()
+        tracemalloc.take_snapshot().dump(str(dump) + ".end")
         tracemalloc.stop()
-    out["slope"] = _slope(samples)
-    out["window"] = samples[-1][0] - samples[0][0]
+        types1 = _types()
+    out["slope"] = _slope(ts[:n], rs[:n])
+    out["window"] = ts[n - 1] - ts[0]
     out["blocks_growth"] = blocks1 - blocks0
     out["objects_growth"] = sum(types1.values()) - sum(types0.values())
-    growth = {k: (v[0] - sites0.get(k, (0, 0))[0], v[1] - sites0.get(k, (0, 0))[1]) for k, v in sites1.items()}
-    for k, v in sites0.items():
-        growth.setdefault(k, (-v[0], -v[1]))
-    out["traced_growth"] = sum(b for b, _ in growth.values())
-    grown = types1 - types0
-    top_types = ", ".join(f"{k} +{v}" for k, v in grown.most_common(TOP)) or "none"
+    out["tasks_growth"] = tasks1 - tasks0
+    out["threads_growth"] = threads1 - threads0
+    last, first = (tracemalloc.Snapshot.load(str(dump) + end) for end in (".end", ""))
+    diffs = last.compare_to(first, "traceback")
+    out["traced_growth"] = sum(d.size_diff for d in diffs)
+    top_types = ", ".join(f"{k} +{v}" for k, v in (types1 - types0).most_common(TOP)) or "none"
     note(f"gc object types that grew over the second half: {top_types}")
     note("allocation sites with the largest net growth over the second half:")
-    for tb, (size, count) in sorted(growth.items(), key=lambda kv: kv[1][0], reverse=True)[:TOP]:
-        note(f"  {size:+8d} B {count:+5d} blocks  {_where(tb)}")
+    for d in sorted(diffs, key=lambda d: d.size_diff, reverse=True)[:TOP]:
+        note(f"  {d.size_diff:+8d} B {d.count_diff:+5d} blocks  {_where(d.traceback)}")
     return out
 
 
@@ -130,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     seconds = args.seconds or (60.0 if args.quick else 600.0)
     if seconds < 20:
         p.error("--seconds must be at least 20")
-    r = run_qasync(qapp(), bench(seconds))
+    with tempfile.TemporaryDirectory(prefix="mw-memory-") as tmp:
+        r = run_qasync(qapp(), bench(seconds, Path(tmp) / "half.tracemalloc"))
     mb, day = 2**20, 86400
     per_day = r["slope"] * day / mb
     figure("memory.rss_after_start", r["rss_after_start"] / mb, "MB")
