@@ -87,6 +87,7 @@ class TinyServer:
 class Recorder:
     def __init__(self) -> None:
         self.frames: list[Any] = []
+        self.raw_types: set[type] = set()
         self.health: list[StreamHealth] = []
         self.connected: list[ConnectReason] = []
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
@@ -97,6 +98,8 @@ class Recorder:
                 fut.set_result(None)
 
     def on_frame(self, frame: Any) -> None:
+        self.raw_types.add(type(frame))
+        frame = frame.decode() if isinstance(frame, bytes) else frame
         if frame == "boom":
             raise ValueError("malformed frame")
         self.frames.append(frame)
@@ -135,6 +138,7 @@ async def test_delivers_frames_and_reports_live() -> None:
         conn = make(server, rec)
         conn.start()
         await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.raw_types == {bytes}  # text frames stay undecoded bytes, as the decoders want them
         assert rec.states()[:2] == [StreamState.CONNECTING, StreamState.LIVE]
         assert rec.connected == [ConnectReason.INITIAL]
         assert await conn.send("ping1")
