@@ -99,3 +99,59 @@ def test_empty_data_clears(chart: LiquidationChart, qtbot: QtBot) -> None:
     chart.set_data([])
     chart.flush()
     assert chart.bars() == []
+
+
+def _shown(chart: LiquidationChart, qtbot: QtBot) -> None:
+    chart.show()
+    qtbot.waitExposed(chart)
+
+
+def test_a_render_that_looks_the_same_does_not_redraw(chart: LiquidationChart, qtbot: QtBot) -> None:
+    _shown(chart, qtbot)
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.0"))])
+    chart.flush()
+    drawn, renders = chart.draw_count, chart.render_count
+    assert chart.label_texts() == ["20.00 %"]
+    # 0.001 % moves the bar end by a fraction of a pixel and leaves the label's text as it is.
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.001"))])
+    chart.flush()
+    assert chart.render_count == renders + 1
+    assert chart.draw_count == drawn
+    assert chart.bars()[0][1] == pytest.approx(20.001)  # the newest figures are still what it reports
+    # A new label text is a visible change.
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.01"))])
+    chart.flush()
+    assert chart.draw_count == drawn + 1
+    assert chart.label_texts() == ["20.01 %"]
+    # So is a new colour (the margin ratio crossed into the warning tier), at the same distance.
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.01", ratio="0.6"))])
+    chart.flush()
+    assert chart.draw_count == drawn + 2
+    # And the highlight.
+    chart.highlight("main", "AAA", "BOTH")
+    assert chart.draw_count == drawn + 3
+
+
+def test_a_bar_end_moving_a_pixel_redraws_even_with_the_same_label(chart: LiquidationChart, qtbot: QtBot) -> None:
+    _shown(chart, qtbot)
+    chart.set_data([("main", position_risk(symbol="AAA", distance="0.501"))])
+    chart.flush()
+    drawn = chart.draw_count
+    view = chart.plot_widget.getPlotItem().vb
+    pixels_per_percent = view.width() / view.viewRange()[0][1]
+    assert (0.5049 - 0.501) * pixels_per_percent >= 1.0  # the premise: the end moves a whole pixel
+    chart.set_data([("main", position_risk(symbol="AAA", distance="0.5049"))])
+    chart.flush()
+    assert chart.label_texts() == ["0.50 %"]
+    assert chart.draw_count == drawn + 1
+
+
+def test_a_resize_draws_the_newest_data(chart: LiquidationChart, qtbot: QtBot) -> None:
+    _shown(chart, qtbot)
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.0"))])
+    chart.flush()
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20.004"))])  # not drawn: looks the same
+    chart.flush()
+    drawn = chart.draw_count
+    chart.resize(900, 500)
+    qtbot.waitUntil(lambda: chart.draw_count > drawn, timeout=2000)

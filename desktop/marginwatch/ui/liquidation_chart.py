@@ -10,10 +10,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 from marginwatch.core.account_risk import PositionRisk
@@ -99,11 +98,89 @@ class _BarLabels(pg.GraphicsObject):
             painter.drawText(QPointF(left, at.y() + half_height), text)
 
 
+class _Bars(pg.GraphicsObject):
+    """The bars: one rectangle, fill and outline each, recorded once per change and replayed.
+
+    pyqtgraph's BarGraphItem records the same QPicture, but through numpy arrays, and works out
+    its bounds from the pen's pixel width on every repaint (~0.3 ms of GUI time per update of 20
+    bars); here the bounds come with the bars. A replayed picture rounds edges that fall on half
+    pixels as BarGraphItem did (painting the rectangles directly moved some by a pixel).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._picture = QPicture()
+        self._rect = QRectF()
+
+    def set_bars(self, bars: list[tuple[QRectF, QBrush, QPen]], bounds: QRectF) -> None:
+        """`bounds` must hold every bar with its outline (the highlight pen is 3 px wide)."""
+        if bounds != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(bounds)
+        self._picture = QPicture()
+        painter = QPainter(self._picture)
+        for rect, brush, pen in bars:
+            painter.setPen(pen)
+            painter.setBrush(brush)
+            painter.drawRect(rect)
+        painter.end()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        self._picture.play(painter)
+
+
+class _BandShapes(pg.GraphicsObject):
+    """The distance bands' shading and edge lines, or their dashed marks, in one item.
+
+    Drawn before as two pyqtgraph LinearRegionItems (each with two InfiniteLine edges) and two
+    InfiniteLines: six interactive items that worked out their bounds and painted in Python on
+    every repaint of the chart (~0.4 ms of a ~1.2 ms repaint). Same shapes, same order and pens.
+    """
+
+    _NO_PEN = QPen(Qt.PenStyle.NoPen)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fills: list[tuple[float, float, QBrush]] = []
+        self._lines: list[list[tuple[float, QPen]]] = []  # edge lines, drawn after the fill of the same index
+        self._rect = QRectF()
+
+    def set_shapes(self, fills: list[tuple[float, float, QBrush]], lines: list[list[tuple[float, QPen]]]) -> None:
+        self._fills = fills
+        self._lines = lines
+        self.update()
+
+    def set_view(self, rect: QRectF) -> None:
+        """The plot's data range: the shapes span it from bottom to top (as infinite lines would)."""
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(rect)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        top, bottom = self._rect.top(), self._rect.bottom()
+        for i in range(max(len(self._fills), len(self._lines))):
+            if i < len(self._fills):
+                low, high, brush = self._fills[i]
+                painter.setPen(self._NO_PEN)
+                painter.setBrush(brush)
+                painter.drawRect(QRectF(low, top, high - low, bottom - top))
+            for x, pen in self._lines[i] if i < len(self._lines) else ():
+                painter.setPen(pen)
+                painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+
+
 class LiquidationChart(QWidget):
     """Widget only: fed by `set_data`, reports clicks through `position_selected`."""
 
     position_selected = Signal(str, str, str)  # account, symbol, position side
-    rendered = Signal()  # after each repaint of the bars (throttled)
+    rendered = Signal()  # after each render of new data (throttled; repainted only if it looks different)
 
     def __init__(self, parent: QWidget | None = None, max_repaints_per_second: float = 4.0) -> None:
         super().__init__(parent)
@@ -113,6 +190,8 @@ class LiquidationChart(QWidget):
         self._bars: list[_Bar] = []
         self._highlighted: BarKey | None = None
         self._render_count = 0
+        self._draw_count = 0
+        self._drawn_look: tuple[object, ...] | None = None  # what the bars and labels look like on screen
         self._axis_max = 1.0
         self._drawn_ranges: tuple[float, int] | None = None
         self._drawn_ticks: list[tuple[float, str]] | None = None
@@ -136,10 +215,15 @@ class LiquidationChart(QWidget):
             # The x grid makes the axis overlap the bars, so every bar update repainted both
             # axes' texts (~2.5 ms); cached as a pixmap until the axis itself changes.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._bar_item = pg.BarGraphItem(x0=[0.0], y=[0.0], height=_BAR_HEIGHT, width=[0.0])
+        self._bar_item = _Bars()
         self._bar_item.setVisible(False)
         self._plot.addItem(self._bar_item)
-        self._band_items: list[pg.GraphicsObject] = []
+        # Shading under the bars, dashed band marks over them (added after the bars, same z).
+        self._band_fill = _BandShapes()
+        self._band_fill.setZValue(-10)
+        self._plot.addItem(self._band_fill)
+        self._band_marks = _BandShapes()
+        self._plot.addItem(self._band_marks)
         self._labels = _BarLabels(self._text_colour)
         self._labels.setZValue(10)
         self._plot.addItem(self._labels)
@@ -147,6 +231,8 @@ class LiquidationChart(QWidget):
         self._no_liq_brush = QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern)
         self._plain_pen = QPen(Qt.PenStyle.NoPen)  # a transparent pen still strokes every bar
         self._highlight_pen = pg.mkPen(self._text_colour, width=3)
+        self._band_edge_pen = pg.mkPen((200, 200, 100))  # what pyqtgraph's region bounds were drawn with
+        self._band_edge_pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
 
         scene = self._plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
@@ -154,12 +240,16 @@ class LiquidationChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._plot)
+        # The bars are re-drawn only when they look different at the current size (`_draw`);
+        # a new size changes how a value maps to pixels, so it re-draws the latest data.
+        item.vb.sigResized.connect(self._on_view_resized)
         self._render([])
 
     # ---- feeding ------------------------------------------------------------------------------
 
     def set_data(self, rows: Sequence[ChartRow]) -> None:
-        """Show these positions; repaints are throttled, the latest data always wins."""
+        """Show these positions; renders are throttled, the latest data always wins, and only
+        a render that looks different on screen repaints (see `draw_count`)."""
         self._coalescer.push(list(rows))
 
     def set_thresholds(self, thresholds: TierThresholds) -> None:
@@ -171,21 +261,18 @@ class LiquidationChart(QWidget):
         if not (0 < danger_pct < warn_pct):
             raise ValueError("distance bands must satisfy 0 < danger_pct < warn_pct")
         self._bands = (float(warn_pct), float(danger_pct))
-        for band in self._band_items:
-            self._plot.removeItem(band)
-        self._band_items = []
-        spans = ((0.0, danger_pct, RiskTier.DANGER), (danger_pct, warn_pct, RiskTier.WARNING))
+        spans = ((0.0, float(danger_pct), RiskTier.DANGER), (float(danger_pct), float(warn_pct), RiskTier.WARNING))
+        fills: list[tuple[float, float, QBrush]] = []
+        edges: list[list[tuple[float, QPen]]] = []
+        marks: list[tuple[float, QPen]] = []
         for low, high, tier in spans:
             fill = QColor(TIER_FILLS[tier])
             fill.setAlpha(45)
-            region = pg.LinearRegionItem(values=(low, high), orientation="vertical", movable=False, brush=QBrush(fill))
-            region.setZValue(-10)
-            line = pg.InfiniteLine(
-                pos=high, angle=90, movable=False, pen=pg.mkPen(TIER_FILLS[tier], width=1, style=Qt.PenStyle.DashLine)
-            )
-            for band in (region, line):
-                self._plot.addItem(band)
-                self._band_items.append(band)
+            fills.append((low, high, QBrush(fill)))
+            edges.append([(low, self._band_edge_pen), (high, self._band_edge_pen)])  # a region's bounds
+            marks.append((high, pg.mkPen(TIER_FILLS[tier], width=1, style=Qt.PenStyle.DashLine)))
+        self._band_fill.set_shapes(fills, edges)
+        self._band_marks.set_shapes([], [marks])
         self._render(self._rows)
 
     def highlight(self, account: str, symbol: str, position_side: str) -> None:
@@ -214,6 +301,16 @@ class LiquidationChart(QWidget):
     @property
     def render_count(self) -> int:
         return self._render_count
+
+    def label_texts(self) -> list[str]:
+        """The value labels as drawn, top to bottom (they can be older than `bars()` by less than
+        a pixel and a label digit: an update that looks the same is not drawn)."""
+        return self._labels.texts()
+
+    @property
+    def draw_count(self) -> int:
+        """How often the bars and labels were re-drawn: renders whose data looked different."""
+        return self._draw_count
 
     def describe_bar(self, index: int) -> str:
         """The hover text for a bar."""
@@ -302,6 +399,9 @@ class LiquidationChart(QWidget):
             self._drawn_ranges = ranges
             item.setXRange(0, self._axis_max, padding=0)
             item.setYRange(-0.5, max(count, 1) - 0.5, padding=0)
+            view = QRectF(0.0, -0.5, self._axis_max, float(max(count, 1)))
+            self._band_fill.set_view(view)
+            self._band_marks.set_view(view)
         # A label per row only while rows are at least a text line high: pyqtgraph draws every
         # given tick and checks each against all drawn ones (quadratic), ~6 ms per paint at 200.
         line = self.fontMetrics().height()
@@ -311,33 +411,65 @@ class LiquidationChart(QWidget):
             self._drawn_ticks = ticks
             item.getAxis("left").setTicks([ticks, []])
         if count == 0:
+            self._drawn_look = None
             self._bar_item.setVisible(False)
             self._labels.set_labels([], QRectF())
             return
-        widths, brushes, pens = [], [], []
-        for bar in self._bars:
-            if bar.value is None:
-                widths.append(self._axis_max)
-                brushes.append(self._no_liq_brush)
-            else:
-                widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
-                brushes.append(self._brushes[bar.tier])
-            pens.append(self._highlight_pen if bar.key == self._highlighted else self._plain_pen)
-        ys = np.arange(count - 1, -1, -1, dtype=float)
-        self._bar_item.setOpts(
-            x0=np.zeros(count), y=ys, height=_BAR_HEIGHT, width=np.array(widths), brushes=brushes, pens=pens
-        )
-        self._bar_item.setVisible(True)
+        widths: list[float] = []
         labels: list[tuple[float, float, str, bool]] = []
         no_liq = self.tr("no liq. price")
-        for bar, y in zip(self._bars, ys.tolist(), strict=True):
+        for i, bar in enumerate(self._bars):
+            if bar.value is None:
+                widths.append(self._axis_max)
+            else:
+                widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
             text = no_liq if bar.value is None else format_percent(bar.risk.distance_pct)
-            if text == DASH:
-                continue
-            # Long bars carry their figure inside the end, short ones just past it.
-            inside = bar.value is not None and bar.value > self._axis_max * 0.6
-            labels.append((0.0 if bar.value is None else bar.value, y, text, inside))
+            if text != DASH:
+                # Long bars carry their figure inside the end, short ones just past it.
+                inside = bar.value is not None and bar.value > self._axis_max * 0.6
+                labels.append((0.0 if bar.value is None else bar.value, float(count - 1 - i), text, inside))
+        look = self._look(widths, labels)
+        if look is not None and look == self._drawn_look:
+            return  # every bar end within the same pixel, same colours, same label texts: nothing to repaint
+        self._drawn_look = look
+        rects: list[tuple[QRectF, QBrush, QPen]] = []
+        for i, (bar, width) in enumerate(zip(self._bars, widths, strict=True)):
+            brush = self._no_liq_brush if bar.value is None else self._brushes[bar.tier]
+            pen = self._highlight_pen if bar.key == self._highlighted else self._plain_pen
+            # Same float steps as pyqtgraph's BarGraphItem, so edges on a half pixel round alike.
+            low = float(count - 1 - i) - _BAR_HEIGHT / 2
+            rects.append((QRectF(0.0, low, width, (low + _BAR_HEIGHT) - low), brush, pen))
+        # Bounds with room for the 3 px highlight outline on every side.
+        pixel_w, pixel_h = self._plot.getPlotItem().vb.viewPixelSize()
+        pad_x, pad_y = 2 * pixel_w, 2 * pixel_h
+        top = max(widths)
+        self._bar_item.set_bars(
+            rects, QRectF(-pad_x, -_BAR_HEIGHT / 2 - pad_y, top + 2 * pad_x, count - 1 + _BAR_HEIGHT + 2 * pad_y)
+        )
+        self._bar_item.setVisible(True)
         self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)))
+        self._draw_count += 1
+
+    def _look(self, widths: list[float], labels: list[tuple[float, float, str, bool]]) -> tuple[object, ...] | None:
+        """What the bars and labels look like on screen: bar ends and label anchors in whole device
+        pixels, fills, highlight, label texts, axis range. None while the view has no size yet."""
+        view = self._plot.getPlotItem().vb
+        size = (view.width(), view.height())
+        if size[0] < 1 or size[1] < 1:
+            return None
+        px = size[0] / self._axis_max
+        return (
+            size,
+            self._axis_max,
+            tuple(round(width * px) for width in widths),
+            tuple((bar.value is None, bar.tier, bar.key == self._highlighted) for bar in self._bars),
+            tuple((round(x * px), y, text, inside) for x, y, text, inside in labels),
+        )
+
+    def _on_view_resized(self) -> None:
+        if self._drawn_look is not None:
+            self._drawn_look = None  # pixels per percent changed: the next draw must not be skipped
+            self._draw()
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         index = self.bar_index_at(self._plot.getPlotItem().vb.mapSceneToView(scene_pos))

@@ -87,6 +87,12 @@ _ROLE_KIND: dict[int, int] = {
     int(Qt.ItemDataRole.BackgroundRole): _K_BACKGROUND,
     int(Qt.ItemDataRole.ForegroundRole): _K_FOREGROUND,
 }
+# (foreground, background) brushes of the ratio cell per tier, made once: the table paints each cell.
+_TIER_BRUSHES: dict[RiskTier, tuple[QBrush | None, QBrush | None]] = {
+    tier: (None if fg is None else QBrush(fg), None if bg is None else QBrush(bg))
+    for tier, (bg, fg) in TIER_COLOURS.items()
+}
+_NO_CELL: tuple[str | None, Qt.AlignmentFlag, QBrush | None, QBrush | None] = (None, _LEFT, None, None)
 # Rows re-sorted, columns unchanged: views and the headers skip work for the other orientation.
 # (PySide's plain emit() takes no arguments; the hint needs the full overload.)
 LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
@@ -287,6 +293,17 @@ class PositionsModel(QAbstractTableModel):
             if colour is not None:
                 return QBrush(colour)
         return None
+
+    def cell_paint(self, row: int, col: int) -> tuple[str | None, Qt.AlignmentFlag, QBrush | None, QBrush | None]:
+        """(text, alignment, foreground, background) of a cell in one call: what the table's delegate
+        paints. The same values as data() for those roles; one Python call per painted cell, not four."""
+        if 0 <= row < len(self._rows) and 0 <= col < _COLUMNS:
+            entry = self._rows[row]
+            if col == _RATIO_COLUMN:
+                foreground, background = _TIER_BRUSHES[entry.tier]
+                return entry.texts[col], _ALIGN[col], foreground, background
+            return entry.texts[col], _ALIGN[col], None, None
+        return _NO_CELL
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         return _ROW_FLAGS if index.isValid() else _NO_FLAGS
