@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
@@ -83,34 +80,3 @@ def test_alert_banner_and_demo_banner(qtbot: QtBot) -> None:
     assert "Demo mode: simulated exchange, no real account." in demo.text()
     demo.set_demo(False)
     assert demo.isHidden()
-
-
-class _PaintCounter(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
-def test_a_new_figure_repaints_its_label_once(qtbot: QtBot) -> None:
-    # A selectable label lays its text out in its first paint and asks for a second one; the
-    # summary's figures change every second, so that was two paints of the window per update.
-    summary = AccountSummary()
-    qtbot.addWidget(summary)
-    summary.set_account_risk("main", account_risk(ratio="0.2"))
-    summary.show()
-    qtbot.waitExposed(summary)
-    label = next(lb for lb in summary.findChildren(QLabel) if lb.text() == "10,500.00")
-    counter = _PaintCounter()
-    label.installEventFilter(counter)
-    risk = account_risk(ratio="0.2")
-    summary.set_account_risk("main", replace(risk, margin_balance=Decimal("10501.25")))
-    assert summary.texts("main")["margin"] == "10,501.25"
-    qtbot.waitUntil(lambda: counter.count >= 1, timeout=2000)
-    for _ in range(5):  # the second request, if any, is posted while the first paint runs
-        QApplication.processEvents()
-    assert counter.count == 1

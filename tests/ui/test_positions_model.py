@@ -25,11 +25,12 @@ class Recorder:
     """Counts the model's structural and change signals."""
 
     def __init__(self, model: PositionsModel) -> None:
-        self.changed: list[tuple[int, int, int]] = []  # (row, first col, last col)
+        self.changed: list[tuple[int, int, int]] = []  # (row, first col, last col), a signal over rows split
+        self.signals = 0
         self.inserted: list[tuple[int, int]] = []
         self.removed: list[tuple[int, int]] = []
         self.resets = 0
-        model.dataChanged.connect(lambda a, b, *_: self.changed.append((a.row(), a.column(), b.column())))
+        model.dataChanged.connect(self._changed)
         model.rowsInserted.connect(lambda _p, a, b: self.inserted.append((a, b)))
         model.rowsRemoved.connect(lambda _p, a, b: self.removed.append((a, b)))
         model.modelReset.connect(self._reset)
@@ -37,6 +38,13 @@ class Recorder:
 
     def _reset(self, *_: object) -> None:
         self.resets += 1
+
+    def _changed(self, a: QModelIndex, b: QModelIndex, *_: object) -> None:
+        self.signals += 1
+        self.changed.extend((row, a.column(), b.column()) for row in range(a.row(), b.row() + 1))
+
+    def cells(self) -> set[tuple[int, int]]:
+        return {(row, col) for row, first, last in self.changed for col in range(first, last + 1)}
 
 
 def cell(model: PositionsModel, row: int, col: Column, role: int = DISPLAY) -> Any:
@@ -230,3 +238,26 @@ def test_a_wide_update_finishes_over_loop_turns_with_every_row_refreshed(
     assert rec.changed == [] and cell(model, 0, Column.MARK) == "100.00"
     qtbot.waitUntil(lambda: all(cell(model, r, Column.MARK) == "101.00" for r in range(count)), timeout=2000)
     assert len({row for row, _, _ in rec.changed}) == count and rec.resets == 0
+
+
+def test_a_wide_update_is_announced_by_column_for_the_changed_cells_only(model: PositionsModel, qtbot: QtBot) -> None:
+    count = 12  # more than are re-rendered inline: the update is announced on a later loop turn
+    symbols = [f"S{i:02d}USDT" for i in range(count)]
+    model.update_account("main", account_risk(*(position_risk(symbol=s, mark="100") for s in symbols)))
+    rec = Recorder(model)
+    moved = {0, 1, 2, 7}  # these also move their distance to liquidation; every mark and PnL moves
+    model.update_account(
+        "main",
+        account_risk(
+            *(
+                position_risk(symbol=s, mark="101", pnl="501", distance="19" if i in moved else "18.03")
+                for i, s in enumerate(symbols)
+            )
+        ),
+    )
+    qtbot.waitUntil(lambda: rec.signals > 0, timeout=2000)
+    expected = {(r, Column.MARK) for r in range(count)} | {(r, Column.UPNL) for r in range(count)}
+    expected |= {(r, Column.DISTANCE) for r in moved}
+    assert rec.cells() == expected  # no unchanged cell in between (the Liq. price, the ratio) is repainted
+    # One signal per column and run of adjacent rows: marks, distances 0-2 and 7, PnLs.
+    assert rec.signals == 4

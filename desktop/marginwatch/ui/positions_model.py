@@ -384,17 +384,35 @@ class PositionsModel(QAbstractTableModel):
             self._drain_timer.start()
             return
         changes, self._changes = self._changes, []
-        wide = len(changes) > _INLINE_ROWS
+        self._announce(changes)
+        if changes:
+            self._keep_sorted()  # same turn: the new figures and the new order share one repaint
+
+    def _announce(self, changes: list[tuple[PositionKey, list[tuple[int, int]]]]) -> None:
+        """dataChanged per column, for each run of adjacent rows whose cell in it changed.
+
+        A view repaints the bounding rectangle of each signal, and each signal costs a pass through
+        the proxy (~7 µs). By row (first to last changed column) the unchanged cells between were
+        repainted too (~25 µs each: in a calm market about a third of a 20-row update); by cell it
+        would be one signal per cell. By column, 200 rows whose marks all moved are one signal.
+        """
+        rows_by_column: dict[int, list[int]] = {}
         for key, runs in changes:
             row = self._index.get(key)
             if row is None:
-                continue
-            if wide and len(runs) > 1:
-                runs = [(runs[0][0], runs[-1][1])]  # the proxy's cost is per signal, not per cell
+                continue  # closed meanwhile
             for first, last in runs:
-                self.dataChanged.emit(self.index(row, first), self.index(row, last))
-        if changes:
-            self._keep_sorted()  # same turn: the new figures and the new order share one repaint
+                for col in range(first, last + 1):
+                    rows_by_column.setdefault(col, []).append(row)
+        for col in sorted(rows_by_column):
+            rows = sorted(rows_by_column[col])
+            start = end = rows[0]
+            for row in rows[1:]:
+                if row > end + 1:
+                    self.dataChanged.emit(self.index(start, col), self.index(end, col))
+                    start = row
+                end = row
+            self.dataChanged.emit(self.index(start, col), self.index(end, col))
 
     def _refresh(self, row: int, pr: PositionRisk) -> None:
         old = self._rows[row]
