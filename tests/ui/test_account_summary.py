@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
@@ -80,3 +84,53 @@ def test_alert_banner_and_demo_banner(qtbot: QtBot) -> None:
     assert "Demo mode: simulated exchange, no real account." in demo.text()
     demo.set_demo(False)
     assert demo.isHidden()
+
+
+class _PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def _figure_label(summary: AccountSummary, text: str) -> QLabel:
+    return next(label for label in summary.findChildren(QLabel) if label.text() == text)
+
+
+def test_a_new_figure_repaints_its_label_once(qtbot: QtBot) -> None:
+    # A selectable label lays its text out in its first paint and asks for a second one; the
+    # figures change every second, so that was two paints of the window per update.
+    summary = AccountSummary()
+    qtbot.addWidget(summary)
+    summary.set_account_risk("main", account_risk(ratio="0.2"))
+    summary.show()
+    qtbot.waitExposed(summary)
+    counter = _PaintCounter()
+    _figure_label(summary, "10,500.00").installEventFilter(counter)
+    summary.set_account_risk("main", replace(account_risk(ratio="0.2"), margin_balance=Decimal("10501.25")))
+    assert summary.texts("main")["margin"] == "10,501.25"
+    qtbot.waitUntil(lambda: counter.count >= 1, timeout=2000)
+    for _ in range(5):  # a second request would be posted while the first paint runs
+        QApplication.processEvents()
+    assert counter.count == 1
+
+
+def test_figures_are_selectable_while_the_pointer_is_over_them(qtbot: QtBot) -> None:
+    summary = AccountSummary()
+    qtbot.addWidget(summary)
+    summary.set_account_risk("main", account_risk(ratio="0.2"))
+    label = _figure_label(summary, "10,500.00")
+    selectable = Qt.TextInteractionFlag.TextSelectableByMouse
+    assert not label.textInteractionFlags() & selectable
+    QApplication.sendEvent(label, QEnterEvent(QPointF(2, 2), QPointF(2, 2), QPointF(2, 2)))
+    assert label.textInteractionFlags() & selectable
+    label.setSelection(0, 3)  # the user selected some of it: it stays selectable after leaving
+    QApplication.sendEvent(label, QEvent(QEvent.Type.Leave))
+    assert label.textInteractionFlags() & selectable and label.selectedText() == "10,"
+    label.setSelection(0, 0)
+    QApplication.sendEvent(label, QEvent(QEvent.Type.Leave))
+    assert not label.textInteractionFlags() & selectable

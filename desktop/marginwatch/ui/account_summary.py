@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from marginwatch.core.account_risk import AccountRisk
@@ -66,6 +66,7 @@ class AccountSummary(QWidget):
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.refresh_health)
+        self._select_on_hover = _SelectOnHover(self)
 
     # ---- feeding ------------------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ class AccountSummary(QWidget):
         for col, label in enumerate(labels):
             if 1 <= col <= 4:
                 label.setAlignment(_RIGHT)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.installEventFilter(self._select_on_hover)
             self._grid.addWidget(label, row, col)
         labels[4].setContentsMargins(4, 0, 4, 0)
         labels[4].setToolTip(self.tr("Cross maintenance margin / cross margin balance"))
@@ -187,6 +188,25 @@ class AccountSummary(QWidget):
         _set_style(line.ratio, tier_stylesheet(tier))
         _set_figure(line.ratio, text if text == DASH else text + tier_suffix(tier))
         line.tier = tier
+
+
+class _SelectOnHover(QObject):
+    """Makes a label's text selectable by mouse only while the pointer is over it (or some of it
+    is selected): the user can select and copy as before.
+
+    A selectable label keeps its text in a text document, laid out in its first paint, and that
+    layout asks for a second paint: every new figure cost two paint passes of the window, and the
+    figures change every second (~0.5 ms/s of an idle app's CPU). A plain label paints once.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(watched, QLabel):
+            kind = event.type()
+            if kind == QEvent.Type.Enter:
+                watched.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            elif kind == QEvent.Type.Leave and not watched.hasSelectedText():
+                watched.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        return False
 
 
 def _set_figure(label: QLabel, text: str) -> None:
