@@ -261,3 +261,17 @@ def test_a_wide_update_is_announced_by_column_for_the_changed_cells_only(model: 
     assert rec.cells() == expected  # no unchanged cell in between (the Liq. price, the ratio) is repainted
     # One signal per column and run of adjacent rows: marks, distances 0-2 and 7, PnLs.
     assert rec.signals == 4
+
+
+def test_size_and_entry_follow_their_inputs_when_only_they_change(model: PositionsModel) -> None:
+    model.update_account("main", account_risk(position_risk(amount="0.5", entry="60000")))
+    assert (cell(model, 0, Column.SIZE), cell(model, 0, Column.ENTRY)) == ("0.5", "60,000.00")
+    model.update_account("main", account_risk(position_risk(amount="0.75", entry="60000")))
+    assert cell(model, 0, Column.SIZE) == "0.75"
+    model.update_account("main", account_risk(position_risk(amount="0.75", entry="60500")))
+    assert cell(model, 0, Column.ENTRY) == "60,500.00"
+    model.update_account(
+        "main", account_risk(position_risk(amount="0.75", entry="60500")), tick_sizes={"BTCUSDT": Decimal("0.1")}
+    )
+    assert cell(model, 0, Column.ENTRY) == "60,500.0"
+    assert model.data(model.index(0, Column.SIDE), Qt.ItemDataRole.ToolTipRole) == "Position side: BOTH"

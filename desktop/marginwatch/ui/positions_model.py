@@ -75,6 +75,7 @@ _ALIGN = [_RIGHT if c in _NUMERIC else _LEFT for c in Column]
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _RATIO_COLUMN = int(Column.MARGIN_RATIO)
+_SIDE, _SIZE, _ENTRY, _LIQ = int(Column.SIDE), int(Column.SIZE), int(Column.ENTRY), int(Column.LIQ)
 _K_TEXT, _K_SORT, _K_TIP, _K_ALIGN, _K_TIER, _K_KEY, _K_BACKGROUND, _K_FOREGROUND = range(8)
 _ROLE_KIND: dict[int, int] = {
     int(Qt.ItemDataRole.DisplayRole): _K_TEXT,
@@ -116,6 +117,7 @@ class _Row:
     sorts: list[float | str]
     tooltips: list[str | None]
     tier: RiskTier
+    held: tuple[object, ...] = ()  # what the size and entry texts were made from
 
 
 class PositionsModel(QAbstractTableModel):
@@ -147,6 +149,7 @@ class PositionsModel(QAbstractTableModel):
         self._side_words = {"LONG": self.tr("LONG"), "SHORT": self.tr("SHORT"), "BOTH": self.tr("BOTH")}
         self._cross_ratio_tip = self.tr("Cross account's margin ratio (maintenance margin / margin balance): {0}")
         self._isolated_ratio_tip = self.tr("This isolated position's margin ratio: {0}")
+        self._ratio_tips: dict[tuple[bool, RiskTier], str] = {}  # (cross, tier) -> tooltip
         self._headers = [
             self.tr("Account"),
             self.tr("Symbol"),
@@ -416,16 +419,27 @@ class PositionsModel(QAbstractTableModel):
 
     def _refresh(self, row: int, pr: PositionRisk) -> None:
         old = self._rows[row]
-        new = self._render(old.key, pr)
+        new = self._render(old.key, pr, old)
         self._rows[row] = new
         runs = list(_changed_runs(old, new))
         if runs:
             self._changes.append((old.key, runs))
 
-    def _render(self, key: PositionKey, pr: PositionRisk) -> _Row:
+    def _render(self, key: PositionKey, pr: PositionRisk, old: _Row | None = None) -> _Row:
+        """The row's texts; those of an `old` rendering whose inputs are unchanged are reused (a
+        calm update moves the mark-driven figures of every row every second, not the size or entry)."""
         pos = pr.position
         tick = self._ticks.get(pos.symbol)
         step = self._steps.get(pos.symbol)
+        held = (pos.qty, pos.entry_price, tick, step)
+        if old is not None and old.held == held:
+            size_text, entry_text = old.texts[_SIZE], old.texts[_ENTRY]
+            size_sort, entry_sort = old.sorts[_SIZE], old.sorts[_ENTRY]
+            side_tip = old.tooltips[_SIDE]
+        else:
+            size_text, entry_text = format_quantity(pos.qty, step), format_price(pos.entry_price, tick)
+            size_sort, entry_sort = float(pos.qty), float(pos.entry_price)
+            side_tip = self._side_tip.format(self._side_words.get(key[2], key[2]))
         tier = self._thresholds.tier_for_ratio(pr.margin_ratio)
         is_long = pos.direction is Direction.LONG
         side_text = self._long if is_long else self._short
@@ -438,15 +452,18 @@ class PositionsModel(QAbstractTableModel):
         ratio_text = format_fraction_as_percent(pr.margin_ratio)
         if ratio_text != DASH:
             ratio_text += tier_suffix(tier)
-        ratio_tip = (
-            self._cross_ratio_tip if pos.margin_type is MarginType.CROSS else self._isolated_ratio_tip
-        ).format(tier_word(tier))
+        is_cross = pos.margin_type is MarginType.CROSS
+        ratio_tip = self._ratio_tips.get((is_cross, tier))
+        if ratio_tip is None:
+            ratio_tip = self._ratio_tips[(is_cross, tier)] = (
+                self._cross_ratio_tip if is_cross else self._isolated_ratio_tip
+            ).format(tier_word(tier))
         texts = [
             key[0],
             pos.symbol,
             side_text,
-            format_quantity(pos.qty, step),
-            format_price(pos.entry_price, tick),
+            size_text,
+            entry_text,
             format_price(pos.mark_price, tick),
             liq_text,
             format_percent(pr.distance_pct),
@@ -458,8 +475,8 @@ class PositionsModel(QAbstractTableModel):
             key[0],
             pos.symbol,
             side_text,
-            float(pos.qty),
-            float(pos.entry_price),
+            size_sort,
+            entry_sort,
             float(pos.mark_price),
             to_float(pr.liquidation_price, _INF),
             to_float(pr.distance_pct, _INF),  # no liquidation price sorts as "furthest away"
@@ -468,10 +485,10 @@ class PositionsModel(QAbstractTableModel):
             float(pr.unrealized_pnl),
         ]
         tooltips: list[str | None] = [None] * _COLUMNS
-        tooltips[Column.SIDE] = self._side_tip.format(self._side_words.get(key[2], key[2]))
-        tooltips[Column.LIQ] = liq_tip
-        tooltips[Column.MARGIN_RATIO] = ratio_tip
-        return _Row(key, pr, texts, sorts, tooltips, tier)
+        tooltips[_SIDE] = side_tip
+        tooltips[_LIQ] = liq_tip
+        tooltips[_RATIO_COLUMN] = ratio_tip
+        return _Row(key, pr, texts, sorts, tooltips, tier, held)
 
     def _liq_tooltip(self, pr: PositionRisk, tick: Decimal | None) -> str | None:
         """A note when the exchange's liquidation price differs from ours by more than one tick."""
