@@ -8,7 +8,8 @@ did over the second half:
 - `traced_growth`: tracemalloc, started a warm-up before the half (so steady-state churn is traced
   by then): net change of live traced bytes from the half to the end, per allocation site (top
   sites on stderr). Memory allocated before tracing and freed later is not seen, so it leans high;
-- `asyncio_tasks_growth`, `threads_growth`.
+- `asyncio_tasks_growth`, `threads_growth`, and `modules_growth` (a first use that imports code
+  grows the heap once: that is not a leak).
 
 tracemalloc's own memory is subtracted from the RSS samples it overlaps, so it does not bias the slope.
 The simulator lists 4 symbols, so "all-market" here is every symbol it has (4), not Binance's ~600.
@@ -90,12 +91,14 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
                 tracemalloc.take_snapshot().dump(str(dump))
                 gc.collect()
                 blocks0, tasks0, threads0 = sys.getallocatedblocks(), len(asyncio.all_tasks()), threading.active_count()
+                modules0 = len(sys.modules)
             if now >= half and n < len(ts):
                 ts[n], rs[n] = now, _rss()
                 n += 1
         gc.collect()
         out["rss_after_run"] = _rss()
         blocks1, tasks1, threads1 = sys.getallocatedblocks(), len(asyncio.all_tasks()), threading.active_count()
+        out["modules_growth"] = len(sys.modules) - modules0  # a first use importing code: growth that stops
         tracemalloc.take_snapshot().dump(str(dump) + ".end")
         tracemalloc.stop()
         types1 = _types()
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     figure("memory.traced_growth_24h", r["traced_growth"] / r["window"] * day / mb, "MB/24h")
     figure("memory.asyncio_tasks_growth_2nd_half", r["tasks_growth"], "tasks")
     figure("memory.threads_growth_2nd_half", r["threads_growth"], "threads")
+    figure("memory.modules_growth_2nd_half", r["modules_growth"], "modules")
 
 
 if __name__ == "__main__":
