@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from marginwatch.core.position import PositionSide
@@ -155,3 +156,42 @@ def test_a_resize_draws_the_newest_data(chart: LiquidationChart, qtbot: QtBot) -
     drawn = chart.draw_count
     chart.resize(900, 500)
     qtbot.waitUntil(lambda: chart.draw_count > drawn, timeout=2000)
+
+
+class _PaintRegions(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heights: list[int] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.heights.append(event.region().boundingRect().height())  # type: ignore[attr-defined]
+        return False
+
+
+def test_a_changed_row_repaints_only_its_strip_and_the_screen_matches_a_full_paint(
+    chart: LiquidationChart, qtbot: QtBot
+) -> None:
+    _shown(chart, qtbot)
+
+    def book(moved: str) -> list[tuple[str, object]]:
+        return [
+            ("main", position_risk(symbol=f"S{i:02d}USDT", distance=moved if i == 4 else str(5 + 3 * i)))
+            for i in range(12)
+        ]
+
+    chart.set_data(book("17"))  # type: ignore[arg-type]
+    chart.flush()
+    for _ in range(3):  # the scene's queued update, then the full paint of the first data
+        QApplication.processEvents()
+    viewport = chart.plot_widget.viewport()
+    regions = _PaintRegions()
+    viewport.installEventFilter(regions)
+    chart.set_data(book("17.5"))  # type: ignore[arg-type]  # one label and bar end change
+    chart.flush()
+    qtbot.waitUntil(lambda: bool(regions.heights), timeout=2000)
+    viewport.removeEventFilter(regions)
+    assert max(regions.heights) < viewport.height() / 3
+    on_screen = chart.screen().grabWindow(chart.winId()).toImage()
+    full = chart.grab().toImage().convertToFormat(on_screen.format())
+    assert on_screen == full

@@ -44,6 +44,16 @@ def _round_up(value: float) -> float:
     return math.ceil(value / step) * step
 
 
+_Look = tuple[tuple[object, ...], tuple[tuple[object, ...], ...]]
+
+
+def _changed_rows(old: _Look | None, new: _Look | None) -> list[int] | None:
+    """Rows that look different; None when everything must be repainted (size, range or count)."""
+    if old is None or new is None or old[0] != new[0]:
+        return None
+    return [i for i, (a, b) in enumerate(zip(old[1], new[1], strict=True)) if a != b]
+
+
 class _BarLabels(pg.GraphicsObject):
     """Every bar's value label in one item, painted in one pass at screen size.
 
@@ -60,13 +70,20 @@ class _BarLabels(pg.GraphicsObject):
         self._inside_pen = QPen(QColor("#000000"))
         self._outside_pen = QPen(outside)
 
-    def set_labels(self, labels: list[tuple[float, float, str, bool]], rect: QRectF) -> None:
+    def set_labels(
+        self, labels: list[tuple[float, float, str, bool]], rect: QRectF, dirty: list[QRectF] | None = None
+    ) -> None:
+        """`dirty`: the only areas (in data coordinates) whose labels may have changed; None: all."""
         if labels == self._labels and rect == self._rect:
             return
-        self.prepareGeometryChange()
         self._labels = labels
-        self._rect = rect
-        self.update()
+        if rect != self._rect or dirty is None:
+            self.prepareGeometryChange()
+            self._rect = rect
+            self.update()
+            return
+        for area in dirty:
+            self.update(area)
 
     def texts(self) -> list[str]:
         return [text for _, _, text, _ in self._labels]
@@ -112,11 +129,15 @@ class _Bars(pg.GraphicsObject):
         self._picture = QPicture()
         self._rect = QRectF()
 
-    def set_bars(self, bars: list[tuple[QRectF, QBrush, QPen]], bounds: QRectF) -> None:
-        """`bounds` must hold every bar with its outline (the highlight pen is 3 px wide)."""
+    def set_bars(
+        self, bars: list[tuple[QRectF, QBrush, QPen]], bounds: QRectF, dirty: list[QRectF] | None = None
+    ) -> None:
+        """`bounds` must hold every bar with its outline (the highlight pen is 3 px wide); `dirty`:
+        the only areas whose bars may have changed (None: all)."""
         if bounds != self._rect:
             self.prepareGeometryChange()
             self._rect = QRectF(bounds)
+            dirty = None
         self._picture = QPicture()
         painter = QPainter(self._picture)
         for rect, brush, pen in bars:
@@ -124,7 +145,11 @@ class _Bars(pg.GraphicsObject):
             painter.setBrush(brush)
             painter.drawRect(rect)
         painter.end()
-        self.update()
+        if dirty is None:
+            self.update()
+            return
+        for area in dirty:
+            self.update(area)
 
     def boundingRect(self) -> QRectF:
         return QRectF(self._rect)
@@ -191,7 +216,7 @@ class LiquidationChart(QWidget):
         self._highlighted: BarKey | None = None
         self._render_count = 0
         self._draw_count = 0
-        self._drawn_look: tuple[object, ...] | None = None  # what the bars and labels look like on screen
+        self._drawn_look: _Look | None = None  # what the bars and labels look like on screen
         self._axis_max = 1.0
         self._drawn_ranges: tuple[float, int] | None = None
         self._drawn_ticks: list[tuple[float, str]] | None = None
@@ -417,6 +442,7 @@ class LiquidationChart(QWidget):
             return
         widths: list[float] = []
         labels: list[tuple[float, float, str, bool]] = []
+        row_labels: list[tuple[float, str, bool] | None] = []
         no_liq = self.tr("no liq. price")
         for i, bar in enumerate(self._bars):
             if bar.value is None:
@@ -424,13 +450,18 @@ class LiquidationChart(QWidget):
             else:
                 widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
             text = no_liq if bar.value is None else format_percent(bar.risk.distance_pct)
-            if text != DASH:
-                # Long bars carry their figure inside the end, short ones just past it.
-                inside = bar.value is not None and bar.value > self._axis_max * 0.6
-                labels.append((0.0 if bar.value is None else bar.value, float(count - 1 - i), text, inside))
-        look = self._look(widths, labels)
+            if text == DASH:
+                row_labels.append(None)
+                continue
+            # Long bars carry their figure inside the end, short ones just past it.
+            inside = bar.value is not None and bar.value > self._axis_max * 0.6
+            x = 0.0 if bar.value is None else bar.value
+            labels.append((x, float(count - 1 - i), text, inside))
+            row_labels.append((x, text, inside))
+        look = self._look(widths, row_labels)
         if look is not None and look == self._drawn_look:
             return  # every bar end within the same pixel, same colours, same label texts: nothing to repaint
+        changed = _changed_rows(self._drawn_look, look)
         self._drawn_look = look
         rects: list[tuple[QRectF, QBrush, QPen]] = []
         for i, (bar, width) in enumerate(zip(self._bars, widths, strict=True)):
@@ -442,29 +473,43 @@ class LiquidationChart(QWidget):
         # Bounds with room for the 3 px highlight outline on every side.
         pixel_w, pixel_h = self._plot.getPlotItem().vb.viewPixelSize()
         pad_x, pad_y = 2 * pixel_w, 2 * pixel_h
-        top = max(widths)
-        self._bar_item.set_bars(
-            rects, QRectF(-pad_x, -_BAR_HEIGHT / 2 - pad_y, top + 2 * pad_x, count - 1 + _BAR_HEIGHT + 2 * pad_y)
-        )
+        height = count - 1 + _BAR_HEIGHT + 2 * pad_y
+        bounds = QRectF(-pad_x, -_BAR_HEIGHT / 2 - pad_y, self._axis_max + 2 * pad_x, height)
+        # Only the rows that look different are repainted: a row's strip, a text line taller on
+        # both sides (a label can be taller than its row), across the plot.
+        strips = None
+        if changed is not None:
+            margin = 0.5 + self.fontMetrics().height() * pixel_h + pad_y
+            strips = [
+                QRectF(-pad_x, count - 1 - i - margin, self._axis_max + 2 * pad_x, 2 * margin) for i in changed
+            ]
+        self._bar_item.set_bars(rects, bounds, strips)
         self._bar_item.setVisible(True)
-        self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)))
+        self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)), strips)
         self._draw_count += 1
 
-    def _look(self, widths: list[float], labels: list[tuple[float, float, str, bool]]) -> tuple[object, ...] | None:
-        """What the bars and labels look like on screen: bar ends and label anchors in whole device
-        pixels, fills, highlight, label texts, axis range. None while the view has no size yet."""
+    def _look(
+        self, widths: list[float], labels: list[tuple[float, str, bool] | None]
+    ) -> tuple[tuple[object, ...], tuple[tuple[object, ...], ...]] | None:
+        """What the bars and labels look like on screen: (the frame: view size, axis range, row
+        count; per row: bar end and label anchor in whole device pixels, fill, highlight, label
+        text). None while the view has no size yet."""
         view = self._plot.getPlotItem().vb
         size = (view.width(), view.height())
         if size[0] < 1 or size[1] < 1:
             return None
         px = size[0] / self._axis_max
-        return (
-            size,
-            self._axis_max,
-            tuple(round(width * px) for width in widths),
-            tuple((bar.value is None, bar.tier, bar.key == self._highlighted) for bar in self._bars),
-            tuple((round(x * px), y, text, inside) for x, y, text, inside in labels),
+        rows = tuple(
+            (
+                round(width * px),
+                bar.value is None,
+                bar.tier,
+                bar.key == self._highlighted,
+                None if label is None else (round(label[0] * px), label[1], label[2]),
+            )
+            for bar, width, label in zip(self._bars, widths, labels, strict=True)
         )
+        return (size, self._axis_max, len(rows)), rows
 
     def _on_view_resized(self) -> None:
         if self._drawn_look is not None:
