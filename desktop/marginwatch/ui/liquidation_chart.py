@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen, QPicture
-from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.position import Direction, PositionSide
@@ -68,6 +68,7 @@ class _BarLabels(pg.GraphicsObject):
         self._labels: list[tuple[float, float, str, bool]] = []  # x, y (data), text, inside the bar
         self._rect = QRectF()
         self._inside_pen = QPen(QColor("#000000"))
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # a real exposedRect
         self._outside_pen = QPen(outside)
 
     def set_labels(
@@ -91,10 +92,13 @@ class _BarLabels(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return QRectF(self._rect)
 
-    def paint(self, painter: QPainter, *_args: object) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, *_args: object) -> None:
         if not self._labels:
             return
         to_device = painter.transform()
+        # Only what is being repainted (a few rows' strips after a partial update): text outside
+        # it would be clipped anyway, after being laid out.
+        exposed = to_device.mapRect(option.exposedRect)
         painter.resetTransform()  # text at screen size, not stretched with the data axes
         metrics = painter.fontMetrics()
         half_height = (metrics.ascent() - metrics.descent()) / 2
@@ -106,6 +110,8 @@ class _BarLabels(pg.GraphicsObject):
             if not (clip.top() - line <= at.y() <= clip.bottom() + line) or at.y() - last_y < line:
                 continue  # off screen, or would overwrite the label above: rows denser than text
             last_y = at.y()
+            if not (exposed.top() - line <= at.y() <= exposed.bottom() + line):
+                continue
             if inside:
                 painter.setPen(self._inside_pen)
                 left = at.x() - metrics.horizontalAdvance(text) - self._GAP_PX
