@@ -54,6 +54,17 @@ def _changed_rows(old: _Look | None, new: _Look | None) -> list[int] | None:
     return [i for i, (a, b) in enumerate(zip(old[1], new[1], strict=True)) if a != b]
 
 
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of adjacent ones."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
 class _BarLabels(pg.GraphicsObject):
     """Every bar's value label in one item, painted in one pass at screen size.
 
@@ -486,9 +497,10 @@ class LiquidationChart(QWidget):
         strips = None
         if changed is not None:
             margin = 0.5 + self.fontMetrics().height() * pixel_h + pad_y
-            strips = [
-                QRectF(-pad_x, count - 1 - i - margin, self._axis_max + 2 * pad_x, 2 * margin) for i in changed
-            ]
+            strips = []
+            for first, last in _runs(changed):  # adjacent rows as one area: one update call each
+                bottom = count - 1 - last - margin  # the last row is the lowest on screen
+                strips.append(QRectF(-pad_x, bottom, self._axis_max + 2 * pad_x, last - first + 2 * margin))
         self._bar_item.set_bars(rects, bounds, strips)
         self._bar_item.setVisible(True)
         self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)), strips)
