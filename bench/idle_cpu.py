@@ -6,7 +6,8 @@ The simulator's demo book (5 positions) is extended by 15 small calm legs on 15 
 The simulator runs in this process but on a thread and event loop of its own (the app reaches it
 over loopback sockets, as it would reach Binance), so its CPU can be told apart:
 `idle_cpu.app_share` is the process without the simulator's thread (what the target is about),
-`idle_cpu.share` the whole process, simulator included (an upper bound; the earlier figure).
+`idle_cpu.share` the whole process, simulator included (an upper bound; the earlier figure),
+`idle_cpu.gui_share` the GUI thread alone (where the table, chart and summary repaint).
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ class _SimThread:
         return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     def cpu_seconds(self) -> float:
-        for t in psutil.Process().threads():
-            if t.id == self.thread.native_id:
-                return t.user_time + t.system_time
-        return 0.0
+        return _thread_cpu_seconds(self.thread.native_id)
+
+
+def _thread_cpu_seconds(native_id: int | None) -> float:
+    for t in psutil.Process().threads():
+        if t.id == native_id:
+            return float(t.user_time + t.system_time)
+    return 0.0
 
 
 SIM = _SimThread()
@@ -62,15 +67,17 @@ async def _stop(self: demo.DemoExchange) -> None:
     await SIM.run(self.sim.stop())  # type: ignore[attr-defined]
 
 
-async def bench(seconds: float) -> tuple[float, float, int]:
+async def bench(seconds: float) -> tuple[float, float, float, int]:
+    gui = threading.main_thread().native_id
     async with running_app(qapp(), ["--scenario", "calm"]) as (controller, _sim):
         await asyncio.sleep(3)
         positions = len(next(iter(controller.accounts.values())).session.state.positions())
-        cpu0, sim0, wall0 = time.process_time(), SIM.cpu_seconds(), time.monotonic()
+        cpu0, sim0, gui0, wall0 = time.process_time(), SIM.cpu_seconds(), _thread_cpu_seconds(gui), time.monotonic()
         await asyncio.sleep(seconds)
         wall = time.monotonic() - wall0
         cpu, sim = time.process_time() - cpu0, SIM.cpu_seconds() - sim0
-    return cpu / wall * 100, (cpu - sim) / wall * 100, positions
+        gui_cpu = _thread_cpu_seconds(gui) - gui0
+    return cpu / wall * 100, (cpu - sim) / wall * 100, gui_cpu / wall * 100, positions
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,10 +85,11 @@ def main(argv: list[str] | None = None) -> None:
     extend_demo_book(POSITIONS - len(DEFAULT_BOOK))
     demo.DemoExchange.start = _start  # type: ignore[method-assign]
     demo.DemoExchange.stop = _stop  # type: ignore[method-assign]
-    share, app_share, positions = run_qasync(qapp(), bench(15.0 if args.quick else 60.0))
+    share, app_share, gui_share, positions = run_qasync(qapp(), bench(15.0 if args.quick else 60.0))
     figure("idle_cpu.positions", positions, "positions")
     figure("idle_cpu.share", share, "%core")
     figure("idle_cpu.app_share", app_share, "%core")
+    figure("idle_cpu.gui_share", gui_share, "%core")
 
 
 if __name__ == "__main__":
