@@ -22,6 +22,7 @@ def position_risk(
     pnl: str = "500",
     margin_type: MarginType = MarginType.CROSS,
     exchange_liq: str | None = None,
+    snapshot_liq: str | None = None,  # ours at the snapshot; by default the live `liq`
 ) -> PositionRisk:
     pos = Position(
         symbol=symbol,
@@ -31,6 +32,7 @@ def position_risk(
         mark_price=D(mark),
         margin_type=margin_type,
         exchange_liquidation_price=None if exchange_liq is None else D(exchange_liq),
+        liquidation_price_at_snapshot=D(snapshot_liq) if snapshot_liq else (None if liq is None else D(liq)),
     )
     return PositionRisk(
         position=pos,

@@ -154,6 +154,25 @@ def test_exchange_liquidation_marker(model: PositionsModel) -> None:
     assert isinstance(tip, str) and "1,990.50" in tip and "2,000.00" in tip
 
 
+def test_exchange_liquidation_marker_compares_figures_from_the_same_snapshot(model: PositionsModel) -> None:
+    tick = {"BTCUSDT": Decimal("0.1"), "ETHUSDT": Decimal("0.01")}
+    model.update_account(
+        "main",
+        account_risk(
+            # Marks moved since the snapshot: the live figure drifted, the snapshot's pair agrees.
+            position_risk(liq="48000", exchange_liq="50000.1", snapshot_liq="50000"),
+            # The live figure happens to equal the exchange's, but at the snapshot they differed.
+            position_risk(symbol="ETHUSDT", liq="1990.5", exchange_liq="1990.5", snapshot_liq="2000"),
+        ),
+        tick_sizes=tick,
+    )
+    assert cell(model, 0, Column.LIQ) == "48,000.0"
+    assert cell(model, 0, Column.LIQ, Qt.ItemDataRole.ToolTipRole) is None
+    assert cell(model, 1, Column.LIQ) == "1,990.50 ≠"
+    tip = cell(model, 1, Column.LIQ, Qt.ItemDataRole.ToolTipRole)
+    assert isinstance(tip, str) and "1,990.50" in tip and "2,000.00" in tip
+
+
 def test_one_mark_change_touches_only_changed_cells(model: PositionsModel) -> None:
     eth = position_risk(symbol="ETHUSDT", mark="2000", liq="1500", distance="25", ratio="0.2")
     model.update_account("main", account_risk(position_risk(), eth))

@@ -1135,6 +1135,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>未实现盈亏</translation>
     </message>
     <message>
+        <source>Exchange&apos;s liquidation price at the last snapshot: {0}; ours from the same prices: {1}</source>
+        <translation>上次快照时交易所的强平价格：{0}；按相同价格本地计算：{1}</translation>
+    </message>
+    <message>
         <source>Long</source>
         <translation>多</translation>
     </message>
@@ -1173,10 +1177,6 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Position side: {0}</source>
         <translation>持仓方向：{0}</translation>
-    </message>
-    <message>
-        <source>Exchange&apos;s liquidation price: {0} (ours: {1})</source>
-        <translation>交易所强平价格：{0}（本地计算：{1}）</translation>
     </message>
 </context>
 <context>

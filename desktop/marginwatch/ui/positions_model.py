@@ -491,11 +491,15 @@ class PositionsModel(QAbstractTableModel):
         return _Row(key, pr, texts, sorts, tooltips, tier, held)
 
     def _liq_tooltip(self, pr: PositionRisk, tick: Decimal | None) -> str | None:
-        """A note when the exchange's liquidation price differs from ours by more than one tick."""
-        theirs = pr.position.exchange_liquidation_price
+        """A note when the exchange's liquidation price and ours, both from the last snapshot's
+        marks and wallet, differ by more than one tick. (The live figure is not compared: a cross
+        position's moves with every other mark, so it drifts from a snapshot's without any
+        disagreement.)"""
+        pos = pr.position
+        theirs = pos.exchange_liquidation_price
         if theirs is None:
             return None  # the exchange has not told us (streams do not carry it)
-        ours = pr.liquidation_price
+        ours = pos.liquidation_price_at_snapshot
         ours_known = ours is not None and ours.is_finite() and ours > 0
         theirs_known = theirs.is_finite() and theirs > 0
         if not ours_known and not theirs_known:
@@ -505,9 +509,8 @@ class PositionsModel(QAbstractTableModel):
             tolerance = tick if tick is not None and tick > 0 else abs(ours) * Decimal("0.0001")
             if abs(ours - theirs) <= tolerance:
                 return None
-        return self.tr("Exchange's liquidation price: {0} (ours: {1})").format(
-            format_price(theirs, tick), format_price(ours, tick)
-        )
+        text = self.tr("Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}")
+        return text.format(format_price(theirs, tick), format_price(ours, tick))
 
 
 def _merge(known: dict[str, Decimal], new: Mapping[str, Decimal] | None) -> bool:
