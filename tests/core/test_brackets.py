@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 from decimal import Decimal
 
 import pytest
 
-from marginwatch.core.brackets import cum_from_rates, cum_is_consistent
+from marginwatch.core.brackets import cum_from_rates, cum_is_consistent, parse_leverage_brackets
 from marginwatch.core.brackets_snapshot import load_snapshot, parse_bracket_document, snapshot_note
 from marginwatch.core.errors import InvalidInputError, NoBracketsError
 
@@ -79,3 +80,19 @@ def test_parse_document_shapes_and_errors() -> None:
         parse_bracket_document(b'[{"symbol":"X","brackets":[{"bracket":1}]}]')
     with pytest.raises(NoBracketsError):
         parse_bracket_document(b'[{"symbol":"X","brackets":[]}]')
+
+
+def test_symbols_on_the_same_schedule_share_one_tuple_of_brackets() -> None:
+    def entry(symbol: str, mmr: str) -> dict[str, object]:
+        return {"symbol": symbol, "brackets": [
+            {"bracket": 1, "initialLeverage": 50, "notionalCap": 5000, "notionalFloor": 0,
+             "maintMarginRatio": float(mmr), "cum": 0.0},
+            {"bracket": 2, "initialLeverage": 20, "notionalCap": 25000, "notionalFloor": 5000,
+             "maintMarginRatio": 0.025, "cum": 5000 * (0.025 - float(mmr))},
+        ]}  # fmt: skip
+
+    raw = json.dumps([entry("AAAUSDT", "0.01"), entry("BBBUSDT", "0.01"), entry("CCCUSDT", "0.02")])
+    tables = parse_leverage_brackets(raw)
+    assert tables["AAAUSDT"].brackets is tables["BBBUSDT"].brackets  # kept once
+    assert tables["CCCUSDT"].brackets is not tables["AAAUSDT"].brackets
+    assert tables["BBBUSDT"].symbol == "BBBUSDT" and tables["BBBUSDT"].brackets[0].maint_margin_ratio == Decimal("0.01")

@@ -139,6 +139,10 @@ async def test_start_takes_snapshot_and_follows_the_account() -> None:
     async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
         await converge(session, sim)
         assert session.mark_symbols == {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"}
+        # exchangeInfo's contract type and tick sizes reach the positions and the state
+        assert {p.extra.get("contract_type") for p in session.state.positions().values()} == {"PERPETUAL"}
+        btc_filters = session.state.symbol_filters("BTCUSDT")
+        assert btc_filters is not None and btc_filters.tick_size is not None
         sim.engine.transfer_margin("SOLUSDT", "LONG", "25")
         sim.engine.apply_funding_fee("BTCUSDT", "-3.5")
         sim.engine.close_position("ETHUSDT", "SHORT")

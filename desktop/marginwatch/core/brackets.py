@@ -74,24 +74,40 @@ def _bracket_from(obj: Mapping[str, Any]) -> Bracket:
     return Bracket(
         bracket=int(obj["bracket"]),
         initial_leverage=int(obj["initialLeverage"]),
-        floor=Decimal(str(floor)),
-        cap=Decimal(str(cap)),
-        maint_margin_ratio=Decimal(str(obj["maintMarginRatio"])),
-        cum=Decimal(str(obj.get("cum", 0))),
+        floor=_dec(floor),
+        cap=_dec(cap),
+        maint_margin_ratio=_dec(obj["maintMarginRatio"]),
+        cum=_dec(obj.get("cum", 0)),
     )
 
 
-def table_from_binance(entry: Mapping[str, Any]) -> BracketTable:
-    """One element of the leverageBracket response: {"symbol": ..., "brackets": [...]}."""
-    items = sorted((_bracket_from(b) for b in entry.get("brackets", ())), key=lambda b: b.floor)
-    return BracketTable(symbol=str(entry.get("symbol", entry.get("pair", ""))), brackets=tuple(items))
+def _dec(value: object) -> Decimal:
+    # Already a Decimal when parsed with float_hook=Decimal; ints and strings go via str so a
+    # float never becomes a binary fraction.
+    return value if type(value) is Decimal else Decimal(str(value))
+
+
+def table_from_binance(
+    entry: Mapping[str, Any], shared: dict[tuple[Bracket, ...], tuple[Bracket, ...]] | None = None
+) -> BracketTable:
+    """One element of the leverageBracket response: {"symbol": ..., "brackets": [...]}.
+
+    `shared`: tables parsed together pass one dict, so symbols on the same schedule share one
+    tuple of brackets (most of Binance's ~600 symbols use one of a few dozen schedules: ~10 MB
+    of Decimals kept once instead of per symbol).
+    """
+    items = tuple(sorted((_bracket_from(b) for b in entry.get("brackets", ())), key=lambda b: b.floor))
+    if shared is not None:
+        items = shared.setdefault(items, items)
+    return BracketTable(symbol=str(entry.get("symbol", entry.get("pair", ""))), brackets=items)
 
 
 def parse_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:
     """Parse the whole response body (a list, or one object when `symbol=` was given)."""
     data = _DECIMAL_JSON.decode(raw)
     entries: Iterable[Mapping[str, Any]] = [data] if isinstance(data, dict) else data
-    tables = (table_from_binance(e) for e in entries)
+    shared: dict[tuple[Bracket, ...], tuple[Bracket, ...]] = {}
+    tables = (table_from_binance(e, shared) for e in entries)
     return {t.symbol: t for t in tables}
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from marginwatch.core.brackets import BracketTable, table_from_binance
+from marginwatch.core.brackets import Bracket, BracketTable, table_from_binance
 
 _SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "brackets_snapshot.json"
 
@@ -144,7 +144,10 @@ def bracket_entries() -> dict[str, dict[str, Any]]:
 
 
 def bracket_tables(entries: dict[str, dict[str, Any]]) -> dict[str, BracketTable]:
-    return {sym: table_from_binance(json.loads(json.dumps(e), parse_float=Decimal)) for sym, e in entries.items()}
+    shared: dict[tuple[Bracket, ...], tuple[Bracket, ...]] = {}  # one copy per schedule, as the app keeps them
+    return {
+        sym: table_from_binance(json.loads(json.dumps(e), parse_float=Decimal), shared) for sym, e in entries.items()
+    }
 
 
 def exchange_info(server_time: int) -> dict[str, Any]:
