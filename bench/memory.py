@@ -12,7 +12,10 @@ did over the second half:
   grows the heap once: that is not a leak).
 
 tracemalloc's own memory is subtracted from the RSS samples it overlaps, so it does not bias the slope.
-The simulator lists 4 symbols, so "all-market" here is every symbol it has (4), not Binance's ~600.
+The simulator lists `--symbols` symbols (default 600, about Binance's USDⓈ-M count; the demo book's
+4 plus small extra ones without positions) and the account follows the all-market mark stream
+(`!markPrice@arr@1s`, as the app does from 150 held symbols on): every second the app receives
+and decodes an array of 600 marks, as it would on Binance.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ drop_import_sources()  # as `marginwatch` does before it imports the rest of the
 
 from app_harness import qapp, run_qasync, running_app  # noqa: E402
 from common import figure, note  # noqa: E402
+from marginwatch.exchange.mark_price_stream import ALL_MARKET_STREAM  # noqa: E402
 
 TOP = 8  # growing types / allocation sites listed on stderr
 
@@ -76,10 +80,12 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
     trace_from = half - min(60.0, seconds / 8)  # warm-up: steady-state churn is traced by the half
     ts, rs = array("d", bytes(8 * (int(half) + 8))), array("d", bytes(8 * (int(half) + 8)))
     n = 0
-    async with running_app(qapp(), ["--scenario", "demo"]):
+    async with running_app(qapp(), ["--scenario", "demo"]) as (controller, _sim):
         await asyncio.sleep(2)
         gc.collect()
         out["rss_after_start"] = _rss()
+        streams = [a.session.mark_stream for a in controller.accounts.values() if a.session.mark_stream]
+        frames0 = sum(m.connection.frames for m in streams)
         t0 = time.monotonic()
         while (now := time.monotonic() - t0) < seconds:
             await asyncio.sleep(1)
@@ -95,6 +101,8 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
             if now >= half and n < len(ts):
                 ts[n], rs[n] = now, _rss()
                 n += 1
+        out["market_frames_per_s"] = (sum(m.connection.frames for m in streams) - frames0) / seconds
+        out["all_market"] = float(any(ALL_MARKET_STREAM in m.subscribed for m in streams))
         gc.collect()
         out["rss_after_run"] = _rss()
         blocks1, tasks1, threads1 = sys.getallocatedblocks(), len(asyncio.all_tasks()), threading.active_count()
@@ -119,12 +127,32 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
     return out
 
 
+def _all_market(symbols: int) -> None:
+    """List `symbols` symbols in the simulator and have every session follow the all-market stream."""
+    from dataclasses import replace
+    from typing import Any
+
+    from marginwatch.exchange import session
+    from marginwatch.exchange.sim.market import SYMBOLS, add_symbols
+
+    add_symbols(symbols - len(SYMBOLS))
+    init = session.AccountSession.__init__
+
+    def all_market_init(self: session.AccountSession, *args: Any, options: Any = None, **kw: Any) -> None:
+        init(self, *args, options=replace(options or session.SessionOptions(), all_market_threshold=1), **kw)
+
+    session.AccountSession.__init__ = all_market_init  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="60 s run (CI mode); figures are noisier")
     p.add_argument("--seconds", type=float, default=None, help="run length (default 600, 60 with --quick)")
+    p.add_argument("--symbols", type=int, default=600, help="symbols the simulator lists (all-market size)")
     args = p.parse_args(argv)
     seconds = args.seconds or (60.0 if args.quick else 600.0)
+    if args.symbols > 4:
+        _all_market(args.symbols)
     if seconds < 20:
         p.error("--seconds must be at least 20")
     with tempfile.TemporaryDirectory(prefix="mw-memory-") as tmp:
@@ -134,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     figure("memory.rss_after_start", r["rss_after_start"] / mb, "MB")
     figure("memory.rss_after_run", r["rss_after_run"] / mb, "MB")
     figure("memory.run_seconds", seconds, "s")
+    figure("memory.symbols_listed", args.symbols, "symbols")
+    figure("memory.all_market_stream", "yes" if r["all_market"] else "no", "-")
+    figure("memory.market_frames_per_s", r["market_frames_per_s"], "frames/s")
     figure("memory.slope_24h", per_day, "MB/24h")
     figure("memory.rss_24h_extrapolated", r["rss_after_run"] / mb + per_day, "MB")
     figure("memory.py_blocks_growth_2nd_half", r["blocks_growth"], "blocks")
