@@ -45,6 +45,7 @@ def drop_import_sources() -> bool:
     nothing and changes no behaviour (tracebacks read their lines again when they need them).
     Returns whether the hook was found and wrapped (False when PySide6 has no such hook).
     """
+    import inspect
     import linecache
 
     import PySide6.QtCore  # noqa: F401 - installs the hook wrapped here
@@ -57,11 +58,17 @@ def drop_import_sources() -> bool:
         return True  # already done
 
     def uses_pyside(module: object) -> bool:
-        before = set(linecache.cache)
+        # Only the checked module's own entry (the key inspect.getsource reads it under) is
+        # dropped: an import on another thread may be reading its own entry at this moment.
+        try:
+            name: str | None = inspect.getsourcefile(module)  # type: ignore[arg-type]
+        except TypeError:
+            name = None  # a built-in module: no source to read or keep
+        kept_before = name is not None and name in linecache.cache
         try:
             return bool(check(module))
         finally:
-            for name in linecache.cache.keys() - before:
+            if name is not None and not kept_before:
                 linecache.cache.pop(name, None)
 
     uses_pyside.__wrapped__ = check  # type: ignore[attr-defined]
