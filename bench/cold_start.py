@@ -27,6 +27,7 @@ def one_start(timeout: float = 30.0) -> tuple[float, float]:
             stdout=subprocess.DEVNULL, text=True,
         )
         marks: dict[str, float] = {}
+        tail: list[str] = []  # the child's last stderr lines, to tell why a run failed
         try:
             assert proc.stderr is not None
             deadline = time.monotonic() + timeout
@@ -34,9 +35,12 @@ def one_start(timeout: float = 30.0) -> tuple[float, float]:
                 if line.startswith("startup "):
                     _, what, at = line.split()
                     marks[what] = float(at) - t0
+                elif "propagateSizeHints" not in line:
+                    tail = [*tail[-19:], line.rstrip()]
                 if len(marks) == 2 or time.monotonic() > deadline:
                     break
         finally:
+            exited = proc.poll()  # not None: the app ended by itself before reporting both marks
             proc.terminate()
             try:
                 proc.wait(10)
@@ -44,15 +48,29 @@ def one_start(timeout: float = 30.0) -> tuple[float, float]:
                 proc.kill()
                 proc.wait()
         if len(marks) != 2:
-            raise RuntimeError(f"the app did not report both start-up marks: {marks}")
+            raise StartFailed(f"marks {marks}, exit code {exited}; stderr tail:\n" + "\n".join(tail))
         return marks["painted"], marks["chart_live"]
+
+
+class StartFailed(RuntimeError):
+    """A start that did not report both marks (the reason is in the message)."""
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__ or "", argv)
     runs = 5 if args.quick else 10
     one_start()  # warm the OS file cache: "cold" here means a new process, not a cold disk
-    results = [one_start() for _ in range(runs)]
+    results: list[tuple[float, float]] = []
+    failed = 0
+    while len(results) < runs and failed <= runs:
+        try:
+            results.append(one_start())
+        except StartFailed as exc:  # reported, not hidden: a figure and the child's own words
+            failed += 1
+            note(f"start failed: {exc}")
+    figure("cold_start.failed_runs", failed, "runs")
+    if not results:
+        raise SystemExit("every start failed")
     painted = [r[0] for r in results]
     live = [r[1] for r in results]
     note("painted: " + " ".join(f"{x:.3f}" for x in painted))
