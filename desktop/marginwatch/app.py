@@ -201,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     if os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1":
         _trace_first_paint(window)
-    if not (args.minimised or settings.start_minimised()):
+    if args.minimised or settings.start_minimised():
+        window.start_in_tray()
+    else:
         window.show()
         # Paint now: the controller, asyncio and the account's exchange stack (~0.7 s of imports
         # in the loop's first turn) would otherwise all come before the first paint.

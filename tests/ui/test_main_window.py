@@ -119,3 +119,31 @@ def test_table_and_chart_are_linked(window: MainWindow, qtbot: QtBot) -> None:
     # Later updates reach the chart too.
     window.update_account("main", account_risk(position_risk(symbol="BTCUSDT", distance="18")))
     qtbot.waitUntil(lambda: len(chart.bars()) == 1, timeout=2000)
+
+
+def test_in_the_tray_updates_wait_and_the_window_opens_on_the_latest(window: MainWindow, qtbot: QtBot) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.update_account("main", account_risk(position_risk(symbol="BTCUSDT", mark="61000")))
+    window.close()  # to the tray
+    assert window.isHidden()
+    for mark in ("62000", "63000"):
+        window.update_account("main", account_risk(position_risk(symbol="BTCUSDT", mark=mark)))
+    window.update_account("second", account_risk(position_risk(symbol="ETHUSDT", mark="2000")))
+    model = window.positions_model
+    assert model.rowCount() == 1  # nothing re-formatted while nobody looks
+    assert "61,000" in str(model.index(0, Column.MARK).data())
+    window.show()
+    assert model.rowCount() == 2  # shown before the first paint, only the latest figures
+    marks = {str(model.index(r, Column.MARK).data()) for r in range(2)}
+    assert any("63,000" in m for m in marks) and any("2,000" in m for m in marks)
+
+
+def test_started_in_the_tray_the_first_show_brings_the_figures(window: MainWindow) -> None:
+    window.start_in_tray()
+    window.update_account("main", account_risk(*three_positions()))
+    assert window.positions_model.rowCount() == 0
+    window.remove_account("main")
+    window.update_account("other", account_risk(position_risk()))
+    window.show()
+    assert window.positions_model.rowCount() == 1  # the removed account's figures were dropped
