@@ -20,6 +20,7 @@ from marginwatch.core.position import Direction, PositionSide
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.ui.coalescer import Coalescer
 from marginwatch.ui.formatting import DASH, format_fraction_as_percent, format_percent, format_price
+from marginwatch.ui.index_runs import adjacent_runs
 from marginwatch.ui.tier_style import TIER_FILLS, tier_word
 
 ChartRow = tuple[str, PositionRisk]  # (account, position risk)
@@ -52,17 +53,6 @@ def _changed_rows(old: _Look | None, new: _Look | None) -> list[int] | None:
     if old is None or new is None or old[0] != new[0]:
         return None
     return [i for i, (a, b) in enumerate(zip(old[1], new[1], strict=True)) if a != b]
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted row numbers as (first, last) runs of adjacent ones."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
 
 
 class _BarLabels(pg.GraphicsObject):
@@ -498,7 +488,7 @@ class LiquidationChart(QWidget):
         if changed is not None:
             margin = 0.5 + self.fontMetrics().height() * pixel_h + pad_y
             strips = []
-            for first, last in _runs(changed):  # adjacent rows as one area: one update call each
+            for first, last in adjacent_runs(changed):  # adjacent rows as one area: one update call each
                 bottom = count - 1 - last - margin  # the last row is the lowest on screen
                 strips.append(QRectF(-pad_x, bottom, self._axis_max + 2 * pad_x, last - first + 2 * margin))
         self._bar_item.set_bars(rects, bounds, strips)
@@ -506,9 +496,7 @@ class LiquidationChart(QWidget):
         self._labels.set_labels(labels, QRectF(0.0, -0.5, self._axis_max, float(count)), strips)
         self._draw_count += 1
 
-    def _look(
-        self, widths: list[float], labels: list[tuple[float, str, bool] | None]
-    ) -> tuple[tuple[object, ...], tuple[tuple[object, ...], ...]] | None:
+    def _look(self, widths: list[float], labels: list[tuple[float, str, bool] | None]) -> _Look | None:
         """What the bars and labels look like on screen: (the frame: view size, axis range, row
         count; per row: bar end and label anchor in whole device pixels, fill, highlight, label
         text). None while the view has no size yet."""

@@ -9,7 +9,7 @@ times per second.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
@@ -39,6 +39,7 @@ from marginwatch.ui.formatting import (
     format_quantity,
     to_float,
 )
+from marginwatch.ui.index_runs import adjacent_runs
 from marginwatch.ui.tier_style import TIER_COLOURS, tier_suffix, tier_word
 
 PositionKey = tuple[str, str, str]  # (account, symbol, position side)
@@ -72,8 +73,8 @@ _NUMERIC = frozenset(
     {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
 )
 _ALIGN = [_RIGHT if c in _NUMERIC else _LEFT for c in Column]
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # every cell's flags
+NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _RATIO_COLUMN = int(Column.MARGIN_RATIO)
 _SIDE, _SIZE, _ENTRY, _LIQ = int(Column.SIDE), int(Column.SIZE), int(Column.ENTRY), int(Column.LIQ)
 _K_TEXT, _K_SORT, _K_TIP, _K_ALIGN, _K_TIER, _K_KEY, _K_BACKGROUND, _K_FOREGROUND = range(8)
@@ -309,7 +310,7 @@ class PositionsModel(QAbstractTableModel):
         return _NO_CELL
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
+        return ROW_FLAGS if index.isValid() else NO_FLAGS
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Keep the rows ordered by `column`'s SortRole values from now on (-1: leave them as they are).
@@ -408,20 +409,14 @@ class PositionsModel(QAbstractTableModel):
                 for col in range(first, last + 1):
                     rows_by_column.setdefault(col, []).append(row)
         for col in sorted(rows_by_column):
-            rows = sorted(rows_by_column[col])
-            start = end = rows[0]
-            for row in rows[1:]:
-                if row > end + 1:
-                    self.dataChanged.emit(self.index(start, col), self.index(end, col))
-                    start = row
-                end = row
-            self.dataChanged.emit(self.index(start, col), self.index(end, col))
+            for first, last in adjacent_runs(sorted(rows_by_column[col])):
+                self.dataChanged.emit(self.index(first, col), self.index(last, col))
 
     def _refresh(self, row: int, pr: PositionRisk) -> None:
         old = self._rows[row]
         new = self._render(old.key, pr, old)
         self._rows[row] = new
-        runs = list(_changed_runs(old, new))
+        runs = _changed_runs(old, new)
         if runs:
             self._changes.append((old.key, runs))
 
@@ -523,18 +518,22 @@ def _merge(known: dict[str, Decimal], new: Mapping[str, Decimal] | None) -> bool
     return changed
 
 
-def _changed_runs(old: _Row, new: _Row) -> Iterable[tuple[int, int]]:
+def _changed_runs(old: _Row, new: _Row) -> list[tuple[int, int]]:
     """Contiguous column ranges whose text or tooltip differ."""
-    first: int | None = None
-    for col in range(_COLUMNS):
-        changed = old.texts[col] != new.texts[col] or old.tooltips[col] != new.tooltips[col]
-        if changed and first is None:
-            first = col
-        elif not changed and first is not None:
-            yield first, col - 1
-            first = None
-    if first is not None:
-        yield first, _COLUMNS - 1
+    return adjacent_runs(
+        col for col in range(_COLUMNS) if old.texts[col] != new.texts[col] or old.tooltips[col] != new.tooltips[col]
+    )
 
 
-__all__ = ["LAYOUT_ARGS", "SORT_HINT", "Column", "KeyRole", "PositionKey", "PositionsModel", "SortRole", "TierRole"]
+__all__ = [
+    "LAYOUT_ARGS",
+    "NO_FLAGS",
+    "ROW_FLAGS",
+    "SORT_HINT",
+    "Column",
+    "KeyRole",
+    "PositionKey",
+    "PositionsModel",
+    "SortRole",
+    "TierRole",
+]

@@ -25,11 +25,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from marginwatch.ui.positions_model import LAYOUT_ARGS, SORT_HINT, Column, PositionKey, PositionsModel, SortRole
+from marginwatch.ui.positions_model import (
+    LAYOUT_ARGS,
+    NO_FLAGS,
+    ROW_FLAGS,
+    SORT_HINT,
+    Column,
+    PositionKey,
+    PositionsModel,
+    SortRole,
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # as PositionsModel.flags
-_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
 _TEXT_ROLE = QPalette.ColorRole.Text
 _NO_BRUSH = QBrush()
@@ -87,7 +94,7 @@ class PositionsSortProxy(QSortFilterProxyModel):
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         # Same reason (Qt's would map the index through Python first); the model's answer, inlined.
-        return _ROW_FLAGS if index.isValid() else _NO_FLAGS
+        return ROW_FLAGS if index.isValid() else NO_FLAGS
 
     def sortColumn(self) -> int:
         return self._model.sort_column()
