@@ -648,26 +648,17 @@ def decode_market_frame(raw: bytes | str) -> MarketFrame:
     """Decode one `/market` frame: mark prices (single, all-market array, or either wrapped
     in a combined-stream envelope) as a list; a SUBSCRIBE reply; an error reply; or an
     unknown event. Raises FrameError for anything malformed."""
-    # The hot path (every mark, every second) runs no Python checks before the typed decode:
-    # anything it rejects, an empty frame included, is sorted out by the checked path below.
-    if type(raw) is bytes:
-        try:
-            payload = _MARK_ENV_DEC.decode(raw).data if raw.startswith(_WRAPPED) else _MARK_DEC.decode(raw)
-        except _DECODE_ERRORS:  # ValidationError is a DecodeError: re-decoded below, precisely
-            pass
-        else:
-            return [payload] if type(payload) is MarkPriceUpdate else payload  # type: ignore[return-value]
-    data = _as_bytes(raw)
+    # Websocket frames (bytes) go to the typed decode with no Python checks first (every mark,
+    # every second); what it rejects is checked afterwards, an empty frame included.
+    data = raw if type(raw) is bytes else _as_bytes(raw)
     try:
-        if data.startswith(_WRAPPED):
-            payload = _MARK_ENV_DEC.decode(data).data
-        else:
-            payload = _MARK_DEC.decode(data)
+        payload = _MARK_ENV_DEC.decode(data).data if data.startswith(_WRAPPED) else _MARK_DEC.decode(data)
     except msgspec.ValidationError:
         return _slow_market(data)
     except _DECODE_ERRORS as exc:
+        _as_bytes(data)  # "empty frame" rather than a JSON error for an empty or blank one
         raise FrameError(f"malformed JSON: {_short(exc)}") from None
-    return payload if isinstance(payload, list) else [payload]
+    return [payload] if type(payload) is MarkPriceUpdate else payload  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- encoding
