@@ -112,7 +112,7 @@ class AccountSession:
         self._dedupe = Deduplicator(8192)
         self._latest = LatestByKey()
         self._buffer: list[AccountUpdate] | None = None  # not None while a reseed runs
-        self._exchange_info: dict[str, ExchangeSymbol] | None = None
+        self._exchange_symbols: dict[str, ExchangeSymbol] | None = None
         self._reseed_wanted = asyncio.Event()
         self._change_handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._stopping = False
@@ -272,12 +272,12 @@ class AccountSession:
         assert client is not None
         # Weight 1, and it keeps t0 below honest even when the clock (ours or theirs) moved.
         await client.sync_time()
-        if self._exchange_info is None:
+        if self._exchange_symbols is None:
             info = _typed(await client.exchange_info(), ExchangeInfo, "exchangeInfo")
             self.state.set_symbol_filters(info.symbol_filters())
             # Kept without the filters (now in the state): ~600 symbols' Decimals were 2 MB held for
             # the contract type alone.
-            self._exchange_info = {s.symbol: msgspec.structs.replace(s, filters=()) for s in info.symbols}
+            self._exchange_symbols = {s.symbol: msgspec.structs.replace(s, filters=()) for s in info.symbols}
         # Everything that happened before t0 is in the snapshot; a margin absorbs clock-offset error
         # (ACCOUNT_UPDATE carries full state, so re-applying one that is already included is harmless).
         t0 = client.server_now_ms() - self.options.snapshot_margin_ms
@@ -289,7 +289,7 @@ class AccountSession:
         configs = _typed(config_raw, list[SymbolConfig], "symbolConfig")
         asset = account.asset("USDT")
         cross_wallet = asset.crossWalletBalance if asset is not None else account.totalCrossWalletBalance
-        positions = positions_from_snapshot(rows, configs, self._exchange_info)
+        positions = positions_from_snapshot(rows, configs, self._exchange_symbols)
         self.state.reseed(positions, cross_wallet, brackets, t0)
         self.resyncs += 1
         self._latest.reset(t0)
