@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,36 @@ def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "error" in lines[0] and "Traceback" not in err
+
+
+HUGE_INPUTS = [
+    ["calc", "liquidation", "--symbol", "BTCUSDT", "--side", "long", "--entry", "1e999999999", "--qty", "0.5",
+     "--leverage", "20", "--mode", "isolated", "--wallet", "1500"],
+    ["calc", "pnl", "--side", "long", "--entry", "5", "--exit", "6", "--qty", "1", "--leverage", "1e999999"],
+    [*SEED[:-3], "--available", "1e999999"],
+    [*SEED[:-3], "--available", "1e-999999"],
+    [*SEED[:-3], "--available", "1" + "0" * 5000],
+    [*SEED[:-3], "--available", "1." + "0" * 5000 + "1"],
+    [*SEED[:-1], "--max-steps", "1000000000"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", HUGE_INPUTS, ids=["entry", "leverage", "available", "tiny", "wide", "long", "steps"])
+def test_huge_inputs_exit_2_at_once_with_one_short_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    start = time.perf_counter()
+    code, out, err = run(capsys, *argv)
+    assert time.perf_counter() - start < 2.0  # rejected, not computed
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 200, err
+    assert any(word in lines[0] for word in ("too large", "too small", "too long", "between 1 and")), lines[0]
+
+
+def test_largest_accepted_input_still_computes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "calc", "pnl", "--side", "long", "--entry", "999999999999999", "--exit",
+                         "0.000000000000000001", "--qty", "1", "--leverage", "125", "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["pnl"].startswith("-999999999999")
 
 
 def test_bad_brackets_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

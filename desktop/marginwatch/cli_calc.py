@@ -32,8 +32,9 @@ def _number(text: str) -> Decimal:
         d = Decimal(text.strip())
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not d.is_finite():
-        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
+    problem = calculator.input_problem(d)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}: {text[:40]!r}")
     return d
 
 

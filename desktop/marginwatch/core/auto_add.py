@@ -40,6 +40,8 @@ from marginwatch.core.calculator import (
 from marginwatch.core.errors import InvalidInputError
 from marginwatch.core.position import ZERO, ContractKind, Direction, MarginType, Position, PositionSide
 
+MAX_STEPS = 10_000  # each step is a table row; past this the answer is "it never runs out"
+
 
 class AutoAddConvention(StrEnum):
     MEXC = "mexc"
@@ -120,8 +122,8 @@ def _common(
     f = to_decimal("face", face, positive=True)
     lev = to_leverage(leverage)
     avail = to_decimal("available", available, non_negative=True)
-    if max_steps < 1:
-        raise InvalidInputError("max_steps", "must be >= 1")
+    if not 1 <= max_steps <= MAX_STEPS:
+        raise InvalidInputError("max_steps", f"must be between 1 and {MAX_STEPS}")
     m = initial_margin(e, q * f, lev, kind) if margin is None else to_decimal("margin", margin, positive=True)
     return d, kind, e, q, f, lev, avail, m
 

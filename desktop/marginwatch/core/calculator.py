@@ -21,6 +21,26 @@ from marginwatch.core.position import ONE, ZERO, ContractKind, Direction, Margin
 
 Number = Decimal | int | float | str
 HUNDRED = Decimal(100)
+# Inputs past these are typos, and results from them would be huge to compute and to print.
+MAX_INPUT = Decimal("1e15")
+MIN_INPUT = Decimal("1e-18")
+MAX_INPUT_DIGITS = 60  # room for a computed 28-digit figure fed back in
+
+
+def input_problem(d: Decimal) -> str | None:
+    """Why `d` cannot be a calculator input (non-finite, too large, too small, too long), or None."""
+    if not d.is_finite():
+        return "must be finite"
+    if d == 0:
+        return None
+    # adjusted() is exact; abs() or a comparison would round, and overflow on 1e999999999.
+    if d.adjusted() >= MAX_INPUT.adjusted():
+        return "too large (must be below 1E+15 in magnitude)"
+    if d.adjusted() < MIN_INPUT.adjusted():
+        return "too small (must be 0 or at least 1E-18 in magnitude)"
+    if len(d.as_tuple().digits) > MAX_INPUT_DIGITS:
+        return f"too long (at most {MAX_INPUT_DIGITS} digits)"
+    return None
 
 
 def to_decimal(name: str, value: Number, *, positive: bool = False, non_negative: bool = False) -> Decimal:
@@ -31,8 +51,9 @@ def to_decimal(name: str, value: Number, *, positive: bool = False, non_negative
         d = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise InvalidInputError(name, f"not a number: {value!r}") from None
-    if not d.is_finite():
-        raise InvalidInputError(name, "must be finite")
+    problem = input_problem(d)
+    if problem:
+        raise InvalidInputError(name, problem)
     if positive and not d > 0:
         raise InvalidInputError(name, f"must be > 0, got {d}")
     if non_negative and d < 0:
