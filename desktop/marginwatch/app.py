@@ -130,17 +130,6 @@ def _trace_first_paint(window: object) -> None:
     window.installEventFilter(probe)  # type: ignore[attr-defined]
 
 
-def _instance_name() -> str:
-    """The single-instance socket: in the user's runtime directory (one per login session), so
-    separate sessions, and tests that give each app its own XDG_RUNTIME_DIR, do not collide."""
-    from PySide6.QtCore import QStandardPaths
-
-    runtime = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.RuntimeLocation)
-    if runtime:
-        return os.path.join(runtime, f"{APP_NAME}.sock")
-    return f"{APP_NAME}-{os.environ.get('USER', 'user')}"
-
-
 def _desktop_entry(*, install: bool) -> int:
     from marginwatch.services import desktop_entry
 
@@ -171,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from marginwatch.services.single_instance import SingleInstance
+    from marginwatch.services.single_instance import SingleInstance, instance_name
 
     app = QApplication([sys.argv[0], *argv])
     app.setApplicationName(APP_NAME)
@@ -191,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(resources.app_icon())
     app.setDesktopFileName("io.marginwatch.MarginWatch")  # Wayland app id, matches the menu entry
 
-    instance = SingleInstance(_instance_name())
+    instance = SingleInstance(instance_name())
     if not instance.acquire():
         log.info("already running: asked the running instance to show its window")
         return 0

@@ -8,6 +8,7 @@ users who want it) can move every file with the same variables on every platform
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -26,8 +27,43 @@ def _xdg_override(var: str) -> Path | None:
 
 def _ensure(path: Path, create: bool) -> Path:
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        # Ours alone: the config holds the API key and the journal the account's history.
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private(path)
     return path
+
+
+def _make_private(path: Path) -> None:
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except (AttributeError, OSError):  # no getuid on Windows, where ACLs already keep the profile private
+        pass
+
+
+def is_private_dir(path: Path) -> bool:
+    """A real directory owned by this user that nobody else can write to or list."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def runtime_dir() -> Path | None:
+    """A directory for this user's sockets: XDG_RUNTIME_DIR where it is private, else one in the user's
+    cache. Never a shared one like /tmp, where another user could squat the name first."""
+    xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+    if xdg and os.path.isabs(xdg) and is_private_dir(Path(xdg)):
+        return Path(xdg)
+    override = _xdg_override("XDG_CACHE_HOME")
+    cache = override or Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path = cache / "run"
+    try:
+        _ensure(path, True)
+    except OSError:
+        return None
+    return path if is_private_dir(path) else None
 
 
 def data_dir(create: bool = True) -> Path:

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from marginwatch.services import paths
+
+
+def instance_name() -> str:
+    """The instance's socket, in a directory only this user can reach (one per login session where
+    XDG_RUNTIME_DIR is set, so tests that give each app its own do not collide).
+
+    A bare name would put the socket in the shared temp directory, where another user could listen
+    first and make every start say "already running". Windows pipes are per-user by their ACL.
+    """
+    if sys.platform == "win32":
+        return f"{paths.APP_NAME}-{os.environ.get('USERNAME', 'user')}"
+    directory = paths.runtime_dir()
+    if directory is None:
+        return ""  # no private place: run unguarded rather than trust a shared one
+    return str(directory / f"{paths.APP_NAME}.sock")
 
 
 class SingleInstance(QObject):
@@ -16,6 +36,8 @@ class SingleInstance(QObject):
 
     def acquire(self, timeout_ms: int = 500) -> bool:
         """True when this process is now the instance; False after poking the running one."""
+        if not self._name:
+            return True
         probe = QLocalSocket()
         probe.connectToServer(self._name)
         if probe.waitForConnected(timeout_ms):
