@@ -239,10 +239,7 @@ def test_filters_and_brackets_are_kept(state: AccountState) -> None:
 
 def test_risk_is_cached_until_something_changes(state: AccountState) -> None:
     state.set_brackets(parse_leverage_brackets((FIXTURES / "leverage_bracket.json").read_bytes()))
-    try:
-        first = state.risk()
-    except NotImplementedError:
-        pytest.skip("core.account_risk.assess_account is not implemented yet")
+    first = state.risk()
     assert state.risk() is first
     assert first.cross_wallet_balance == Decimal(1000)
     assert {p.position.key for p in first.positions} == set(state.positions())
