@@ -94,3 +94,56 @@ def test_stream_down_after_the_configured_time_then_restored():
     assert mon.poll(now=100) == []  # once per outage
     back = mon.observe("a", StreamHealth("user", StreamState.LIVE), now=101)
     assert [d.restored for d in back] == [True]
+
+
+def distance_alerts(alerts):
+    return [a for a in alerts if a.metric is Metric.DISTANCE]
+
+
+def test_distance_back_above_the_warning_line_by_less_than_the_hysteresis_does_not_rearm():
+    mon = ThresholdMonitor(AlertPolicy(cooldown_s=0))  # warning 10 %, hysteresis 1 point
+    mon.observe("a", account("0.1", distance="20"), now=0)
+    assert len(distance_alerts(mon.observe("a", account("0.1", distance="9"), now=1))) == 1
+    for t, d in enumerate(["10.5", "9.5", "11", "9", "10.99", "8"], start=2):
+        assert distance_alerts(mon.observe("a", account("0.1", distance=d), now=t)) == [], d
+
+
+def test_distance_back_above_the_warning_line_by_more_than_the_hysteresis_rearms_after_the_cooldown():
+    mon = ThresholdMonitor(AlertPolicy(cooldown_s=300))
+    mon.observe("a", account("0.1", distance="20"), now=0)
+    assert len(distance_alerts(mon.observe("a", account("0.1", distance="9"), now=1))) == 1
+    mon.observe("a", account("0.1", distance="11.5"), now=2)
+    assert distance_alerts(mon.observe("a", account("0.1", distance="9"), now=100)) == []  # cooling down
+    mon.observe("a", account("0.1", distance="11.5"), now=200)
+    fired = distance_alerts(mon.observe("a", account("0.1", distance="9"), now=302))
+    assert [(a.level, a.value) for a in fired] == [(RiskTier.WARNING, D(9))]
+
+
+def test_distance_danger_latch_eases_one_level_at_a_time_each_past_its_own_hysteresis():
+    mon = ThresholdMonitor(AlertPolicy(cooldown_s=0))  # danger 5 %, warning 10 %
+    mon.observe("a", account("0.1", distance="20"), now=0)
+    mon.observe("a", account("0.1", distance="9"), now=1)
+    assert [a.level for a in distance_alerts(mon.observe("a", account("0.1", distance="4"), now=2))] == [
+        RiskTier.DANGER
+    ]
+    # 5.5 % is above the danger line but within its hysteresis: back to 4 % raises nothing.
+    assert distance_alerts(mon.observe("a", account("0.1", distance="5.5"), now=3)) == []
+    assert distance_alerts(mon.observe("a", account("0.1", distance="4"), now=4)) == []
+    # 7 % eases danger (past 6 %) but not warning (not past 11 %): danger again, no new warning.
+    assert distance_alerts(mon.observe("a", account("0.1", distance="7"), now=5)) == []
+    assert distance_alerts(mon.observe("a", account("0.1", distance="9"), now=6)) == []
+    assert [a.level for a in distance_alerts(mon.observe("a", account("0.1", distance="4"), now=7))] == [
+        RiskTier.DANGER
+    ]
+
+
+def test_margin_ratio_danger_latch_holds_within_its_hysteresis_and_eases_past_it():
+    mon = ThresholdMonitor(AlertPolicy(cooldown_s=0))  # danger 80 %, hysteresis 5 points
+    mon.observe("a", account("0.30"), now=0)
+    assert [a.level for a in ratio_alerts(mon.observe("a", account("0.85"), now=1))] == [RiskTier.DANGER]
+    assert ratio_alerts(mon.observe("a", account("0.77"), now=2)) == []
+    assert ratio_alerts(mon.observe("a", account("0.85"), now=3)) == []
+    # 74 % eases danger (past 75 %) but not warning (not past 45 %): danger again, no new warning.
+    assert ratio_alerts(mon.observe("a", account("0.74"), now=4)) == []
+    assert ratio_alerts(mon.observe("a", account("0.60"), now=5)) == []
+    assert [a.level for a in ratio_alerts(mon.observe("a", account("0.85"), now=6))] == [RiskTier.DANGER]
