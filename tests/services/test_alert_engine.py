@@ -11,6 +11,7 @@ from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import AlertKind
 from marginwatch.services.alert_engine import AlertEngine
+from tests.services.alert_factories import margin_call
 
 D = Decimal
 
@@ -71,3 +72,45 @@ def test_an_account_override_applies_to_that_account_only(qtbot):
     engine.on_risk("relaxed", risk("0.25"))
     assert [(a.account, a.tier) for a in got] == [("careful", RiskTier.WARNING)]
     assert engine.policy_of("careful") is strict
+
+
+def test_a_margin_call_replayed_across_a_reconnect_overlap_is_raised_once(qtbot):
+    engine = AlertEngine(clock=FakeClock())
+    got = collect(engine)
+    engine.on_margin_call("main", margin_call(event_time=1_700_000_000_000))
+    engine.on_margin_call("main", margin_call(event_time=1_700_000_000_000))  # the same frame, replayed
+    assert [(a.kind, a.account) for a in got] == [(AlertKind.MARGIN_CALL, "main")]
+    # A later margin call, or the same one on another account, is news.
+    engine.on_margin_call("main", margin_call(event_time=1_700_000_060_000))
+    engine.on_margin_call("other", margin_call(event_time=1_700_000_000_000))
+    assert [a.account for a in got] == ["main", "main", "other"]
+
+
+def test_a_start_up_threshold_alert_is_not_raised_again_when_the_account_restarts_with_the_same_figures(qtbot):
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    got = collect(engine)
+    engine.on_risk("main", risk("0.83"))
+    assert [(a.kind, a.tier) for a in got] == [(AlertKind.THRESHOLD, RiskTier.DANGER)]
+    # Restarting the account (its settings were saved) starts its thresholds afresh; the figures
+    # are the very ones already reported, so the monitor's "already at start" alert is a repeat.
+    engine.forget_account("main")
+    engine.on_risk("main", risk("0.83"))
+    assert len(got) == 1
+    engine.forget_account("main")
+    engine.on_risk("main", risk("0.86"))  # new figures are news
+    assert [a.body for a in got[1:]] == ["Already at start: margin ratio 86.0 % (threshold 80 %)"]
+
+
+def test_each_outage_of_a_stream_raises_its_own_down_alert(qtbot):
+    clock = FakeClock()
+    engine = AlertEngine(AlertPolicy(stream_down_after_s=5), clock=clock)
+    got = collect(engine)
+    for start in (0.0, 100.0):
+        clock.t = start
+        engine.on_health("main", StreamHealth("user", StreamState.RECONNECTING, reason="refused"))
+        clock.t = start + 6
+        engine.on_health("main", StreamHealth("user", StreamState.RECONNECTING, reason="refused"))
+        clock.t = start + 7
+        engine.on_health("main", StreamHealth("user", StreamState.LIVE))
+    kinds = [a.kind for a in got]
+    assert kinds == [AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED] * 2
