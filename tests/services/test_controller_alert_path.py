@@ -1,0 +1,78 @@
+"""The controller's alert path on a real journal file: journalled before notified, a replay across a
+restart not notified again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from marginwatch.services.alert import AlertKind, margin_call_alert
+from marginwatch.services.journal import Journal, RowKind
+from tests.services.alert_factories import margin_call
+
+WAIT_S = 10
+
+
+def test_a_margin_call_is_committed_to_the_journal_file_before_the_notifier_is_asked(
+    alert_path_app, in_qasync_loop, tmp_path: Path
+) -> None:
+    app = alert_path_app(Journal.open(tmp_path / "journal.sqlite3"))
+    event = margin_call()
+
+    async def scenario() -> None:
+        delivered = app.deliveries(1)
+        app.source.margin_call.emit("main", event)
+        await asyncio.wait_for(delivered, WAIT_S)
+
+    in_qasync_loop(scenario)
+    key = margin_call_alert("main", event).dedupe_key
+    [seen] = app.seen
+    assert seen.alert.kind is AlertKind.MARGIN_CALL
+    assert seen.margin_calls == {key}  # the raw MARGIN_CALL as received
+    assert seen.alerts == {key}  # the alert, so that a restart knows it was shown
+    [row] = app.journal.query(kind=RowKind.ALERT)
+    assert row.data["delivered_at"] is not None
+
+
+def test_an_alert_journalled_by_a_previous_run_is_not_notified_again(
+    alert_path_app, in_qasync_loop, tmp_path: Path
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+
+    async def scenario() -> None:
+        first = alert_path_app(Journal.open(path))
+        delivered = first.deliveries(1)
+        first.source.margin_call.emit("main", margin_call(event_time=1_700_000_000_000))
+        await asyncio.wait_for(delivered, WAIT_S)
+        first.journal.close()
+
+        # The next run: the exchange replays the same margin call (a reconnect overlap across the restart).
+        second = alert_path_app(Journal.open(path))
+        delivered = second.deliveries(1)
+        second.source.margin_call.emit("main", margin_call(event_time=1_700_000_000_000))
+        assert second.seen == []
+        assert not any(kind == "margin_call" for kind, _text in second.events())
+        # A new margin call in the same run is notified: the run is alive and listening.
+        second.source.margin_call.emit("main", margin_call(event_time=1_700_000_090_000))
+        await asyncio.wait_for(delivered, WAIT_S)
+        assert [s.alert.raw.event_time for s in second.seen] == [1_700_000_090_000]
+
+    in_qasync_loop(scenario)
+    with Journal.open(path) as journal:
+        assert len(journal.query(kind=RowKind.MARGIN_CALL)) == 2
+        assert len(journal.query(kind=RowKind.ALERT)) == 2
+
+
+def test_a_margin_call_replayed_within_a_run_is_notified_once(alert_path_app, in_qasync_loop, tmp_path: Path) -> None:
+    app = alert_path_app(Journal.open(tmp_path / "journal.sqlite3"))
+
+    async def scenario() -> None:
+        delivered = app.deliveries(1)
+        app.source.margin_call.emit("main", margin_call())
+        app.source.margin_call.emit("main", margin_call())
+        await asyncio.wait_for(delivered, WAIT_S)
+        await app.controller.notifier.aclose()
+
+    in_qasync_loop(scenario)
+    assert [s.alert.kind for s in app.seen] == [AlertKind.MARGIN_CALL]
