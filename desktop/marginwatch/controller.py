@@ -285,8 +285,13 @@ class AppController(QObject):
         self._refresh_tray()
 
     def _on_margin_call(self, account: str, event: Any) -> None:
-        # Journal first: a crash between here and the notification loses nothing.
-        self.journal.record_margin_call_event(account, event)
+        # Journal first: a crash between here and the notification loses nothing. A journal that
+        # cannot write must not cost the notification, though: it is said, and the alert goes on.
+        try:
+            self.journal.record_margin_call_event(account, event)
+        except Exception as exc:
+            text = self.tr("The journal could not save the margin call on {account} ({error}).")
+            self._journal_failed(text.format(account=account, error=exc), exc)
         self.alerts.on_margin_call(account, event)
 
     def _record_snapshots(self) -> None:
@@ -314,11 +319,15 @@ class AppController(QObject):
 
     # -- alerts ---------------------------------------------------------------------------------
     def _deliver(self, alert: Alert) -> None:
-        alert_id = self.journal.record_alert(alert)
-        if alert_id is None and alert.kind is not AlertKind.TEST:
-            return  # already journalled, so already notified (a replay across a restart)
-        if alert_id is not None:
-            self._alert_ids[alert.dedupe_key] = alert_id
+        try:
+            alert_id = self.journal.record_alert(alert)
+        except Exception as exc:
+            self._journal_failed(self._not_saved(alert, exc), exc)
+        else:
+            if alert_id is None and alert.kind is not AlertKind.TEST:
+                return  # already journalled, so already notified (a replay across a restart)
+            if alert_id is not None:
+                self._alert_ids[alert.dedupe_key] = alert_id
         self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}")
         if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
             first_line = alert.body.splitlines()[0] if alert.body else ""
@@ -328,9 +337,19 @@ class AppController(QObject):
     def _on_delivered(self, alert: Alert, channel: str) -> None:
         alert_id = self._alert_ids.pop(alert.dedupe_key, None)
         if alert_id is not None:
-            self.journal.mark_delivered(alert_id, channel)
+            try:
+                self.journal.mark_delivered(alert_id, channel)
+            except Exception as exc:
+                self._journal_failed(self._not_saved(alert, exc), exc)
         log.info("alert %s delivered via %s: %s", alert.kind.value, channel, alert.title)
         self.alert_delivered.emit(alert, channel)
+
+    def _not_saved(self, alert: Alert, exc: Exception) -> str:
+        return self.tr("The journal could not save “{title}” ({error}).").format(title=alert.title, error=exc)
+
+    def _journal_failed(self, message: str, exc: Exception) -> None:
+        log.error("journal: %s", message, exc_info=exc)
+        self.window.add_event(time.time(), "info", message)
 
     # -- settings and history ---------------------------------------------------------------------
     def open_settings(self) -> None:

@@ -25,6 +25,14 @@ def committed_keys(path: Path, table: str) -> frozenset[str]:
         return frozenset(row[0] for row in conn.execute(f"SELECT dedupe_key FROM {table}"))
 
 
+def refuse_writes(path: Path, *statements: str) -> None:
+    """Make SQLite itself refuse writes to the journal file: one trigger per 'INSERT ON alerts' etc."""
+    with closing(sqlite3.connect(path)) as conn:
+        for i, statement in enumerate(statements):
+            refuse = "SELECT RAISE(ABORT, 'write refused')"
+            conn.execute(f"CREATE TRIGGER refuse_{i} BEFORE {statement} BEGIN {refuse}; END")
+
+
 @dataclass(frozen=True)
 class Seen:
     """One notify() call and what the journal file held, committed, at that moment."""

@@ -1,15 +1,19 @@
 """The controller's alert path on a real journal file: journalled before notified, a replay across a
-restart not notified again.
+restart not notified again, and a journal that cannot write never costing a notification.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from marginwatch.services.alert import AlertKind, margin_call_alert
 from marginwatch.services.journal import Journal, RowKind
 from tests.services.alert_factories import margin_call
+from tests.services.alert_path_app import refuse_writes
 
 WAIT_S = 10
 
@@ -76,3 +80,46 @@ def test_a_margin_call_replayed_within_a_run_is_notified_once(alert_path_app, in
 
     in_qasync_loop(scenario)
     assert [s.alert.kind for s in app.seen] == [AlertKind.MARGIN_CALL]
+
+
+def test_a_margin_call_is_notified_when_the_journal_cannot_write_and_the_failure_is_shown(
+    alert_path_app, in_qasync_loop, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = Journal.open(tmp_path / "journal.sqlite3")
+    refuse_writes(tmp_path / "journal.sqlite3", "INSERT ON margin_calls", "INSERT ON alerts")
+    app = alert_path_app(journal)
+    caplog.set_level(logging.ERROR, logger="marginwatch.controller")
+
+    async def scenario() -> list[tuple[AlertKind, str]]:
+        delivered = app.deliveries(1)
+        app.source.margin_call.emit("main", margin_call())
+        return await asyncio.wait_for(delivered, WAIT_S)
+
+    assert [kind for kind, _channel in in_qasync_loop(scenario)] == [AlertKind.MARGIN_CALL]
+    assert [s.alert.kind for s in app.seen] == [AlertKind.MARGIN_CALL]
+    shown = app.events()
+    assert ("info", "The journal could not save the margin call on main (write refused).") in shown
+    assert ("info", "The journal could not save “Margin call on main: ETHUSDT” (write refused).") in shown
+    assert any(kind == "margin_call" and text.startswith("Margin call on main: ETHUSDT") for kind, text in shown)
+    assert "Margin call on main: ETHUSDT" in app.controller.window.alert_banner.text()
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(logged) == 2 and all(r.exc_info for r in logged)
+    assert journal.query(kind=RowKind.ALERT) == [] and journal.query(kind=RowKind.MARGIN_CALL) == []
+
+
+def test_a_delivery_the_journal_cannot_note_is_still_reported_and_the_failure_is_shown(
+    alert_path_app, in_qasync_loop, tmp_path: Path
+) -> None:
+    journal = Journal.open(tmp_path / "journal.sqlite3")
+    refuse_writes(tmp_path / "journal.sqlite3", "UPDATE ON alerts")
+    app = alert_path_app(journal)
+
+    async def scenario() -> list[tuple[AlertKind, str]]:
+        delivered = app.deliveries(1)
+        app.source.margin_call.emit("main", margin_call())
+        return await asyncio.wait_for(delivered, WAIT_S)
+
+    assert [kind for kind, _channel in in_qasync_loop(scenario)] == [AlertKind.MARGIN_CALL]
+    assert ("info", "The journal could not save “Margin call on main: ETHUSDT” (write refused).") in app.events()
+    [row] = journal.query(kind=RowKind.ALERT)  # stored when raised; only the delivery note is missing
+    assert row.data["delivered_at"] is None

@@ -205,8 +205,16 @@
         <translation>{name}：钥匙串中没有 Secret Key，请在“设置 → 账户”中添加。</translation>
     </message>
     <message>
+        <source>The journal could not save the margin call on {account} ({error}).</source>
+        <translation>日志无法保存 {account} 的追加保证金通知（{error}）。</translation>
+    </message>
+    <message>
         <source>not live</source>
         <translation>非实时</translation>
+    </message>
+    <message>
+        <source>The journal could not save “{title}” ({error}).</source>
+        <translation>日志无法保存“{title}”（{error}）。</translation>
     </message>
 </context>
 <context>
