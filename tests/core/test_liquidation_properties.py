@@ -1,14 +1,22 @@
-"""Property: at the computed liquidation price, margin balance equals maintenance margin.
+"""Property: the solver's liquidation price is where margin balance meets maintenance margin, and
+it finds one wherever one exists.
 
-Checked independently of the solver: uPnL and MM are recomputed from the positions at the
-returned price, with the bracket chosen at that price. Positions are large enough to cross
-bracket tiers. Every mode of reference §8.1 plus inverse contracts.
+The oracle is the test's own, from first principles, sharing nothing with the solver: margin
+balance = wallet + Σ qty·(p − entry) (the COIN-M form for inverse contracts), maintenance margin =
+Σ notional × MMR − cum with each leg's bracket looked up here by its notional at p. Between two
+prices where some leg's notional meets a bracket cap that residual is linear (in p, or in 1/p for
+inverse contracts), so scanning those prices finds every sign change: a solver that returns None
+while one exists within the table's top cap fails, and the price it returns must be the first one
+the price meets on its way there from the mark.
+Positions are large enough to cross bracket tiers. Every mode of reference §8.1, both hedge legs
+together in cross hedge mode, plus inverse contracts.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from itertools import pairwise
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -63,31 +71,82 @@ def _pos(side: PositionSide, signed_qty: Decimal, entry: int, mark_pct: int, mar
     )
 
 
-def _residual(legs: list[Position], wallet: Decimal, table: BracketTable, om: Decimal, ou: Decimal,
-              price: Decimal) -> tuple[Decimal, Decimal]:  # fmt: skip
-    balance = wallet + ou + sum((risk.unrealized_pnl(p, price) for p in legs), Decimal(0))
-    maint = om + sum((risk.position_maintenance_margin(p, table, price) for p in legs), Decimal(0))
+def _bracket(table: BracketTable, notional: Decimal) -> Bracket:
+    """The bracket whose [floor, cap) holds the notional; the top one beyond its cap."""
+    for b in table.brackets:
+        if b.floor <= notional < b.cap:
+            return b
+    return table.brackets[-1]
+
+
+def _size_and_sign(p: Position) -> tuple[Decimal, int]:
+    size = abs(p.amount) * p.contract_size
+    if p.position_side is PositionSide.BOTH:
+        return size, -1 if p.amount < 0 else 1
+    return size, 1 if p.position_side is PositionSide.LONG else -1
+
+
+def _notional(p: Position, price: Decimal) -> Decimal:
+    size = _size_and_sign(p)[0]
+    return size / price if p.contract is ContractKind.INVERSE else size * price
+
+
+def _balance_and_maint(legs: list[Position], wallet: Decimal, table: BracketTable, om: Decimal, ou: Decimal,
+                       price: Decimal) -> tuple[Decimal, Decimal]:  # fmt: skip
+    balance, maint = wallet + ou, om
+    for p in legs:
+        size, sign = _size_and_sign(p)
+        if p.contract is ContractKind.INVERSE:
+            balance += sign * size * (1 / p.entry_price - 1 / price)
+        else:
+            balance += sign * size * (price - p.entry_price)
+        notional = _notional(p, price)
+        b = _bracket(table, notional)
+        maint += notional * b.maint_margin_ratio - b.cum
     return balance, maint
+
+
+def _scan_prices(legs: list[Position], table: BracketTable) -> tuple[list[Decimal], Decimal, Decimal]:
+    """Every price where a leg's notional meets a bracket cap, and the reachable range: prices at
+    which no leg's notional is past the top cap (no position can be larger)."""
+    inverse = legs[0].contract is ContractKind.INVERSE
+    sizes = [_size_and_sign(p)[0] for p in legs]
+    caps = [b.cap for b in table.brackets]
+    points = sorted({(size / cap if inverse else cap / size) for size in sizes for cap in caps})
+    top = caps[-1]
+    if inverse:
+        return points, max(sizes) / top, Decimal("1e18")
+    return points, Decimal("1e-9"), top / max(sizes)
 
 
 def _check(legs: list[Position], wallet: Decimal, table: BracketTable, om: Decimal = Decimal(0),
            ou: Decimal = Decimal(0)) -> None:  # fmt: skip
+    def residual(price: Decimal) -> Decimal:
+        balance, maint = _balance_and_maint(legs, wallet, table, om, ou, price)
+        return balance - maint
+
     liq = risk.liquidation_price(legs, wallet, table, om, ou)
-    event("no liquidation price" if liq is None else "liquidation price found")
+    points, lo, hi = _scan_prices(legs, table)
+    reachable = [lo, *(x for x in points if lo < x < hi), hi]
+    signs = [residual(x) >= 0 for x in reachable]
+    crossings = sum(a != b for a, b in pairwise(signs))
+    event(f"{'no ' if crossings == 0 else ''}sign change in reach, {'none' if liq is None else 'a price'} found")
     if liq is None:
-        if len(legs) == 1:
-            # A single leg is monotonic in price: no root means no sign change between the extremes.
-            lo = _residual(legs, wallet, table, om, ou, Decimal("1e-6"))
-            hi = _residual(legs, wallet, table, om, ou, Decimal("1e12"))
-            assert (lo[0] >= lo[1]) == (hi[0] >= hi[1])
+        assert crossings == 0, f"no liquidation price, yet the residual changes sign in {reachable}"
         return
     assert liq.is_finite() and liq > 0
-    balance, maint = _residual(legs, wallet, table, om, ou, liq)
+    balance, maint = _balance_and_maint(legs, wallet, table, om, ou, liq)
     assert maint > 0
-    tiers = {table.for_notional(risk.notional(p)).bracket != table.for_notional(risk.notional(p, liq)).bracket
-             for p in legs}  # fmt: skip
-    event("bracket differs at liquidation" if True in tiers else "same bracket")
     assert abs(balance - maint) / maint < Decimal("1e-9"), (liq, balance, maint)
+    # The first liquidation the price meets moving from the mark towards `liq`: no root on the way.
+    mark = legs[0].mark_price
+    near, far = sorted((mark, liq))
+    between = [x for x in points if near < x < far and abs(x - liq) > liq * Decimal("1e-9")]
+    if between:
+        on_the_way = {residual(x) >= 0 for x in [mark, *between]}
+        assert len(on_the_way) == 1, f"a liquidation price lies between the mark {mark} and {liq}"
+    tiers = {_bracket(table, _notional(p, mark)) is not _bracket(table, _notional(p, liq)) for p in legs}
+    event("bracket differs at liquidation" if True in tiers else "same bracket")
 
 
 def _isolated_wallet(qty: Decimal, entry: int, lev: int, extra_pct: int) -> Decimal:
