@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -32,7 +33,10 @@ class TinyServer:
         self.conns: list[ServerConnection] = []
         self.open_count = 0
         self.max_open = 0
-        self.reject_next = 0  # answer the next N handshakes with HTTP 429 + Retry-After
+        self.reject_next = 0  # answer the next N handshakes with `reject_status` (+ Retry-After)
+        self.reject_status = HTTPStatus.TOO_MANY_REQUESTS
+        self.retry_after: str | None = "0"
+        self.drop_first = 0  # close the first N accepted connections right after the greeting
         self.greet = True
         self.received: list[str] = []
         self._server: Server | None = None
@@ -56,8 +60,9 @@ class TinyServer:
     def _process(self, conn: ServerConnection, request: Request) -> Response | None:
         if self.reject_next > 0:
             self.reject_next -= 1
-            resp = conn.respond(HTTPStatus.TOO_MANY_REQUESTS, "slow down\n")
-            resp.headers["Retry-After"] = "0"
+            resp = conn.respond(self.reject_status, "slow down\n")
+            if self.retry_after is not None:
+                resp.headers["Retry-After"] = self.retry_after
             return resp
         return None
 
@@ -68,6 +73,9 @@ class TinyServer:
         try:
             if self.greet:
                 await conn.send(f"hello {len(self.conns)}")
+            if len(self.conns) <= self.drop_first:
+                await conn.close()
+                return
             async for msg in conn:
                 self.received.append(str(msg))
                 await conn.send(f"echo:{msg}")
@@ -90,6 +98,7 @@ class Recorder:
         self.raw_types: set[type] = set()
         self.health: list[StreamHealth] = []
         self.connected: list[ConnectReason] = []
+        self.delays: list[float] = []  # what the connection asked `sleep` for, in order
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     def _check(self) -> None:
@@ -112,6 +121,12 @@ class Recorder:
     async def on_connected(self, ws: ClientConnection, reason: ConnectReason) -> None:
         self.connected.append(reason)
         self._check()
+
+    async def sleep(self, delay: float) -> None:
+        """Stands in for asyncio.sleep: records the backoff delay and returns at once."""
+        self.delays.append(delay)
+        self._check()
+        await asyncio.sleep(0)
 
     async def until(self, cond: Callable[[], bool], limit: float = 5.0) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -261,4 +276,125 @@ async def test_request_reconnect_replaces_socket_immediately() -> None:
         conn.request_reconnect("new key")
         await rec.until(lambda: "hello 2" in rec.frames)
         assert rec.connected[-1] is ConnectReason.RECONNECT
+        await conn.stop()
+
+
+# ---- backoff: recorded delays, an injected clock, no real waiting ----------------------------------
+
+
+class TopOfJitter(random.Random):
+    """Full jitter drawn at its upper bound, so each delay is the backoff step itself."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+STEPS = Backoff(base=1.0, cap=8.0)
+
+
+def make_timed(server: TinyServer, rec: Recorder, clock: FakeClock, *, rng: random.Random | None = None,
+               stable_after: float = 10.0) -> ResilientConnection:
+    async def url() -> str:
+        return server.url
+
+    return ResilientConnection(
+        "test", url, rec.on_frame, rec.on_health, on_connected=rec.on_connected,
+        options=ConnectionOptions(backoff=STEPS, stable_after=stable_after),
+        rng=rng or TopOfJitter(), clock=clock, sleep=rec.sleep,
+    )
+
+
+async def test_failed_handshakes_back_off_exponentially_up_to_the_cap() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 6
+        server.reject_status = HTTPStatus.SERVICE_UNAVAILABLE
+        server.retry_after = None
+        rec = Recorder()
+        conn = make_timed(server, rec, FakeClock())
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.delays == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+        await conn.stop()
+
+
+async def test_backoff_delays_stay_within_their_jitter_bounds() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 6
+        server.reject_status = HTTPStatus.SERVICE_UNAVAILABLE
+        server.retry_after = None
+        rec = Recorder()
+        conn = make_timed(server, rec, FakeClock(), rng=random.Random(7))
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        bounds = [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+        assert len(rec.delays) == len(bounds)
+        assert all(0.0 <= d <= b for d, b in zip(rec.delays, bounds, strict=True)), rec.delays
+        await conn.stop()
+
+
+async def test_connections_dropped_before_the_stable_threshold_keep_growing_the_backoff() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 3
+        server.reject_status = HTTPStatus.SERVICE_UNAVAILABLE
+        server.retry_after = None
+        server.drop_first = 2  # accepted, greeted, closed at once: no time passes on the clock
+        rec = Recorder()
+        conn = make_timed(server, rec, FakeClock())
+        conn.start()
+        await rec.until(lambda: "hello 3" in rec.frames)
+        assert rec.delays == [1.0, 2.0, 4.0, 8.0, 8.0]
+        await conn.stop()
+
+
+async def test_a_connection_that_stayed_up_past_the_stable_threshold_resets_the_backoff() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 3
+        server.reject_status = HTTPStatus.SERVICE_UNAVAILABLE
+        server.retry_after = None
+        rec = Recorder()
+        clock = FakeClock()
+        conn = make_timed(server, rec, clock, stable_after=10.0)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.delays == [1.0, 2.0, 4.0]
+        clock.t += 10.5  # the connection has now been up longer than stable_after
+        await server.conns[0].close()
+        await rec.until(lambda: len(rec.delays) == 4)
+        assert rec.delays[3] == 1.0  # back at the first step, not 8
+        await rec.until(lambda: "hello 2" in rec.frames)
+        await conn.stop()
+
+
+async def test_handshake_retry_after_is_honoured_as_the_wait() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 2
+        server.retry_after = "7"
+        rec = Recorder()
+        clock = FakeClock()
+        conn = make_timed(server, rec, clock)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.delays == [7.0, 7.0]  # the server's 7 s, not the backoff's 1 s and 2 s
+        retries = [h for h in rec.health if h.state is StreamState.RECONNECTING]
+        assert [h.next_retry_at for h in retries] == [clock.t + 7.0, clock.t + 7.0]
+        await conn.stop()
+
+
+async def test_handshake_retry_after_is_capped_at_ten_minutes() -> None:
+    async with TinyServer() as server:
+        server.reject_next = 1
+        server.retry_after = "86400"
+        rec = Recorder()
+        conn = make_timed(server, rec, FakeClock())
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        assert rec.delays == [600.0]
         await conn.stop()

@@ -27,6 +27,8 @@ Frame = str | bytes
 UrlSource = Callable[[], Awaitable[str]]
 FrameHandler = Callable[[Frame], None]
 HealthHandler = Callable[[StreamHealth], None]
+Clock = Callable[[], float]
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
 _T = TypeVar("_T")
 
 
@@ -82,6 +84,8 @@ class ResilientConnection:
     `url` is awaited before every connect (the user stream waits for a listenKey there). `on_connected`
     runs on each new socket before frames are read from it (subscribe, schedule a REST resync); it
     must be quick. `on_frame` gets every text/binary frame; exceptions from it are counted and logged.
+    `clock` (default: the loop's monotonic time) and `sleep` (default: asyncio.sleep, used for the
+    backoff pauses) can be replaced, so that backoff and the "stable" threshold are testable without waiting.
     """
 
     def __init__(
@@ -95,6 +99,8 @@ class ResilientConnection:
         on_disconnected: Callable[[str], None] | None = None,
         options: ConnectionOptions | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.name = name
         self._url = url
@@ -105,6 +111,8 @@ class ResilientConnection:
         self.options = options or ConnectionOptions()
         self.stale_after: float | None = self.options.stale_after  # adjustable at run time
         self._rng = rng or random.Random()
+        self._clock = clock
+        self._sleep: Sleep = sleep or asyncio.sleep
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -155,7 +163,7 @@ class ResilientConnection:
 
     def touch(self) -> None:
         """Restart the staleness clock (e.g. after subscribing to a first symbol)."""
-        self._armed_at = asyncio.get_running_loop().time()
+        self._armed_at = self._now()
 
     async def send(self, message: str) -> bool:
         """Send on the current socket; False if there is none or it is closing."""
@@ -212,7 +220,7 @@ class ResilientConnection:
                     self._on_disconnected(why)
                 except Exception:
                     log.exception("%s stream: disconnect callback failed", self.name)
-            lived = asyncio.get_running_loop().time() - link.opened_at
+            lived = self._now() - link.opened_at
             self._current = None
             self._spawn(self._close_link(link))
             if self._stop_requested:
@@ -229,14 +237,13 @@ class ResilientConnection:
 
     async def _serve(self, link: _Link) -> str:
         """Run until this logical connection has to be replaced; returns why."""
-        loop = asyncio.get_running_loop()
         while True:
             if self._stop_requested:
                 return "stopped"
             if self._reconnect_requested is not None:
                 why, self._reconnect_requested = self._reconnect_requested, None
                 return f"requested: {why}"
-            now = loop.time()
+            now = self._now()
             timeout = link.rotate_at - now
             if self.stale_after is not None:
                 silent_since = max(link.last_message_at or 0.0, self._armed_at, link.opened_at)
@@ -291,7 +298,7 @@ class ResilientConnection:
             max_size=self.options.max_size,
             compression=None,
         )
-        now = asyncio.get_running_loop().time()
+        now = self._now()
         link = _Link(ws, now, now + self.options.max_age)
         self._links.add(link)
         self.connects += 1
@@ -306,7 +313,6 @@ class ResilientConnection:
         return link
 
     async def _read(self, link: _Link) -> BaseException | None:
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 # Text frames as their raw UTF-8 bytes: the decoders read bytes, so a str would be
@@ -314,7 +320,7 @@ class ResilientConnection:
                 frame = await link.ws.recv(decode=False)
             except ConnectionClosed as exc:
                 return None if exc.rcvd is not None and exc.rcvd.code == 1000 else exc
-            link.last_message_at = loop.time()
+            link.last_message_at = self._now()
             self.frames += 1
             try:
                 self._on_frame(frame)
@@ -338,15 +344,17 @@ class ResilientConnection:
 
     async def _pause(self, delay: float, why: str) -> None:
         """Wait `delay` before the next try, unless stopped or asked to reconnect now."""
-        loop = asyncio.get_running_loop()
-        self._emit(StreamState.RECONNECTING, why, next_retry_at=loop.time() + delay)
+        self._emit(StreamState.RECONNECTING, why, next_retry_at=self._now() + delay)
         self._wake.clear()
         if self._stop_requested:
             return
+        wake = self._spawn(self._wake.wait())
+        nap = self._spawn(self._sleep(delay))
         try:
-            await asyncio.wait_for(self._wake.wait(), delay)
-        except TimeoutError:
-            pass
+            await asyncio.wait({wake, nap}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wake.cancel()
+            nap.cancel()
         if self._reconnect_requested is not None:
             self._reconnect_requested = None
 
@@ -362,6 +370,9 @@ class ResilientConnection:
         return delay
 
     # ---- helpers ------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     def _describe(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
