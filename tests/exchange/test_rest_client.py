@@ -195,6 +195,27 @@ def test_418_is_ip_banned_and_never_retried() -> None:
     run_with_sim(body, max_auto_wait=5.0)
 
 
+@pytest.mark.parametrize(
+    ("status", "seconds", "kind"),
+    [(429, 7, RateLimited), (418, 45, IpBanned)],  # neither is the client's default (30 s, 120 s)
+)
+def test_retry_after_from_the_server_is_the_wait_reported_and_enforced(
+    status: int, seconds: int, kind: type[RateLimited] | type[IpBanned]
+) -> None:
+    async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
+        sim.faults.rest_errors(status, count=1, retry_after=seconds)
+        with pytest.raises(kind) as info:
+            await client.ping()
+        assert info.value.http_status == status and info.value.retry_after == seconds
+        assert seconds - 1 < client.blocked_for() <= seconds
+        # The next request is refused locally with what is left of the server's wait.
+        with pytest.raises(kind) as again:
+            await client.ping()
+        assert again.value.retry_after is not None and seconds - 1 < again.value.retry_after <= seconds
+
+    run_with_sim(body, max_auto_wait=2.0)
+
+
 def test_weight_budget_backs_off_before_the_server_says_429() -> None:
     async def body(sim: SimulatedExchange, client: BinanceRestClient) -> None:
         await client.ping()
