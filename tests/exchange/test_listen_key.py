@@ -196,6 +196,50 @@ def test_failures_are_logged_kept_and_retried(caplog: pytest.LogCaptureFixture) 
     assert any("keepalive (PUT) failed" in m for m in messages)
 
 
+class Naps:
+    """Stands in for asyncio.sleep: records each delay and returns at once while `allow()` has
+    granted naps; past that a nap lasts until more are granted, so the loop halts where the test looks."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.blocked = asyncio.Event()  # set while a nap waits for a grant
+        self._budget = 0
+        self._granted = asyncio.Event()
+
+    def allow(self, naps: int) -> None:
+        self._budget += naps
+        self.blocked.clear()
+        self._granted.set()
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        while len(self.delays) > self._budget:
+            self._granted.clear()
+            self.blocked.set()
+            await self._granted.wait()
+        await asyncio.sleep(0)
+
+
+def test_failed_keepalive_is_retried_after_the_retry_interval_not_the_keepalive_interval() -> None:
+    async def body(sim: SimulatedExchange, client: CountingClient) -> None:
+        naps = Naps()
+        manager = ListenKeyManager(client, keepalive_interval=1800.0, retry_interval=5.0, sleep=naps)
+        await manager.start()
+        await asyncio.wait_for(manager.wait_key(), WAIT)
+        await asyncio.wait_for(naps.blocked.wait(), WAIT)  # waiting out the keepalive interval
+        # Four 429s: two PUTs fail (the client retries each once by itself), the third succeeds.
+        sim.faults.rest_errors(429, count=4, retry_after=0)
+        naps.allow(3)
+        await asyncio.wait_for(naps.blocked.wait(), WAIT)
+        # keepalive wait, retry after 5 s, then 10 s (doubling), then the keepalive wait again
+        assert naps.delays == [1800.0, 5.0, 10.0, 1800.0]
+        assert client.puts == 1 and manager.consecutive_failures == 0
+        assert isinstance(manager.last_error, RateLimited)
+        await manager.stop()
+
+    run_with_sim(body)
+
+
 def test_stop_is_bounded_when_the_exchange_is_gone() -> None:
     async def main() -> None:
         sim = SimulatedExchange(port=0, autostart_engine=False)

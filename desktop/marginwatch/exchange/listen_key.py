@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from marginwatch.exchange.errors import IpBanned, ListenKeyNotFound, RateLimited
 
 log = logging.getLogger(__name__)
 
 KeyCallback = Callable[[str], None]
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
 
 
 class ListenKeyApi(Protocol):
@@ -46,6 +47,7 @@ class ListenKeyManager:
         max_retry_interval: float = 300.0,
         stop_timeout: float = 3.0,
         close_on_stop: bool = True,
+        sleep: Sleep | None = None,
     ) -> None:
         if keepalive_interval <= 0 or retry_interval <= 0:
             raise ValueError("intervals must be positive")
@@ -56,6 +58,8 @@ class ListenKeyManager:
         self.stop_timeout = stop_timeout
         # One account has one active key: a DELETE also kills another app instance's stream.
         self.close_on_stop = close_on_stop
+        # What waits out the keepalive interval and the retry delays; replaceable to test them.
+        self._sleep: Sleep = sleep or asyncio.sleep
 
         self.key: str | None = None
         self.on_new_key: KeyCallback | None = None
@@ -167,9 +171,14 @@ class ListenKeyManager:
 
     async def _sleep_or_renew(self, delay: float) -> bool:
         """Sleep `delay` s; True if invalidate() asked for a new key meanwhile."""
+        renew = asyncio.ensure_future(self._renew.wait())
+        nap = asyncio.ensure_future(self._sleep(delay))
         try:
-            await asyncio.wait_for(self._renew.wait(), delay)
-        except TimeoutError:
+            await asyncio.wait({renew, nap}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            renew.cancel()
+            nap.cancel()
+        if not self._renew.is_set():
             return False
         self._renew.clear()
         return True
