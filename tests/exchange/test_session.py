@@ -262,3 +262,27 @@ async def test_a_crashed_background_task_shows_as_failed_not_a_silent_stall(
         await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
         assert session.health["rest"].reason == "internal error: TypeError"
         assert any(h.state is StreamState.FAILED for h in probe.health)
+
+
+async def test_an_event_that_arrives_on_both_sockets_of_a_rotation_overlap_is_passed_on_once() -> None:
+    # A long overlap keeps the old socket subscribed while the new one is: both get the next event.
+    user = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), max_age=0.3, rotation_overlap=30.0,
+                             close_timeout=0.5)
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, user=user
+    ) as (session, probe):
+        stream = session.user_stream
+        assert stream is not None
+
+        def overlapping() -> bool:
+            conns = sim.hub.of(("private",))
+            return len(conns) >= 2 and all(sim.listen_key in c.listen_keys for c in conns)
+
+        await wait_until(overlapping)
+        frames = stream.connection.frames
+        sim.engine.emit_margin_call("SOLUSDT")
+        await wait_until(lambda: stream.connection.frames >= frames + 2)  # one copy per socket
+        assert len(probe.margin_calls) == 1
+        assert session.counters["margin_calls"] == 1
+        assert session.counters["duplicates"] >= 1
+        assert session.counters["reconnects"] == 0
