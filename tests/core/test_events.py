@@ -23,6 +23,7 @@ from marginwatch.core.events import (
     GridUpdate,
     ListenKeyExpired,
     MarginCall,
+    MarginCallPosition,
     MarkPriceUpdate,
     OrderTradeUpdate,
     StrategyUpdate,
@@ -37,6 +38,7 @@ from marginwatch.core.events import (
     encode_wire,
 )
 from marginwatch.core.position import MarginType, PositionSide
+from tests.core.margin_call_variants import ABSENT, DOCUMENTED, VARIANTS, margin_call
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "binance"
 
@@ -414,3 +416,108 @@ def test_fuzzed_fixtures_only_ever_raise_frame_error(frame: bytes) -> None:
             decode(frame)
         except FrameError:
             pass
+
+
+# ----------------------------------------------------------------------------- odd margin calls
+
+
+def _unreadable_keys(ev: MarginCall) -> tuple[str, ...]:
+    return tuple(f.key for f in ev.unreadable) + tuple(f.key for p in ev.positions for f in p.unreadable)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_margin_call_with_an_odd_field_still_decodes_and_names_what_it_could_not_read(name: str) -> None:
+    variant = VARIANTS[name]
+    ev = decode_user_event(variant.frame)
+    assert isinstance(ev, MarginCall)
+    assert ev.event_time == DOCUMENTED["E"]
+    assert _unreadable_keys(ev) == variant.unreadable
+    assert ev.unreadable_count == len(variant.unreadable)
+    assert len(ev.positions) == len(variant.doc["p"])
+    # Every value that was read is a finite Decimal or a known enum: nothing fails on a later read.
+    for p in ev.positions:
+        for value in (p.amount, p.isolated_wallet, p.mark_price, p.unrealized_pnl, p.maint_margin):
+            assert value is None or (isinstance(value, Decimal) and value.is_finite())
+        assert p.margin_type in (None, MarginType.CROSS, MarginType.ISOLATED)
+    assert ev.cross_wallet is None or ev.cross_wallet.is_finite()
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_an_odd_margin_call_encodes_back_to_what_was_sent(name: str) -> None:
+    variant = VARIANTS[name]
+    ev = decode_user_event(variant.frame)
+    sent = json.loads(variant.frame)
+    # A null optional field (iw, cw) means "not given", and goes back as left out.
+    if sent.get("cw", "") is None:
+        del sent["cw"]
+    for p in sent["p"]:
+        if p.get("iw", "") is None:
+            del p["iw"]
+    assert json.loads(encode_event(ev)) == sent
+    assert decode_user_event(encode_event(ev)) == ev
+    assert decode_user_event(encode_stream("k", variant.frame)) == ev  # the combined wrapper too
+
+
+def test_unreadable_fields_keep_what_was_sent() -> None:
+    ev = decode_user_event(VARIANTS["mp_empty"].frame)
+    assert isinstance(ev, MarginCall)
+    (pos,) = ev.positions
+    assert pos.mark_price is None
+    assert [(f.key, f.sent) for f in pos.unreadable] == [("mp", '""')]
+    assert pos.amount == Decimal("1.327") and pos.maint_margin == Decimal("1.614445")  # the rest is read
+    two = decode_user_event(VARIANTS["symbol_missing_of_two"].frame)
+    assert isinstance(two, MarginCall)
+    assert two.positions[0].symbol == "" and [(f.key, f.sent) for f in two.positions[0].unreadable] == [("s", None)]
+    assert two.positions[1].symbol == "SOL0USDT" and two.positions[1].unreadable == ()
+
+
+def test_an_unknown_margin_type_is_unreadable_at_decode_time() -> None:
+    ev = decode_user_event(VARIANTS["mt_unknown"].frame)
+    assert isinstance(ev, MarginCall)
+    (pos,) = ev.positions
+    assert pos.margin_type_wire is None and pos.margin_type is None
+    assert [(f.key, f.sent) for f in pos.unreadable] == [("mt", '"PORTFOLIO"')]
+
+
+@pytest.mark.parametrize("spelling", ["CROSSED", "crossed", "cross", "ISOLATED", "isolated"])
+def test_every_known_margin_type_spelling_is_read(spelling: str) -> None:
+    ev = decode_user_event(json.dumps(margin_call({"mt": spelling})))
+    assert isinstance(ev, MarginCall)
+    (pos,) = ev.positions
+    assert pos.unreadable == () and pos.margin_type_wire == spelling
+    assert pos.margin_type is (MarginType.ISOLATED if "iso" in spelling.lower() else MarginType.CROSS)
+
+
+def test_a_margin_call_position_built_in_code_rejects_an_unknown_margin_type() -> None:
+    with pytest.raises(ValueError, match="margin type"):
+        MarginCallPosition(symbol="ETHUSDT", margin_type_wire="PORTFOLIO")
+
+
+@pytest.mark.parametrize("key", ["pa", "mp", "up", "mm", "iw"])
+@pytest.mark.parametrize("sent", ["NaN", "sNaN", "-sNaN", "inf", "-Infinity", 1e300, "", "abc", True, [], {}])
+def test_non_finite_or_non_numeric_amounts_are_unreadable_not_values(key: str, sent: Any) -> None:
+    ev = decode_user_event(json.dumps(margin_call({key: sent})))
+    assert isinstance(ev, MarginCall)
+    (pos,) = ev.positions
+    assert [f.key for f in pos.unreadable] == [key]
+
+
+def test_numbers_sent_as_json_numbers_are_read_exactly() -> None:
+    ev = decode_user_event(b'{"e":"MARGIN_CALL","E":1,"p":[{"s":"ETHUSDT","ps":"BOTH","pa":1.327,"mt":"CROSSED",'
+                           b'"mp":187.17127,"up":-1.166074,"mm":1.614445}]}')
+    assert isinstance(ev, MarginCall)
+    (pos,) = ev.positions
+    assert pos.unreadable == () and pos.amount == Decimal("1.327") and pos.mark_price == Decimal("187.17127")
+
+
+def test_a_cross_wallet_left_out_or_null_is_no_fault() -> None:
+    for doc in (margin_call(cw=ABSENT), margin_call(cw=None)):
+        ev = decode_user_event(json.dumps(doc))
+        assert isinstance(ev, MarginCall)
+        assert ev.cross_wallet is None and ev.unreadable_count == 0
+
+
+def test_the_documented_margin_call_has_nothing_unreadable() -> None:
+    ev = decode_user_event(_raw("margin_call"))
+    assert isinstance(ev, MarginCall) and ev.unreadable_count == 0 and ev.unreadable == ()
+    assert b"unreadable" not in encode_event(ev)

@@ -46,6 +46,7 @@ __all__ = [
     "TradeLite",
     "TriggerReject",
     "UnknownEvent",
+    "UnreadableField",
     "UserEvent",
     "decode_market_frame",
     "decode_private_frame",
@@ -80,28 +81,159 @@ def _parse_margin_type(raw: str) -> MarginType:
 # --------------------------------------------------------------------------- MARGIN_CALL
 
 
+class UnreadableField(_Wire, frozen=True, kw_only=True):
+    """A MARGIN_CALL field that could not be read: its wire key and its JSON text as sent
+    (None when the field was missing)."""
+
+    key: str
+    sent: str | None = None
+
+
 class MarginCallPosition(_Wire, frozen=True, kw_only=True):
-    symbol: str = field(name="s")
-    position_side: PositionSide = field(name="ps")
-    amount: Decimal = field(name="pa")
+    """One position of a MARGIN_CALL, as far as it could be read.
+
+    A margin call must reach the user even when a field is odd, so a field that is missing, of the
+    wrong type, an unknown spelling or a non-finite number (NaN, sNaN, inf) is not an error: it is
+    left empty (None; `symbol` "") and named in `unreadable`. `iw` is optional ("if isolated position").
+    """
+
+    symbol: str = field(default="", name="s")
+    position_side: PositionSide | None = field(default=None, name="ps")
+    amount: Decimal | None = field(default=None, name="pa")
     # Kept as sent ("CROSSED" here, "cross"/"isolated" elsewhere) so encoding is exact.
-    margin_type_wire: str = field(name="mt")
-    isolated_wallet: Decimal = field(name="iw")
-    mark_price: Decimal = field(name="mp")
-    unrealized_pnl: Decimal = field(name="up")
-    maint_margin: Decimal = field(name="mm")
+    margin_type_wire: str | None = field(default=None, name="mt")
+    isolated_wallet: Decimal | None = field(default=None, name="iw")
+    mark_price: Decimal | None = field(default=None, name="mp")
+    unrealized_pnl: Decimal | None = field(default=None, name="up")
+    maint_margin: Decimal | None = field(default=None, name="mm")
+    unreadable: tuple[UnreadableField, ...] = field(default=(), name="unreadable")
 
     def __post_init__(self) -> None:
-        _parse_margin_type(self.margin_type_wire)  # reject unknown spellings at decode time
+        # Decoding never gets here with an unknown spelling (it is unreadable then); code that builds
+        # a position must not either, or `margin_type` would fail on a later read.
+        if self.margin_type_wire is not None:
+            _parse_margin_type(self.margin_type_wire)
 
     @property
-    def margin_type(self) -> MarginType:
-        return _parse_margin_type(self.margin_type_wire)
+    def margin_type(self) -> MarginType | None:
+        return None if self.margin_type_wire is None else _parse_margin_type(self.margin_type_wire)
 
 
 class MarginCall(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
     cross_wallet: Decimal | None = field(default=None, name="cw")  # only for cross margin calls
     positions: tuple[MarginCallPosition, ...] = field(name="p")
+    unreadable: tuple[UnreadableField, ...] = field(default=(), name="unreadable")  # `cw`, when odd
+
+    @property
+    def unreadable_count(self) -> int:
+        """How many fields of the call, its positions' included, could not be read."""
+        return len(self.unreadable) + sum(len(p.unreadable) for p in self.positions)
+
+
+class _MarginCallWire(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
+    """What the typed decoders take a MARGIN_CALL as: its fields are read one by one afterwards."""
+
+    cross_wallet: msgspec.Raw | msgspec.UnsetType = field(default=msgspec.UNSET, name="cw")
+    positions: tuple[dict[str, msgspec.Raw], ...] = field(name="p")
+
+
+_DECIMAL_DEC = msgspec.json.Decoder(Decimal)
+_STR_DEC = msgspec.json.Decoder(str)
+_NULL = b"null"
+# Beyond this a "number" is no plausible amount or price, and printing it in full (`f` format)
+# would take as many characters as its exponent.
+_MAX_EXPONENT = 40
+_MAX_SYMBOL_LEN = 64
+_SIDES = frozenset(side.value for side in PositionSide)
+
+
+def _sent(raw: msgspec.Raw) -> str:
+    return bytes(raw).decode("utf-8", "replace")
+
+
+def _read_decimal(raw: msgspec.Raw) -> Decimal | None:
+    try:
+        value = _DECIMAL_DEC.decode(raw)
+    except _DECODE_ERRORS:
+        return None
+    if not value.is_finite() or (value and abs(value.adjusted()) > _MAX_EXPONENT):
+        return None
+    return value
+
+
+def _read_text(raw: msgspec.Raw) -> str | None:
+    try:
+        return _STR_DEC.decode(raw)
+    except _DECODE_ERRORS:
+        return None
+
+
+def _read_symbol(raw: msgspec.Raw) -> str | None:
+    text = _read_text(raw)
+    ok = text is not None and 0 < len(text) <= _MAX_SYMBOL_LEN and text.isprintable() and not text.isspace()
+    return text if ok else None
+
+
+def _read_side(raw: msgspec.Raw) -> PositionSide | None:
+    text = _read_text(raw)
+    return PositionSide(text) if text is not None and text in _SIDES else None
+
+
+def _read_margin_type(raw: msgspec.Raw) -> str | None:
+    text = _read_text(raw)
+    if text is None:
+        return None
+    try:
+        _parse_margin_type(text)
+    except ValueError:
+        return None
+    return text
+
+
+_POSITION_READERS: tuple[tuple[str, str, Any, bool], ...] = (
+    # wire key, attribute, reader, optional (missing or null is no fault)
+    ("s", "symbol", _read_symbol, False),
+    ("ps", "position_side", _read_side, False),
+    ("pa", "amount", _read_decimal, False),
+    ("mt", "margin_type_wire", _read_margin_type, False),
+    ("iw", "isolated_wallet", _read_decimal, True),
+    ("mp", "mark_price", _read_decimal, False),
+    ("up", "unrealized_pnl", _read_decimal, False),
+    ("mm", "maint_margin", _read_decimal, False),
+)
+
+
+def _read_position(wire: dict[str, msgspec.Raw]) -> MarginCallPosition:
+    values: dict[str, Any] = {}
+    unreadable: list[UnreadableField] = []
+    for key, attr, read, optional in _POSITION_READERS:
+        raw = wire.get(key)
+        if raw is None or (optional and bytes(raw) == _NULL):
+            if not optional:
+                unreadable.append(UnreadableField(key=key))
+            continue
+        value = read(raw)
+        if value is None:
+            unreadable.append(UnreadableField(key=key, sent=_sent(raw)))
+        else:
+            values[attr] = value
+    return MarginCallPosition(**values, unreadable=tuple(unreadable))
+
+
+def _read_margin_call(wire: _MarginCallWire) -> MarginCall:
+    cross_wallet: Decimal | None = None
+    unreadable: tuple[UnreadableField, ...] = ()
+    cw = wire.cross_wallet
+    if not isinstance(cw, msgspec.UnsetType) and bytes(cw) != _NULL:  # absent for isolated calls
+        cross_wallet = _read_decimal(cw)
+        if cross_wallet is None:
+            unreadable = (UnreadableField(key="cw", sent=_sent(cw)),)
+    return MarginCall(
+        event_time=wire.event_time,
+        cross_wallet=cross_wallet,
+        positions=tuple(_read_position(p) for p in wire.positions),
+        unreadable=unreadable,
+    )
 
 
 # --------------------------------------------------------------------------- ACCOUNT_UPDATE
@@ -433,13 +565,28 @@ class ErrorReply:
     msg: str
 
 
+# What the typed decoders produce: a MARGIN_CALL still as raw fields (see _read_margin_call).
+_WireUserEvent: TypeAlias = (
+    _MarginCallWire
+    | AccountUpdate
+    | OrderTradeUpdate
+    | TradeLite
+    | AccountConfigUpdate
+    | ListenKeyExpired
+    | StrategyUpdate
+    | GridUpdate
+    | ConditionalOrderTriggerReject
+    | AlgoUpdate
+)
+
 PrivateFrame: TypeAlias = UserEvent | UnknownEvent | SubscriptionReply | ErrorReply
+_WirePrivateFrame: TypeAlias = _WireUserEvent | UnknownEvent | SubscriptionReply | ErrorReply
 MarketFrame: TypeAlias = list[MarkPriceUpdate] | SubscriptionReply | ErrorReply | UnknownEvent
 
 
 class _UserEnvelope(msgspec.Struct, gc=False):
     stream: str
-    data: UserEvent
+    data: _WireUserEvent
 
 
 class _MarkEnvelope(msgspec.Struct, gc=False):
@@ -466,7 +613,7 @@ class _ErrorBody(msgspec.Struct):
     msg: str = ""
 
 
-_USER_DEC: msgspec.json.Decoder[UserEvent] = msgspec.json.Decoder(UserEvent, strict=False)
+_USER_DEC: msgspec.json.Decoder[_WireUserEvent] = msgspec.json.Decoder(_WireUserEvent, strict=False)
 _USER_ENV_DEC = msgspec.json.Decoder(_UserEnvelope, strict=False)
 _MARK_DEC: msgspec.json.Decoder[MarkPriceUpdate | list[MarkPriceUpdate]] = msgspec.json.Decoder(
     MarkPriceUpdate | list[MarkPriceUpdate], strict=False
@@ -550,7 +697,7 @@ def _unwrap(raw: bytes) -> tuple[_Peek, bytes]:
     return _peek(inner, "wrapped 'data'"), inner
 
 
-def _slow_private(raw: bytes, allow_replies: bool) -> PrivateFrame:
+def _slow_private(raw: bytes, allow_replies: bool) -> _WirePrivateFrame:
     peek, inner = _unwrap(raw)
     if inner is not raw and inner.lstrip().startswith(b"["):
         raise FrameError("wrapped 'data' is an array, expected one event object")
@@ -572,6 +719,13 @@ def _slow_private(raw: bytes, allow_replies: bool) -> PrivateFrame:
 
 
 def _decode_private(raw: bytes | str, allow_replies: bool) -> PrivateFrame:
+    frame = _decode_private_wire(raw, allow_replies)
+    if isinstance(frame, _MarginCallWire):
+        return _read_margin_call(frame)
+    return frame
+
+
+def _decode_private_wire(raw: bytes | str, allow_replies: bool) -> _WirePrivateFrame:
     data = _as_bytes(raw)
     try:
         if data.startswith(_WRAPPED):
@@ -671,7 +825,12 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return format(obj, "f")
     if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
+        out = {k: _plain(v) for k, v in obj.items() if k != "unreadable"}
+        # A margin call's unreadable fields go back on the wire exactly as they were sent.
+        for item in obj.get("unreadable", ()):
+            if item.get("sent") is not None:
+                out[item["key"]] = msgspec.Raw(item["sent"].encode())
+        return out
     if isinstance(obj, list | tuple):
         return [_plain(v) for v in obj]
     return obj
