@@ -119,6 +119,74 @@
         <translation>空头</translation>
     </message>
     <message>
+        <source>symbol</source>
+        <translation>交易对</translation>
+    </message>
+    <message>
+        <source>side</source>
+        <translation>持仓方向</translation>
+    </message>
+    <message>
+        <source>size</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>margin type</source>
+        <translation>保证金模式</translation>
+    </message>
+    <message>
+        <source>isolated wallet</source>
+        <translation>逐仓钱包余额</translation>
+    </message>
+    <message>
+        <source>mark</source>
+        <translation>标记价格</translation>
+    </message>
+    <message>
+        <source>unrealized PnL</source>
+        <translation>未实现盈亏</translation>
+    </message>
+    <message>
+        <source>maint. margin</source>
+        <translation>维持保证金</translation>
+    </message>
+    <message>
+        <source>cross wallet</source>
+        <translation>全仓钱包余额</translation>
+    </message>
+    <message>
+        <source>position {n}</source>
+        <translation>第 {n} 个仓位</translation>
+    </message>
+    <message>
+        <source>{field} ({position})</source>
+        <translation>{field}（{position}）</translation>
+    </message>
+    <message>
+        <source>Could not read: {fields}</source>
+        <translation>无法读取：{fields}</translation>
+    </message>
+    <message>
+        <source>one position</source>
+        <translation>1 个仓位</translation>
+    </message>
+    <message>
+        <source>{n} positions</source>
+        <translation>{n} 个仓位</translation>
+    </message>
+    <message>
+        <source>one unreadable field</source>
+        <translation>1 个字段无法读取</translation>
+    </message>
+    <message>
+        <source>{n} unreadable fields</source>
+        <translation>{n} 个字段无法读取</translation>
+    </message>
+    <message>
+        <source>Margin call on {account}: {what}, {fields}</source>
+        <translation>{account} 追加保证金通知：{what}，{fields}</translation>
+    </message>
+    <message>
         <source>{symbol} {side} size {size} · mark {mark} · maint. margin {mm}</source>
         <translation>{symbol} {side} 数量 {size} · 标记价格 {mark} · 维持保证金 {mm}</translation>
     </message>

@@ -48,34 +48,92 @@ def _word(value: str) -> str:
 
 
 def _num(value: Decimal | None) -> str:
-    if value is None:
+    if value is None or not value.is_finite():
         return "--"
     return f"{value.normalize():f}"
 
 
+def _field_name(key: str) -> str:
+    """What a MARGIN_CALL's wire key is called in the alert text."""
+    names = {
+        "s": QCoreApplication.translate("Alert", "symbol"),
+        "ps": QCoreApplication.translate("Alert", "side"),
+        "pa": QCoreApplication.translate("Alert", "size"),
+        "mt": QCoreApplication.translate("Alert", "margin type"),
+        "iw": QCoreApplication.translate("Alert", "isolated wallet"),
+        "mp": QCoreApplication.translate("Alert", "mark"),
+        "up": QCoreApplication.translate("Alert", "unrealized PnL"),
+        "mm": QCoreApplication.translate("Alert", "maint. margin"),
+        "cw": QCoreApplication.translate("Alert", "cross wallet"),
+    }
+    return names.get(key, key)
+
+
+def _unreadable_text(event: Any) -> str | None:
+    """`Could not read: mark (ETHUSDT), symbol (position 2)`, or None when everything was read."""
+    parts = [_field_name(f.key) for f in getattr(event, "unreadable", ())]
+    for i, p in enumerate(event.positions, start=1):
+        where = p.symbol or QCoreApplication.translate("Alert", "position {n}").format(n=i)
+        for f in getattr(p, "unreadable", ()):
+            parts.append(QCoreApplication.translate("Alert", "{field} ({position})").format(
+                field=_field_name(f.key), position=where
+            ))
+    if not parts:
+        return None
+    return QCoreApplication.translate("Alert", "Could not read: {fields}").format(fields=", ".join(parts))
+
+
+def _unreadable_title(account: str, event: Any, count: int) -> str:
+    positions = event.positions
+    if positions and all(p.symbol for p in positions):
+        what = ", ".join(p.symbol for p in positions)
+    elif len(positions) == 1:
+        what = QCoreApplication.translate("Alert", "one position")
+    else:
+        what = QCoreApplication.translate("Alert", "{n} positions").format(n=len(positions))
+    fields = (
+        QCoreApplication.translate("Alert", "one unreadable field")
+        if count == 1
+        else QCoreApplication.translate("Alert", "{n} unreadable fields").format(n=count)
+    )
+    return QCoreApplication.translate("Alert", "Margin call on {account}: {what}, {fields}").format(
+        account=account, what=what, fields=fields
+    )
+
+
 def margin_call_alert(account: str, event: Any) -> Alert:
-    """One notification listing every position the MARGIN_CALL names."""
+    """One notification listing every position the MARGIN_CALL names, and what of it was unreadable."""
     lines = []
     for p in event.positions:
-        side = p.position_side.value if hasattr(p.position_side, "value") else str(p.position_side)
+        side = p.position_side.value if hasattr(p.position_side, "value") else "?"
         lines.append(
             QCoreApplication.translate(
                 "Alert", "{symbol} {side} size {size} · mark {mark} · maint. margin {mm}"
             ).format(
-                symbol=p.symbol, side=_word(side), size=_num(p.amount), mark=_num(p.mark_price), mm=_num(p.maint_margin)
+                symbol=p.symbol or "?", side=_word(side), size=_num(p.amount), mark=_num(p.mark_price),
+                mm=_num(p.maint_margin),
             )
         )
     cw = getattr(event, "cross_wallet", None)
     if cw is not None:
         lines.append(QCoreApplication.translate("Alert", "Cross wallet: {cw} USDT").format(cw=_num(cw)))
+    unreadable = _unreadable_text(event)
+    if unreadable is not None:
+        lines.append(unreadable)
     symbols = ", ".join(p.symbol for p in event.positions) or "?"
+    count = len(getattr(event, "unreadable", ())) + sum(len(getattr(p, "unreadable", ())) for p in event.positions)
+    title = (
+        _unreadable_title(account, event, count)
+        if count
+        else QCoreApplication.translate("Alert", "Margin call on {account}: {symbols}").format(
+            account=account, symbols=symbols
+        )
+    )
     return Alert(
         kind=AlertKind.MARGIN_CALL,
         account=account,
         tier=RiskTier.DANGER,
-        title=QCoreApplication.translate("Alert", "Margin call on {account}: {symbols}").format(
-            account=account, symbols=symbols
-        ),
+        title=title,
         body="\n".join(lines),
         dedupe_key=f"mc:{account}:{event.event_time}:{symbols}",
         raw=event,
