@@ -23,6 +23,7 @@ from marginwatch.exchange.session import AccountSession, SessionOptions
 from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
+from tests.core.margin_call_variants import VARIANTS
 
 TOL = Decimal("0.000001")
 
@@ -286,3 +287,18 @@ async def test_an_event_that_arrives_on_both_sockets_of_a_rotation_overlap_is_pa
         assert session.counters["margin_calls"] == 1
         assert session.counters["duplicates"] >= 1
         assert session.counters["reconnects"] == 0
+
+
+async def test_margin_calls_with_odd_fields_reach_on_margin_call_from_the_wire() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        names = sorted(VARIANTS)
+        for i, name in enumerate(names):
+            sim.emit_user_event({**VARIANTS[name].doc, "E": sim.now_ms() + i})  # distinct times: not replays
+        await wait_until(lambda: len(probe.margin_calls) == len(names))
+        # Each arrived once, saying what of it could not be read (compared as sets of wire keys).
+        got = sorted(sorted(f.key for f in (*c.unreadable, *(f for p in c.positions for f in p.unreadable)))
+                     for c in probe.margin_calls)
+        assert got == sorted(sorted(VARIANTS[n].unreadable) for n in names)
+        assert session.user_stream is not None and session.user_stream.malformed == 0
