@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from marginwatch.app import parse_args  # noqa: E402
 from marginwatch.controller import AppController  # noqa: E402
 from marginwatch.core.stream_health import StreamState  # noqa: E402
+from marginwatch.services import demo  # noqa: E402
 from marginwatch.services.settings import Settings  # noqa: E402
 from marginwatch.ui.main_window import MainWindow  # noqa: E402
 
@@ -39,6 +40,18 @@ async def wait_for(pred: Callable[[], bool], limit_s: float, what: str) -> None:
         if loop.time() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)  # polling an external condition, not synchronising our own code
+
+
+@contextmanager
+def demo_exchange(cls: type[demo.DemoExchange]) -> Iterator[None]:
+    """The controller builds its demo exchange as `cls(scenario, speed)` while this lasts: a
+    benchmark's subclass passes its own market and book (or runs the simulator elsewhere)."""
+    original = demo.DemoExchange
+    demo.DemoExchange = cls  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        demo.DemoExchange = original  # type: ignore[misc]
 
 
 @asynccontextmanager

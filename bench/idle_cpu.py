@@ -2,7 +2,7 @@
 marks at 1 Hz): CPU time / wall time over the window, after a settling period.
 
 The simulator's demo book (5 positions) is extended by 15 small calm legs on 15 extra symbols
-(`extend_demo_book`), so the app follows 20 positions on 19 symbols; the count used is printed.
+(`Book.with_calm_legs`), so the app follows 20 positions on 19 symbols; the count used is printed.
 The simulator runs in this process but on a thread and event loop of its own (the app reaches it
 over loopback sockets, as it would reach Binance), so its CPU can be told apart:
 `idle_cpu.app_share` is the process without the simulator's thread (what the target is about),
@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil
 
-from app_harness import qapp, run_qasync, running_app
+from app_harness import demo_exchange, qapp, run_qasync, running_app
 from common import figure, parse_args
 from marginwatch.exchange.endpoints import Endpoints
-from marginwatch.exchange.sim.engine import DEFAULT_BOOK, extend_demo_book
+from marginwatch.exchange.sim.book import DEMO_BOOK
+from marginwatch.exchange.sim.market import SYMBOLS, extra_symbols
 from marginwatch.services import demo
 
 POSITIONS = 20
@@ -55,16 +56,22 @@ def _thread_cpu_seconds(native_id: int | None) -> float:
 
 
 SIM = _SimThread()
+EXTRA = extra_symbols(POSITIONS - len(DEMO_BOOK.entries))
 
 
-async def _start(self: demo.DemoExchange) -> Endpoints:
-    sim: Any = self.sim
-    await SIM.run(sim.start())
-    return Endpoints.local(sim.base_url, sim.ws_url)
+class _BenchDemo(demo.DemoExchange):
+    """The demo exchange with 15 more symbols and calm legs, its simulator on SIM's thread."""
 
+    def __init__(self, scenario: str = "demo", speed: float = 1.0) -> None:
+        super().__init__(scenario, speed, symbols={**SYMBOLS, **EXTRA}, book=DEMO_BOOK.with_calm_legs(EXTRA.values()))
 
-async def _stop(self: demo.DemoExchange) -> None:
-    await SIM.run(self.sim.stop())  # type: ignore[attr-defined]
+    async def start(self) -> Endpoints:
+        sim: Any = self.sim
+        await SIM.run(sim.start())
+        return Endpoints.local(sim.base_url, sim.ws_url)
+
+    async def stop(self) -> None:
+        await SIM.run(self.sim.stop())  # type: ignore[attr-defined]
 
 
 async def _window(seconds: float, gui: int) -> tuple[float, float, float]:
@@ -93,10 +100,8 @@ async def bench(seconds: float) -> tuple[tuple[float, float, float], tuple[float
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__ or "", argv)
-    extend_demo_book(POSITIONS - len(DEFAULT_BOOK))
-    demo.DemoExchange.start = _start  # type: ignore[method-assign]
-    demo.DemoExchange.stop = _stop  # type: ignore[method-assign]
-    shown, tray, positions = run_qasync(qapp(), bench(15.0 if args.quick else 60.0))
+    with demo_exchange(_BenchDemo):
+        shown, tray, positions = run_qasync(qapp(), bench(15.0 if args.quick else 60.0))
     figure("idle_cpu.positions", positions, "positions")
     figure("idle_cpu.share", shown[0], "%core")
     figure("idle_cpu.app_share", shown[1], "%core")

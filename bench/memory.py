@@ -40,9 +40,10 @@ from marginwatch.app import drop_import_sources
 
 drop_import_sources()  # as `marginwatch` does before it imports the rest of the app
 
-from app_harness import qapp, run_qasync, running_app  # noqa: E402
+from app_harness import demo_exchange, qapp, run_qasync, running_app  # noqa: E402
 from common import figure, note  # noqa: E402
 from marginwatch.exchange.mark_price_stream import ALL_MARKET_STREAM  # noqa: E402
+from marginwatch.services import demo  # noqa: E402
 
 TOP = 8  # growing types / allocation sites listed on stderr
 
@@ -127,21 +128,27 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
     return out
 
 
-def _all_market(symbols: int) -> None:
-    """List `symbols` symbols in the simulator and have every session follow the all-market stream."""
+def _all_market(symbols: int) -> type[demo.DemoExchange]:
+    """The demo exchange listing `symbols` symbols; every session follows the all-market stream."""
     from dataclasses import replace
     from typing import Any
 
     from marginwatch.exchange import session
-    from marginwatch.exchange.sim.market import SYMBOLS, add_symbols
+    from marginwatch.exchange.sim.market import SYMBOLS, with_extra_symbols
 
-    add_symbols(symbols - len(SYMBOLS))
+    listed = with_extra_symbols(symbols - len(SYMBOLS))
+
+    class LargeMarketDemo(demo.DemoExchange):
+        def __init__(self, scenario: str = "demo", speed: float = 1.0) -> None:
+            super().__init__(scenario, speed, symbols=listed)
+
     init = session.AccountSession.__init__
 
     def all_market_init(self: session.AccountSession, *args: Any, options: Any = None, **kw: Any) -> None:
         init(self, *args, options=replace(options or session.SessionOptions(), all_market_threshold=1), **kw)
 
     session.AccountSession.__init__ = all_market_init  # type: ignore[method-assign]
+    return LargeMarketDemo
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -151,11 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--symbols", type=int, default=600, help="symbols the simulator lists (all-market size)")
     args = p.parse_args(argv)
     seconds = args.seconds or (60.0 if args.quick else 600.0)
-    if args.symbols > 4:
-        _all_market(args.symbols)
     if seconds < 20:
         p.error("--seconds must be at least 20")
-    with tempfile.TemporaryDirectory(prefix="mw-memory-") as tmp:
+    exchange = _all_market(args.symbols) if args.symbols > 4 else demo.DemoExchange
+    with demo_exchange(exchange), tempfile.TemporaryDirectory(prefix="mw-memory-") as tmp:
         r = run_qasync(qapp(), bench(seconds, Path(tmp) / "half.tracemalloc"))
     mb, day = 2**20, 86400
     per_day = r["slope"] * day / mb

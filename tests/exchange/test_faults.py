@@ -151,6 +151,6 @@ async def test_session_recovers_from(name: str) -> None:
         await wait_until(lambda: len(probe.margin_calls) == before + 1)
         sim.engine.transfer_margin("SOLUSDT", "LONG", "1")
         await converge(session, sim, limit=5.0)
-        assert len(probe.margin_calls) == len(sim.margin_calls_emitted)
+        assert len(probe.margin_calls) == sim.emitted.margin_calls
         assert session.state.cross_wallet_balance > Decimal(0)
         record("fault", name=name, recover_s=recovered - ended, outage_s=recovered - injected)

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from marginwatch.core.position import PositionSide
-from marginwatch.exchange.sim import DEMO_API_KEY, AccountEngine, SimulatedExchange
+from marginwatch.exchange.sim import DEMO_API_KEY, AccountEngine, SimulatedExchange, make_scenario
 from tests.exchange.test_sim_ws import listen_key, recv, recv_event
 
 
@@ -38,7 +38,7 @@ def sol_price_for(engine: AccountEngine, ratio: str) -> Decimal:
 
 
 def test_margin_call_fires_once_then_rearms_below_level_minus_hysteresis() -> None:
-    engine = AccountEngine(scenario="calm", seed=1)
+    engine = AccountEngine(make_scenario("calm", 1))
     engine.paused = True
     events = collect(engine)
 
@@ -59,7 +59,7 @@ def test_margin_call_fires_once_then_rearms_below_level_minus_hysteresis() -> No
 
 
 def test_liquidation_closes_the_position_with_a_liquidation_order() -> None:
-    engine = AccountEngine(scenario="calm", seed=1)
+    engine = AccountEngine(make_scenario("calm", 1))
     engine.paused = True
     events = collect(engine)
     engine.set_mark_price("SOLUSDT", "150")  # isolated long far past its liquidation price
@@ -77,7 +77,7 @@ def test_liquidation_closes_the_position_with_a_liquidation_order() -> None:
 
 
 def test_cross_margin_call_carries_cross_wallet_and_all_cross_legs() -> None:
-    engine = AccountEngine(scenario="calm", seed=1)
+    engine = AccountEngine(make_scenario("calm", 1))
     engine.paused = True
     events = collect(engine)
     for _ in range(1000):  # small steps: 0.05 % moves the cross margin balance by ~30 USDT
@@ -95,7 +95,7 @@ def test_cross_margin_call_carries_cross_wallet_and_all_cross_legs() -> None:
 
 def test_random_scenario_is_deterministic_with_a_seed() -> None:
     def run(seed: int) -> list[dict[str, Decimal]]:
-        e = AccountEngine(scenario="random", seed=seed)
+        e = AccountEngine(make_scenario("random", seed))
         out = []
         for _ in range(50):
             e.step()
@@ -108,7 +108,7 @@ def test_random_scenario_is_deterministic_with_a_seed() -> None:
 
 def test_demo_cycle_timing_at_speed_one() -> None:
     """Scenario time: first MARGIN_CALL between 20 and 40 s, recovery, a second one, no liquidation."""
-    engine = AccountEngine(scenario="demo", seed=5, tick_interval=1.0)
+    engine = AccountEngine(make_scenario("demo", 5), tick_interval=1.0)
     events = collect(engine)
     first_call = None
     for t in range(1, 200):
@@ -163,7 +163,7 @@ def test_every_user_event_and_mark_frame_decodes_with_core_codecs() -> None:
     from marginwatch.core.events import UnknownEvent, decode_market_frame, decode_user_event
     from marginwatch.exchange.sim.rest_views import mark_price_update
 
-    engine = AccountEngine(scenario="crash", seed=1)
+    engine = AccountEngine(make_scenario("crash", 1))
     events = collect(engine)
     engine.transfer_margin("SOLUSDT", "LONG", "5")
     engine.apply_funding_fee("BNBUSDT", "0.5")

@@ -162,7 +162,7 @@ async def test_private_ws_delivers_account_update_and_margin_call(sim: Simulated
     (leg,) = mc["p"]
     assert set(leg) == {"s", "ps", "pa", "mt", "iw", "mp", "up", "mm"}
     assert (leg["s"], leg["ps"], leg["mt"]) == ("SOLUSDT", "LONG", "ISOLATED")
-    assert sim.margin_calls_emitted == [mc]
+    assert list(sim.margin_calls_emitted) == [mc]
 
 
 @pytest.mark.asyncio

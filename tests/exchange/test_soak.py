@@ -60,7 +60,7 @@ async def test_soak_every_margin_call_exactly_once_across_disconnects() -> None:
                 await asyncio.sleep(0)  # let the streams drain between bursts (pacing, not sync)
             # What is still in flight when a socket dies is gone for every client (Binance does not
             # replay), so cut only once this burst has arrived.
-            await wait_until(lambda: len(probe.margin_calls) == len(sim.margin_calls_emitted), 5)
+            await wait_until(lambda: len(probe.margin_calls) == sim.emitted.margin_calls, 5)
             old = sim.hub.of(("private",))[0]
             if disconnects % 4 == 3:
                 sim.faults.expire_listen_key()
@@ -68,10 +68,10 @@ async def test_soak_every_margin_call_exactly_once_across_disconnects() -> None:
                 await faults[disconnects % 3]()
             disconnects += 1
             await wait_until(lambda old=old: private_ready(sim, old) and live(session), 5)
-        assert len(sim.events_emitted) >= TOTAL_EVENTS
-        await wait_until(lambda: len(probe.margin_calls) >= len(sim.margin_calls_emitted), 10)
+        assert sim.emitted.user_events >= TOTAL_EVENTS
+        await wait_until(lambda: len(probe.margin_calls) >= sim.emitted.margin_calls, 10)
         assert disconnects >= TOTAL_EVENTS // DISCONNECT_EVERY
-        assert len(probe.margin_calls) == len(sim.margin_calls_emitted) == TOTAL_EVENTS // 10
+        assert len(probe.margin_calls) == sim.emitted.margin_calls == TOTAL_EVENTS // 10
         # each call carries a unique mark: the multisets must match exactly (no loss, no repeat)
         assert sorted(c.positions[0].mark_price for c in probe.margin_calls) == sorted(
             Decimal(str(c["p"][0]["mp"])) for c in sim.margin_calls_emitted
@@ -80,10 +80,10 @@ async def test_soak_every_margin_call_exactly_once_across_disconnects() -> None:
         await converge(session, sim)
         record(
             "soak",
-            events_emitted=len(sim.events_emitted),
+            events_emitted=sim.emitted.user_events,
             user_frames_received=session.user_stream.connection.frames if session.user_stream else 0,
             account_updates_applied=session.applied_updates,
-            margin_calls_emitted=len(sim.margin_calls_emitted),
+            margin_calls_emitted=sim.emitted.margin_calls,
             margin_calls_received=len(probe.margin_calls),
             disconnects=disconnects,
             duplicates_dropped=session.counters["duplicates"],

@@ -11,19 +11,25 @@ every position is a LONG or SHORT leg; ETHUSDT holds both legs, the other symbol
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marginwatch.core.account_risk import AccountRisk, PositionRisk, assess_account
 from marginwatch.core.position import ZERO, MarginType, Position, PositionSide
 from marginwatch.exchange.sim import market
-from marginwatch.exchange.sim.market import SYMBOLS, fmt
+from marginwatch.exchange.sim.book import DEMO_BOOK, Book
+from marginwatch.exchange.sim.market import SYMBOLS, SymbolSpec, fmt
+
+if TYPE_CHECKING:
+    from marginwatch.exchange.sim.scenarios import Scenario
 
 PosKey = tuple[str, PositionSide]
 CROSS_KEY = "CROSS"
 HYSTERESIS = Decimal("0.05")
+KEEP_LIQUIDATED = 100  # the crash scenario liquidates every cycle, forever: keep only the latest
 EventListener = Callable[[dict[str, Any]], None]
 
 
@@ -43,42 +49,6 @@ class SimPosition:
         return (self.symbol, self.side)
 
 
-@dataclass(frozen=True, slots=True)
-class BookEntry:
-    symbol: str
-    side: PositionSide
-    amount: str
-    entry: str
-    margin_type: MarginType
-    leverage: int
-
-
-# The demo book: ~10,000 USDT, both margin types, ETHUSDT hedged with both legs.
-DEFAULT_WALLET = Decimal("10000")
-# Small calm legs added to the demo book by `extend_demo_book` (benchmarks); empty by default.
-_EXTRA_BOOK: list[BookEntry] = []
-
-
-def extend_demo_book(count: int) -> None:
-    """Benchmarks: the demo book of engines created afterwards holds `count` more positions, one
-    small cross leg (~100-300 USDT) on each of `count` extra symbols (`market.add_symbols`), far
-    from any margin call. Process-wide; the default demo book is unchanged."""
-    from marginwatch.exchange.sim.market import add_symbols
-
-    _EXTRA_BOOK.clear()
-    for i, symbol in enumerate(add_symbols(count)):
-        side = PositionSide.LONG if i % 2 == 0 else PositionSide.SHORT
-        amount = "10" if side is PositionSide.LONG else "-10"
-        _EXTRA_BOOK.append(BookEntry(symbol, side, amount, str(10 + i), MarginType.CROSS, 10))
-DEFAULT_BOOK: tuple[BookEntry, ...] = (
-    BookEntry("BTCUSDT", PositionSide.LONG, "0.5", "99500.0", MarginType.CROSS, 10),
-    BookEntry("ETHUSDT", PositionSide.LONG, "4", "3480.00", MarginType.CROSS, 20),
-    BookEntry("ETHUSDT", PositionSide.SHORT, "-2", "3520.00", MarginType.CROSS, 20),
-    BookEntry("SOLUSDT", PositionSide.LONG, "50", "180.0000", MarginType.ISOLATED, 20),
-    BookEntry("BNBUSDT", PositionSide.SHORT, "-10", "650.000", MarginType.ISOLATED, 10),
-)
-
-
 @dataclass(slots=True)
 class _Arm:
     armed: bool = True
@@ -89,30 +59,36 @@ class EngineStats:
     margin_calls: int = 0
     liquidations: int = 0
     steps: int = 0
-    liquidated: list[PosKey] = field(default_factory=list)
+    liquidated: deque[PosKey] = field(default_factory=lambda: deque(maxlen=KEEP_LIQUIDATED))  # the latest
 
 
 class AccountEngine:
+    """One account on one market. `scenario` drives the marks (an instance of its own: scenarios
+    keep state); `book` is the account it starts from and resets to; `symbols` what is listed."""
+
     def __init__(
         self,
+        scenario: Scenario,
         *,
-        scenario: str = "calm",
+        book: Book = DEMO_BOOK,
+        symbols: Mapping[str, SymbolSpec] = SYMBOLS,
         margin_call_level: Decimal = Decimal("0.8"),
         tick_interval: float = 1.0,
-        seed: int | None = None,
         clock_ms: Callable[[], int] | None = None,
     ) -> None:
-        from marginwatch.exchange.sim.scenarios import make_scenario  # scenarios import us
-
+        unlisted = sorted(book.symbols - set(symbols))
+        if unlisted:
+            raise ValueError(f"the book holds symbols the market does not list: {', '.join(unlisted)}")
         self.margin_call_level = margin_call_level
         self.tick_interval = tick_interval
         self.clock_ms: Callable[[], int] = clock_ms or (lambda: int(time.time() * 1000))
-        self.bracket_entries = market.bracket_entries()
+        self.symbols = symbols
+        self.book = book
+        self.bracket_entries = market.bracket_entries(symbols)
         self.brackets = market.bracket_tables(self.bracket_entries)
-        self.symbols = SYMBOLS
-        self.marks: dict[str, Decimal] = {s: spec.base_price for s, spec in SYMBOLS.items()}
-        self.leverage: dict[str, int] = {s: 20 for s in SYMBOLS}
-        self.margin_type: dict[str, MarginType] = {s: MarginType.CROSS for s in SYMBOLS}
+        self.marks: dict[str, Decimal] = {s: spec.base_price for s, spec in symbols.items()}
+        self.leverage: dict[str, int] = dict.fromkeys(symbols, 20)
+        self.margin_type: dict[str, MarginType] = dict.fromkeys(symbols, MarginType.CROSS)
         self.cross_wallet = ZERO
         self.positions: dict[PosKey, SimPosition] = {}
         self.dual_side_position = True
@@ -122,7 +98,7 @@ class AccountEngine:
         self._arms: dict[object, _Arm] = {}
         self._listeners: list[EventListener] = []
         self._reset_book(emit=False)
-        self.scenario = make_scenario(scenario, seed)
+        self.scenario = scenario
         self.scenario.start(self)
 
     # ----- listeners -------------------------------------------------------------------------
@@ -184,14 +160,14 @@ class AccountEngine:
     def set_mark_price(self, symbol: str, price: Decimal | str | float, *, evaluate: bool = True) -> None:
         if symbol not in self.marks:
             raise KeyError(f"unknown symbol {symbol!r}")
-        spec = SYMBOLS[symbol]
+        spec = self.symbols[symbol]
         p = Decimal(str(price)).quantize(spec.tick_size)
         self.marks[symbol] = max(p, spec.tick_size)
         if evaluate:
             self.evaluate()
 
     def index_price(self, symbol: str) -> Decimal:
-        spec = SYMBOLS[symbol]
+        spec = self.symbols[symbol]
         return (self.marks[symbol] * Decimal("0.9998")).quantize(spec.tick_size.scaleb(-2))
 
     # ----- risk: margin calls and liquidations -----------------------------------------------
@@ -236,7 +212,7 @@ class AccountEngine:
 
     def _margin_call_leg(self, pr: PositionRisk) -> dict[str, Any]:
         pos = pr.position
-        spec = SYMBOLS[pos.symbol]
+        spec = self.symbols[pos.symbol]
         return {
             "s": pos.symbol, "ps": pos.position_side.value, "pa": fmt(pos.amount, spec.qty_precision),
             "mt": "ISOLATED" if pos.is_isolated else "CROSSED",
@@ -262,7 +238,7 @@ class AccountEngine:
         for p in legs:
             if p.amount == 0:
                 continue
-            spec = SYMBOLS[p.symbol]
+            spec = self.symbols[p.symbol]
             mark = self.marks[p.symbol]
             qty = abs(p.amount)
             side = "SELL" if p.amount > 0 else "BUY"
@@ -314,7 +290,7 @@ class AccountEngine:
         return payload
 
     def _account_leg(self, p: SimPosition) -> dict[str, Any]:
-        spec = SYMBOLS[p.symbol]
+        spec = self.symbols[p.symbol]
         upnl = p.amount * (self.marks[p.symbol] - p.entry_price)
         return {
             "s": p.symbol, "pa": fmt(p.amount, spec.qty_precision),
@@ -397,7 +373,7 @@ class AccountEngine:
         self.positions = {}
         self._arms.clear()
         isolated = ZERO
-        for b in (*DEFAULT_BOOK, *_EXTRA_BOOK):
+        for b in self.book.entries:
             self.leverage[b.symbol] = b.leverage
             self.margin_type[b.symbol] = b.margin_type
             amount, entry = Decimal(b.amount), Decimal(b.entry)
@@ -407,7 +383,7 @@ class AccountEngine:
                 isolated += iw
             p = SimPosition(b.symbol, b.side, amount, entry, b.margin_type, iw, ZERO, now)
             self.positions[p.key] = p
-        self.cross_wallet = DEFAULT_WALLET - isolated
+        self.cross_wallet = self.book.wallet - isolated
         if emit:
             self.emit_account_update("ORDER", list(self.positions.values()),
                                      balance_change=self.wallet_balance - before)

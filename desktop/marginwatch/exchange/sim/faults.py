@@ -1,6 +1,9 @@
 """Fault injection: the network and exchange misbehaviour a monitor must survive.
 
-Every fault is a method here and also reachable as `POST /_sim/fault {"kind": ..., ...}`.
+Every fault is a method here and also reachable as `POST /_sim/fault {"kind": ..., ...}` (one
+handler per `FaultKind`). Faults reach the server only through `FaultTarget` (and the engine and
+clock they drive); the state they keep (REST errors, held and doubled user events) lives
+here and the server only reads it.
 """
 
 from __future__ import annotations
@@ -8,11 +11,51 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from marginwatch.exchange.sim.server import SimulatedExchange
+    from marginwatch.exchange.sim.clock import ServerClock
+    from marginwatch.exchange.sim.engine import AccountEngine
+    from marginwatch.exchange.sim.streams import WsConn
+
+Spec = Mapping[str, Any]
+
+
+class FaultKind(StrEnum):
+    DROP = "drop"
+    STALL = "stall"
+    RESUME = "resume"
+    MALFORMED = "malformed"
+    CUT_24H = "cut24h"
+    EXPIRE_LISTEN_KEY = "expire_listen_key"
+    REST_ERROR = "rest_error"
+    SKEW = "skew"
+    DUPLICATE = "duplicate"
+    REORDER = "reorder"
+    CLEAR = "clear"
+    MARK = "mark"
+    PAUSE = "pause"
+    MARGIN_CALL = "margin_call"
+
+
+class FaultTarget(Protocol):
+    """What a fault may do to the server."""
+
+    def connections(self, target: str) -> list[WsConn]:
+        """Open sockets of `target` ("market", "private" or "all"); ValueError for anything else."""
+        ...
+
+    def expire_listen_key(self) -> str | None:
+        """Send listenKeyExpired on the active key and invalidate it; the key, or None if none."""
+        ...
+
+    def send_user_event(self, payload: dict[str, Any]) -> int:
+        """Write one user-data frame to the active key's private sockets now; how many got it."""
+        ...
 
 
 @dataclass(slots=True)
@@ -22,19 +65,48 @@ class RestFault:
     retry_after: int
 
 
+def _int(spec: Spec, name: str, default: int) -> int:
+    value = spec.get(name, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _target(spec: Spec) -> str:
+    return str(spec.get("target", "all"))
+
+
 class FaultController:
-    def __init__(self, sim: SimulatedExchange) -> None:
-        self._sim = sim
+    def __init__(self, target: FaultTarget, engine: AccountEngine, clock: ServerClock) -> None:
+        self._target = target
+        self._engine = engine
+        self._clock = clock
         self.rest_fault: RestFault | None = None
-        self.clock_skew_ms = 0
-        self.duplicate_remaining = 0
-        self.reorder_remaining = 0
-        self.reorder_buffer: list[dict[str, Any]] = []
+        self._duplicate_remaining = 0
+        self._reorder_remaining = 0
+        self._held: list[dict[str, Any]] = []  # user events held back for reordering
+        self._handlers: dict[FaultKind, Callable[[Spec], Awaitable[dict[str, Any]]]] = {
+            FaultKind.DROP: self._apply_drop,
+            FaultKind.STALL: self._apply_stall,
+            FaultKind.RESUME: self._apply_resume,
+            FaultKind.MALFORMED: self._apply_malformed,
+            FaultKind.CUT_24H: self._apply_cut_24h,
+            FaultKind.EXPIRE_LISTEN_KEY: self._apply_expire_listen_key,
+            FaultKind.REST_ERROR: self._apply_rest_error,
+            FaultKind.SKEW: self._apply_skew,
+            FaultKind.DUPLICATE: self._apply_duplicate,
+            FaultKind.REORDER: self._apply_reorder,
+            FaultKind.CLEAR: self._apply_clear,
+            FaultKind.MARK: self._apply_mark,
+            FaultKind.PAUSE: self._apply_pause,
+            FaultKind.MARGIN_CALL: self._apply_margin_call,
+        }
 
     # ----- WebSocket -------------------------------------------------------------------------
     async def drop(self, target: str = "all") -> int:
         """Abort matching sockets without a close frame. Returns how many were cut."""
-        conns = self._sim.hub.of(self._sim.hub.kinds_for(target))
+        conns = self._target.connections(target)
         for c in conns:
             c.abort()
         await asyncio.sleep(0)
@@ -43,31 +115,31 @@ class FaultController:
     def stall(self, target: str = "all", seconds: float | None = None) -> int:
         """Keep sockets open but send nothing and answer no pings, for `seconds` or until resume()."""
         deadline = math.inf if seconds is None else time.monotonic() + seconds
-        conns = self._sim.hub.of(self._sim.hub.kinds_for(target))
+        conns = self._target.connections(target)
         for c in conns:
             c.stalled_until = deadline
         return len(conns)
 
     def resume(self, target: str = "all") -> None:
-        for c in self._sim.hub.of(self._sim.hub.kinds_for(target)):
+        for c in self._target.connections(target):
             c.stalled_until = None
 
     def send_malformed(self, target: str = "all", text: str = '{"e":"markPriceUpdate","E":') -> int:
-        conns = self._sim.hub.of(self._sim.hub.kinds_for(target))
+        conns = self._target.connections(target)
         for c in conns:
             c.send(text)
         return len(conns)
 
     async def force_24h_cut(self, target: str = "all") -> int:
         """Do now what the server does at a connection's 24 h mark."""
-        conns = self._sim.hub.of(self._sim.hub.kinds_for(target))
+        conns = self._target.connections(target)
         for c in conns:
-            await self._sim.cut_24h(c)
+            await c.cut_24h()
         return len(conns)
 
     def expire_listen_key(self) -> str | None:
         """Send listenKeyExpired and invalidate the key (a later PUT gets -1125)."""
-        return self._sim.expire_listen_key()
+        return self._target.expire_listen_key()
 
     # ----- REST and clock --------------------------------------------------------------------
     def rest_errors(self, status: int = 429, count: int = 1, retry_after: int = 1) -> None:
@@ -87,68 +159,129 @@ class FaultController:
 
     def skew_clock(self, ms: int) -> None:
         """Shift the server clock (serverTime, recvWindow checks, event times) by `ms`."""
-        self.clock_skew_ms = int(ms)
+        self._clock.skew_ms = int(ms)
 
     # ----- user-event order ------------------------------------------------------------------
     def duplicate_user_events(self, count: int = 1) -> None:
-        self.duplicate_remaining = count
+        self._duplicate_remaining = count
 
     def reorder_user_events(self, count: int = 2) -> None:
         """Hold the next `count` user events and send them in reverse order."""
-        self.reorder_remaining = count
-        self.reorder_buffer = []
+        self._reorder_remaining = count
+        self._held = []
+
+    def route_user_event(self, payload: dict[str, Any]) -> None:
+        """Send one user event as the order faults say: now, twice, or held to go out reversed."""
+        if self._reorder_remaining > 0:
+            self._held.append(payload)
+            self._reorder_remaining -= 1
+            if self._reorder_remaining == 0:
+                self._flush_held()
+            return
+        self._send(payload)
+
+    def on_tick(self, tick: int) -> None:
+        # Held events go out within two ticks even when fewer than asked for ever come.
+        if self._held and tick % 2 == 0:
+            self._flush_held()
+
+    def _send(self, payload: dict[str, Any]) -> None:
+        copies = 1
+        if self._duplicate_remaining > 0:
+            self._duplicate_remaining -= 1
+            copies = 2
+        for _ in range(copies):
+            self._target.send_user_event(payload)
+
+    def _flush_held(self) -> None:
+        held, self._held = self._held, []
+        self._reorder_remaining = 0
+        for p in reversed(held):
+            self._send(p)
 
     def clear(self) -> None:
         self.rest_fault = None
-        self.clock_skew_ms = 0
-        self.duplicate_remaining = 0
-        self.reorder_remaining = 0
-        flush, self.reorder_buffer = self.reorder_buffer, []
-        for p in flush:
-            self._sim.deliver(p)
+        self._clock.skew_ms = 0
+        self._duplicate_remaining = 0
+        self._reorder_remaining = 0
+        held, self._held = self._held, []
+        for p in held:  # nothing held is lost; it goes out in the order it was generated
+            self._target.send_user_event(p)
         self.resume()
 
     # ----- the HTTP control endpoint ---------------------------------------------------------
-    async def apply(self, spec: dict[str, Any]) -> dict[str, Any]:
-        kind = spec.get("kind")
-        target = str(spec.get("target", "all"))
-        if kind == "drop":
-            return {"affected": await self.drop(target)}
-        if kind == "stall":
-            secs = spec.get("seconds")
-            return {"affected": self.stall(target, None if secs is None else float(secs))}
-        if kind == "resume":
-            self.resume(target)
-            return {}
-        if kind == "malformed":
-            return {"affected": self.send_malformed(target)}
-        if kind == "cut24h":
-            return {"affected": await self.force_24h_cut(target)}
-        if kind == "expire_listen_key":
-            return {"listenKey": self.expire_listen_key()}
-        if kind == "rest_error":
-            self.rest_errors(int(spec.get("status", 429)), int(spec.get("count", 1)),
-                             int(spec.get("retry_after", 1)))
-            return {}
-        if kind == "skew":
-            self.skew_clock(int(spec.get("ms", 0)))
-            return {}
-        if kind == "duplicate":
-            self.duplicate_user_events(int(spec.get("count", 1)))
-            return {}
-        if kind == "reorder":
-            self.reorder_user_events(int(spec.get("count", 2)))
-            return {}
-        if kind == "clear":
-            self.clear()
-            return {}
-        if kind == "mark":
-            self._sim.engine.set_mark_price(str(spec["symbol"]), str(spec["price"]))
-            return {}
-        if kind == "pause":
-            self._sim.engine.paused = bool(spec.get("paused", True))
-            return {}
-        if kind == "margin_call":
-            sym = spec.get("symbol")
-            return self._sim.engine.emit_margin_call(None if sym is None else str(sym))
-        raise ValueError(f"unknown fault kind {kind!r}")
+    async def apply(self, spec: Spec) -> dict[str, Any]:
+        """Run `spec` ({"kind": ..., ...}); ValueError (nothing changed) for a bad one."""
+        raw = spec.get("kind")
+        try:
+            kind = FaultKind(str(raw))
+        except ValueError:
+            raise ValueError(f"unknown fault kind {raw!r}; one of: {', '.join(FaultKind)}") from None
+        return await self._handlers[kind](spec)
+
+    async def _apply_drop(self, spec: Spec) -> dict[str, Any]:
+        return {"affected": await self.drop(_target(spec))}
+
+    async def _apply_stall(self, spec: Spec) -> dict[str, Any]:
+        secs = spec.get("seconds")
+        try:
+            seconds = None if secs is None else float(secs)
+        except (TypeError, ValueError):
+            raise ValueError(f"seconds must be a number, not {secs!r}") from None
+        return {"affected": self.stall(_target(spec), seconds)}
+
+    async def _apply_resume(self, spec: Spec) -> dict[str, Any]:
+        self.resume(_target(spec))
+        return {}
+
+    async def _apply_malformed(self, spec: Spec) -> dict[str, Any]:
+        return {"affected": self.send_malformed(_target(spec))}
+
+    async def _apply_cut_24h(self, spec: Spec) -> dict[str, Any]:
+        return {"affected": await self.force_24h_cut(_target(spec))}
+
+    async def _apply_expire_listen_key(self, spec: Spec) -> dict[str, Any]:
+        return {"listenKey": self.expire_listen_key()}
+
+    async def _apply_rest_error(self, spec: Spec) -> dict[str, Any]:
+        self.rest_errors(_int(spec, "status", 429), _int(spec, "count", 1), _int(spec, "retry_after", 1))
+        return {}
+
+    async def _apply_skew(self, spec: Spec) -> dict[str, Any]:
+        self.skew_clock(_int(spec, "ms", 0))
+        return {}
+
+    async def _apply_duplicate(self, spec: Spec) -> dict[str, Any]:
+        self.duplicate_user_events(_int(spec, "count", 1))
+        return {}
+
+    async def _apply_reorder(self, spec: Spec) -> dict[str, Any]:
+        self.reorder_user_events(_int(spec, "count", 2))
+        return {}
+
+    async def _apply_clear(self, spec: Spec) -> dict[str, Any]:
+        self.clear()
+        return {}
+
+    async def _apply_mark(self, spec: Spec) -> dict[str, Any]:
+        if "symbol" not in spec or "price" not in spec:
+            raise ValueError("mark needs a symbol and a price")
+        symbol = str(spec["symbol"])
+        if symbol not in self._engine.symbols:
+            raise ValueError(f"unknown symbol {symbol!r}")
+        try:
+            price = Decimal(str(spec["price"]))
+        except InvalidOperation:
+            raise ValueError(f"price must be a number, not {spec['price']!r}") from None
+        if not price.is_finite() or price <= 0:
+            raise ValueError(f"price must be a positive number, not {spec['price']!r}")
+        self._engine.set_mark_price(symbol, price)
+        return {}
+
+    async def _apply_pause(self, spec: Spec) -> dict[str, Any]:
+        self._engine.paused = bool(spec.get("paused", True))
+        return {}
+
+    async def _apply_margin_call(self, spec: Spec) -> dict[str, Any]:
+        sym = spec.get("symbol")
+        return self._engine.emit_margin_call(None if sym is None else str(sym))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from marginwatch.core.brackets import Bracket, BracketTable, table_from_binance
@@ -22,6 +24,8 @@ class SymbolSpec:
     step_size: Decimal
     min_notional: Decimal
     funding_rate: Decimal
+    bracket_schedule: str = ""  # the built-in bracket table it uses; "" = its own
+
 
     @property
     def price_precision(self) -> int:
@@ -32,7 +36,9 @@ class SymbolSpec:
         return max(0, -self.step_size.normalize().as_tuple().exponent)  # type: ignore[operator]
 
 
-SYMBOLS: dict[str, SymbolSpec] = {
+# The four listed symbols of the default market. Read-only: an exchange that lists more is given
+# its own mapping (`with_extra_symbols`), so nothing process-wide changes under other exchanges.
+SYMBOLS: Mapping[str, SymbolSpec] = MappingProxyType({
     s.symbol: s
     for s in (
         SymbolSpec("BTCUSDT", "BTC", Decimal("100000.00"), Decimal("0.10"), Decimal("0.001"),
@@ -44,24 +50,21 @@ SYMBOLS: dict[str, SymbolSpec] = {
         SymbolSpec("BNBUSDT", "BNB", Decimal("650.000"), Decimal("0.010"), Decimal("0.01"),
                    Decimal(5), Decimal("0.00010000")),
     )
-}
+})
 
 
+def extra_symbols(count: int) -> dict[str, SymbolSpec]:
+    """`count` small symbols (SIM00USDT, SIM01USDT, ...; SOLUSDT's brackets) for a larger market."""
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    specs = (SymbolSpec(f"SIM{i:02d}USDT", f"SIM{i:02d}", Decimal(10 + i), Decimal("0.001"), Decimal("1"),
+                        Decimal(5), Decimal("0.00010000"), bracket_schedule="SOLUSDT") for i in range(count))
+    return {s.symbol: s for s in specs}
 
-def add_symbols(count: int) -> list[str]:
-    """Register `count` extra small symbols (SIM00USDT, SIM01USDT, ...; SOLUSDT's brackets), for
-    benchmarks that need a larger book (`engine.extend_demo_book`). Process-wide and idempotent:
-    exchanges created afterwards list them; the default demo registers none.
-    """
-    names = []
-    for i in range(count):
-        name = f"SIM{i:02d}USDT"
-        names.append(name)
-        if name not in SYMBOLS:
-            SYMBOLS[name] = SymbolSpec(name, f"SIM{i:02d}", Decimal(10 + i), Decimal("0.001"), Decimal("1"),
-                                       Decimal(5), Decimal("0.00010000"))
-            _BUILTIN[name] = _BUILTIN["SOLUSDT"]
-    return names
+
+def with_extra_symbols(count: int) -> Mapping[str, SymbolSpec]:
+    """The default market plus `count` extra symbols (benchmarks that need a larger market)."""
+    return MappingProxyType({**SYMBOLS, **extra_symbols(count)})
 
 
 # (notionalFloor, notionalCap, initialLeverage, maintMarginRatio); cum follows Binance's recursion
@@ -105,20 +108,20 @@ def _number(d: Decimal) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def _builtin_entry(symbol: str) -> dict[str, Any]:
+def _builtin_entry(spec: SymbolSpec) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     cum = Decimal(0)
     prev_mmr = Decimal(0)
-    for i, (floor, cap, lev, mmr_s) in enumerate(_BUILTIN[symbol], start=1):
+    for i, (floor, cap, lev, mmr_s) in enumerate(_BUILTIN[spec.bracket_schedule or spec.symbol], start=1):
         mmr = Decimal(mmr_s)
         cum = Decimal(floor) * (mmr - prev_mmr) + cum
         prev_mmr = mmr
         rows.append({"bracket": i, "initialLeverage": lev, "notionalCap": cap, "notionalFloor": floor,
                      "maintMarginRatio": float(mmr), "cum": float(cum)})
-    return {"symbol": symbol, "brackets": rows}
+    return {"symbol": spec.symbol, "brackets": rows}
 
 
-def _snapshot_entries() -> dict[str, dict[str, Any]]:
+def _snapshot_entries(symbols: Mapping[str, SymbolSpec]) -> dict[str, dict[str, Any]]:
     """Entries of the bundled snapshot (a leverageBracket response) for our symbols, if it is there."""
     try:
         raw = json.loads(_SNAPSHOT.read_text(encoding="utf-8"))
@@ -128,7 +131,7 @@ def _snapshot_entries() -> dict[str, dict[str, Any]]:
         raw = raw.get("data", raw.get("brackets", list(raw.values())))
     out: dict[str, dict[str, Any]] = {}
     for entry in raw if isinstance(raw, list) else []:
-        if isinstance(entry, dict) and entry.get("symbol") in SYMBOLS and entry.get("brackets"):
+        if isinstance(entry, dict) and entry.get("symbol") in symbols and entry.get("brackets"):
             try:
                 table_from_binance(entry)
             except Exception:  # a broken snapshot entry falls back to the built-in table
@@ -137,10 +140,10 @@ def _snapshot_entries() -> dict[str, dict[str, Any]]:
     return out
 
 
-def bracket_entries() -> dict[str, dict[str, Any]]:
+def bracket_entries(symbols: Mapping[str, SymbolSpec] = SYMBOLS) -> dict[str, dict[str, Any]]:
     """Raw leverageBracket entries (what REST serves), snapshot first, built-in otherwise."""
-    snap = _snapshot_entries()
-    return {sym: snap.get(sym) or _builtin_entry(sym) for sym in SYMBOLS}
+    snap = _snapshot_entries(symbols)
+    return {sym: snap.get(sym) or _builtin_entry(spec) for sym, spec in symbols.items()}
 
 
 def bracket_tables(entries: dict[str, dict[str, Any]]) -> dict[str, BracketTable]:
@@ -150,9 +153,9 @@ def bracket_tables(entries: dict[str, dict[str, Any]]) -> dict[str, BracketTable
     }
 
 
-def exchange_info(server_time: int) -> dict[str, Any]:
+def exchange_info(server_time: int, listed: Mapping[str, SymbolSpec] = SYMBOLS) -> dict[str, Any]:
     symbols = []
-    for s in SYMBOLS.values():
+    for s in listed.values():
         symbols.append({
             "symbol": s.symbol, "pair": s.symbol, "contractType": "PERPETUAL",
             "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",

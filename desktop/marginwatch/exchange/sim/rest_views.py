@@ -7,13 +7,13 @@ from typing import Any
 
 from marginwatch.core.position import ZERO, MarginType
 from marginwatch.exchange.sim.engine import AccountEngine
-from marginwatch.exchange.sim.market import SYMBOLS, fmt
+from marginwatch.exchange.sim.market import fmt
 
 EIGHT_HOURS_MS = 8 * 3600 * 1000
 
 
 def premium_index(engine: AccountEngine, symbol: str, now: int) -> dict[str, Any]:
-    spec = SYMBOLS[symbol]
+    spec = engine.symbols[symbol]
     places = 8
     return {
         "symbol": symbol,
@@ -28,7 +28,7 @@ def premium_index(engine: AccountEngine, symbol: str, now: int) -> dict[str, Any
 
 
 def mark_price_update(engine: AccountEngine, symbol: str, now: int) -> dict[str, Any]:
-    spec = SYMBOLS[symbol]
+    spec = engine.symbols[symbol]
     places = 8
     mark = fmt(engine.marks[symbol], places)
     index = fmt(engine.index_price(symbol), places)
@@ -42,7 +42,7 @@ def position_risk(engine: AccountEngine, symbol: str | None) -> list[dict[str, A
     for p in engine.open_positions():
         if symbol is not None and p.symbol != symbol:
             continue
-        spec = SYMBOLS[p.symbol]
+        spec = engine.symbols[p.symbol]
         pr = prs[p.key]
         sign = 1 if p.amount > 0 else -1
         im = pr.notional / engine.leverage[p.symbol]
@@ -97,7 +97,7 @@ def account_v3(engine: AccountEngine, now: int) -> dict[str, Any]:
             "availableBalance": s["avail"], "maxWithdrawAmount": s["maxw"], "updateTime": now}
     positions = []
     for p in engine.open_positions():
-        spec = SYMBOLS[p.symbol]
+        spec = engine.symbols[p.symbol]
         pr = prs[p.key]
         sign = 1 if p.amount > 0 else -1
         iso = p.margin_type is MarginType.ISOLATED
@@ -135,7 +135,7 @@ def balance_v3(engine: AccountEngine, now: int) -> list[dict[str, Any]]:
 
 def symbol_config(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
     out = []
-    for sym in SYMBOLS:
+    for sym in engine.symbols:
         if symbol is not None and sym != symbol:
             continue
         lev = engine.leverage[sym]

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from marginwatch.core.position import PositionSide
-from marginwatch.exchange.sim.market import SYMBOLS
 
 if TYPE_CHECKING:
     from marginwatch.exchange.sim.engine import AccountEngine
@@ -28,6 +27,8 @@ SCENARIOS = ("calm", "crash", "squeeze", "random", "demo")
 
 
 class Scenario(Protocol):
+    """Drives one engine's marks: `start` once when the engine is built, `step` on every tick."""
+
     name: str
 
     def start(self, engine: AccountEngine) -> None: ...
@@ -36,7 +37,8 @@ class Scenario(Protocol):
 
 
 def _price(engine: AccountEngine, symbol: str, factor: float) -> None:
-    engine.set_mark_price(symbol, SYMBOLS[symbol].base_price * Decimal(repr(max(factor, 0.01))), evaluate=False)
+    base = engine.symbols[symbol].base_price
+    engine.set_mark_price(symbol, base * Decimal(repr(max(factor, 0.01))), evaluate=False)
 
 
 class Calm:
@@ -44,10 +46,10 @@ class Calm:
 
     def __init__(self, seed: int | None) -> None:
         self._rng = random.Random(seed)
-        self._phase = {s: self._rng.uniform(0, 2 * math.pi) for s in SYMBOLS}
+        self._phase: dict[str, float] = {}
 
     def start(self, engine: AccountEngine) -> None:
-        pass
+        self._phase = {s: self._rng.uniform(0, 2 * math.pi) for s in engine.symbols}
 
     def wiggle(self, engine: AccountEngine, t: float, symbols: list[str]) -> None:
         for s in symbols:
@@ -55,7 +57,7 @@ class Calm:
             _price(engine, s, f)
 
     def step(self, engine: AccountEngine, t: float, dt: float) -> None:
-        self.wiggle(engine, t, list(SYMBOLS))
+        self.wiggle(engine, t, list(engine.symbols))
 
 
 class Trend:
@@ -74,11 +76,11 @@ class Trend:
         elapsed = t - self._cycle_start
         if elapsed >= self._cycle:
             self._cycle_start = t
-            for s in SYMBOLS:
+            for s in engine.symbols:
                 _price(engine, s, 1.0)
             engine.reset_book()
             return
-        for s in SYMBOLS:
+        for s in engine.symbols:
             _price(engine, s, 1 + self._rate * elapsed)
 
 
@@ -87,13 +89,13 @@ class RandomWalk:
 
     def __init__(self, seed: int | None) -> None:
         self._rng = random.Random(seed)
-        self._level = dict.fromkeys(SYMBOLS, 0.0)  # log deviation from base
+        self._level: dict[str, float] = {}  # log deviation from base
 
     def start(self, engine: AccountEngine) -> None:
-        pass
+        self._level = dict.fromkeys(engine.symbols, 0.0)
 
     def step(self, engine: AccountEngine, t: float, dt: float) -> None:
-        for s in SYMBOLS:
+        for s in engine.symbols:
             x = self._level[s]
             x += -0.01 * x * dt + 0.002 * math.sqrt(dt) * self._rng.gauss(0, 1)
             self._level[s] = x
@@ -117,6 +119,7 @@ class Demo:
         self._topped_up = False
 
     def start(self, engine: AccountEngine) -> None:
+        self._calm.start(engine)
         self._begin(engine, engine.scenario_time)
 
     def _begin(self, engine: AccountEngine, t: float) -> None:
@@ -127,7 +130,7 @@ class Demo:
         if engine.positions.get(self.VICTIM) is None or engine.positions[self.VICTIM].amount == 0:
             engine.reset_book()
         self._cycle_start = t
-        self._top = SYMBOLS[symbol].base_price
+        self._top = engine.symbols[symbol].base_price
         self._bottom = self._price_for_ratio(engine, self.TARGET_RATIO)
 
     def _price_for_ratio(self, engine: AccountEngine, target: Decimal) -> Decimal:
@@ -143,7 +146,7 @@ class Demo:
         return hi
 
     def step(self, engine: AccountEngine, t: float, dt: float) -> None:
-        self._calm.wiggle(engine, t, [s for s in SYMBOLS if s != self.VICTIM[0]])
+        self._calm.wiggle(engine, t, [s for s in engine.symbols if s != self.VICTIM[0]])
         symbol, side = self.VICTIM
         e = t - self._cycle_start
         top, bottom = self._top, self._bottom

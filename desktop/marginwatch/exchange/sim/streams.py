@@ -93,6 +93,10 @@ class WsConn:
         with contextlib.suppress(Exception):
             await self.ws.close(code=code, message=message.encode())
 
+    async def cut_24h(self) -> None:
+        """What Binance does at a connection's 24 h mark: a normal close with a reason."""
+        await self.close(1000, "connection lifetime of 24h reached")
+
 
 class StreamHub:
     def __init__(self) -> None:
@@ -101,6 +105,10 @@ class StreamHub:
     def of(self, kinds: Iterable[str]) -> list[WsConn]:
         wanted = set(kinds)
         return [c for c in self.conns if c.kind in wanted]
+
+    def for_target(self, target: str) -> list[WsConn]:
+        """The connections a fault's `target` ("market", "private" or "all") names."""
+        return self.of(self.kinds_for(target))
 
     @staticmethod
     def kinds_for(target: str) -> tuple[str, ...]:

@@ -1,0 +1,158 @@
+"""The REST side of the simulated exchange: market and account endpoints, request weights, auth
+errors and the REST faults (429/418), in Binance's shapes (`rest_views` builds the bodies)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from marginwatch.exchange.sim import rest_views as views
+from marginwatch.exchange.sim.auth import Authenticator, AuthError
+from marginwatch.exchange.sim.engine import AccountEngine
+from marginwatch.exchange.sim.faults import FaultController
+from marginwatch.exchange.sim.market import exchange_info
+from marginwatch.exchange.sim.responses import Handler, err_response, json_response
+
+API_PREFIXES = ("/fapi/", "/sapi/")
+# Request weights (Binance docs, §0.9 of the reference); everything else weighs 1.
+WEIGHTS = {"/fapi/v3/positionRisk": 5, "/fapi/v3/account": 5, "/fapi/v3/balance": 5,
+           "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5}
+ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT = 10
+WEIGHT_WINDOW_S = 60.0
+
+
+class RequestWeights:
+    """The weight used over the last minute, as `X-MBX-USED-WEIGHT-1M` reports it."""
+
+    def __init__(self) -> None:
+        self._window: deque[tuple[float, int]] = deque()
+
+    def used(self, add: int = 0) -> int:
+        now = time.monotonic()
+        if add:
+            self._window.append((now, add))
+        while self._window and now - self._window[0][0] > WEIGHT_WINDOW_S:
+            self._window.popleft()
+        return sum(w for _, w in self._window)
+
+
+class RestRoutes:
+    def __init__(self, engine: AccountEngine, auth: Authenticator, faults: FaultController,
+                 now_ms: Callable[[], int]) -> None:
+        self._engine = engine
+        self._auth = auth
+        self._faults = faults
+        self._now_ms = now_ms
+        self.weights = RequestWeights()
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        r = router
+        r.add_get("/fapi/v1/ping", self._ping)
+        r.add_get("/fapi/v1/time", self._time)
+        r.add_get("/fapi/v1/exchangeInfo", self._exchange_info)
+        r.add_get("/fapi/v1/premiumIndex", self._premium_index)
+        r.add_get("/fapi/v1/leverageBracket", self._leverage_bracket)
+        r.add_get("/fapi/v3/account", self._account)
+        r.add_get("/fapi/v3/positionRisk", self._position_risk)
+        r.add_get("/fapi/v3/balance", self._balance)
+        r.add_get("/fapi/v1/symbolConfig", self._symbol_config)
+        r.add_get("/fapi/v1/accountConfig", self._account_config)
+        r.add_get("/sapi/v1/account/apiRestrictions", self._api_restrictions)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """For API paths: REST faults first, then Binance's error bodies and the weight header."""
+        path = request.path
+        if not path.startswith(API_PREFIXES):
+            return await handler(request)
+        fault = self._faults.take_rest_fault()
+        if fault is not None:
+            return self._rest_fault_response(fault.status, fault.retry_after)
+        resp: web.StreamResponse
+        try:
+            resp = await handler(request)
+        except AuthError as exc:
+            resp = json_response(exc.body(), exc.status)
+        except web.HTTPException as exc:
+            resp = err_response(exc.status, -1000, exc.reason)
+        weight = WEIGHTS.get(path, 1)
+        if path == "/fapi/v1/premiumIndex" and "symbol" not in request.query:
+            weight = ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT
+        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(self.weights.used(weight))
+        return resp
+
+    def _rest_fault_response(self, status: int, retry_after: int) -> web.Response:
+        if status == 429:
+            resp = err_response(429, -1003, "Too many requests; current limit is 2400 requests per minute. "
+                                "Please use the websocket for live updates to avoid polling the API.")
+        else:
+            until = self._now_ms() + retry_after * 1000
+            resp = err_response(418, -1003, f"Way too many requests; IP banned until {until}. "
+                                "Please use the websocket for live updates to avoid bans.")
+        resp.headers["Retry-After"] = str(retry_after)
+        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(self.weights.used())
+        return resp
+
+    async def _signed(self, request: web.Request) -> dict[str, str]:
+        self._auth.check_key(request.headers.get("X-MBX-APIKEY"))
+        body = await request.text() if request.can_read_body else ""
+        return self._auth.check_signed(request.query_string, body, self._now_ms())
+
+    def _symbol(self, params: Any) -> str | None:
+        sym = params.get("symbol")
+        if sym is None:
+            return None
+        if sym not in self._engine.symbols:
+            raise AuthError(400, -1121, "Invalid symbol.")
+        return str(sym)
+
+    async def _ping(self, request: web.Request) -> web.Response:
+        return json_response({})
+
+    async def _time(self, request: web.Request) -> web.Response:
+        return json_response({"serverTime": self._now_ms()})
+
+    async def _exchange_info(self, request: web.Request) -> web.Response:
+        return json_response(exchange_info(self._now_ms(), self._engine.symbols))
+
+    async def _premium_index(self, request: web.Request) -> web.Response:
+        sym = self._symbol(request.query)
+        now = self._now_ms()
+        if sym is not None:
+            return json_response(views.premium_index(self._engine, sym, now))
+        return json_response([views.premium_index(self._engine, s, now) for s in self._engine.symbols])
+
+    async def _leverage_bracket(self, request: web.Request) -> web.Response:
+        sym = self._symbol(await self._signed(request))
+        entries = self._engine.bracket_entries
+        if sym is not None:
+            return json_response(entries[sym])
+        return json_response(list(entries.values()))
+
+    async def _account(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.account_v3(self._engine, self._now_ms()))
+
+    async def _position_risk(self, request: web.Request) -> web.Response:
+        sym = self._symbol(await self._signed(request))
+        return json_response(views.position_risk(self._engine, sym))
+
+    async def _balance(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.balance_v3(self._engine, self._now_ms()))
+
+    async def _symbol_config(self, request: web.Request) -> web.Response:
+        sym = self._symbol(await self._signed(request))
+        return json_response(views.symbol_config(self._engine, sym))
+
+    async def _account_config(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.account_config(self._engine))
+
+    async def _api_restrictions(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.api_restrictions(self._now_ms()))
