@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -146,3 +147,90 @@ async def test_fault_endpoint_drives_marks_and_reports_state(sim: SimulatedExcha
     async with http.get(f"{sim.base_url}/_sim/state") as r:
         state = await r.json()
     assert state["marks"]["SOLUSDT"] == "172.0000" and state["marginCalls"] == 1 and state["paused"] is True
+
+
+async def post_fault(sim: SimulatedExchange, http: aiohttp.ClientSession, spec: object) -> tuple[int, Any]:
+    async with http.post(f"{sim.base_url}/_sim/fault", json=spec) as r:
+        return r.status, await r.json()
+
+
+@pytest.mark.asyncio
+async def test_refuse_private_closes_every_new_private_socket_with_the_code_until_clear(
+        sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    assert await post_fault(sim, http, {"kind": "refuse_private", "code": 4003}) == (200, {"ok": True})
+    for _ in range(2):  # not a one-off: every attempt is refused
+        async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+            msg = await ws.receive(timeout=2)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, 4003)
+    async with http.ws_connect(f"{sim.ws_url}{MARKET}") as mws:
+        assert (await recv(mws))["e"] == "markPriceUpdate"  # market sockets are left alone
+    assert await post_fault(sim, http, {"kind": "clear"}) == (200, {"ok": True})
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        sim.engine.emit_margin_call("SOLUSDT")
+        assert (await recv(ws))["e"] == "MARGIN_CALL"
+
+
+@pytest.mark.asyncio
+async def test_refuse_private_leaves_open_private_sockets_open(sim: SimulatedExchange,
+                                                               http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        sim.faults.refuse_private(1008)
+        sim.engine.emit_margin_call("SOLUSDT")
+        assert (await recv(ws))["e"] == "MARGIN_CALL"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("code", [1006, 1005, 999, 5000, "soon"])
+async def test_refuse_private_rejects_a_code_a_close_frame_cannot_carry(sim: SimulatedExchange,
+                                                                         http: aiohttp.ClientSession,
+                                                                         code: object) -> None:
+    key = await listen_key(sim, http)
+    status, body = await post_fault(sim, http, {"kind": "refuse_private", "code": code})
+    assert status == 400 and "code" in body["error"]
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:  # nothing was refused
+        sim.engine.emit_margin_call("SOLUSDT")
+        assert (await recv(ws))["e"] == "MARGIN_CALL"
+
+
+BAD_MARGIN_CALL = {"e": "MARGIN_CALL", "E": "soon", "cw": -1, "p": [{"s": "SOLUSDT", "mp": None}]}
+
+
+@pytest.mark.asyncio
+async def test_user_frame_pushes_the_raw_object_to_the_private_streams_unrecorded(
+        sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as plain, \
+            http.ws_connect(f"{sim.ws_url}/private/stream?listenKey={key}") as combined, \
+            http.ws_connect(f"{sim.ws_url}{MARKET}") as market:
+        await recv(market)
+        status, body = await post_fault(sim, http, {"kind": "user_frame", "frame": BAD_MARGIN_CALL})
+        assert (status, body) == (200, {"ok": True, "affected": 2})  # the two private sockets, not market
+        assert await recv(plain) == BAD_MARGIN_CALL
+        assert await recv(combined) == {"stream": key, "data": BAD_MARGIN_CALL}
+    # A raw frame is not an event the exchange generated: counts and records stay as they were.
+    assert sim.emitted.margin_calls == 0 and list(sim.margin_calls_emitted) == []
+
+
+@pytest.mark.asyncio
+async def test_user_frame_passes_by_the_order_faults(sim: SimulatedExchange, http: aiohttp.ClientSession) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        sim.faults.duplicate_user_events(5)
+        sim.faults.push_user_frame({"e": "PING_ME"})
+        sim.engine.emit_margin_call("SOLUSDT")  # duplicated: the raw frame used up none of the five
+        kinds = [(await recv(ws))["e"] for _ in range(3)]
+    assert kinds == ["PING_ME", "MARGIN_CALL", "MARGIN_CALL"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("spec", [{"kind": "user_frame"}, {"kind": "user_frame", "frame": [1, 2]},
+                                  {"kind": "user_frame", "frame": "MARGIN_CALL"}])
+async def test_user_frame_must_be_a_json_object(sim: SimulatedExchange, http: aiohttp.ClientSession,
+                                                spec: dict[str, Any]) -> None:
+    key = await listen_key(sim, http)
+    async with http.ws_connect(f"{sim.ws_url}/private/ws/{key}") as ws:
+        status, body = await post_fault(sim, http, spec)
+        assert status == 400 and "JSON object" in body["error"]
+        await nothing_for(ws, sim, 3)

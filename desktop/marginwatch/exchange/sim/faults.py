@@ -2,8 +2,8 @@
 
 Every fault is a method here and also reachable as `POST /_sim/fault {"kind": ..., ...}` (one
 handler per `FaultKind`). Faults reach the server only through `FaultTarget` (and the engine and
-clock they drive); the state they keep (REST errors, held and doubled user events) lives
-here and the server only reads it.
+clock they drive); the state they keep (REST errors, held and doubled user events, refused private
+sockets) lives here and the server only reads it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"
     CUT_24H = "cut24h"
     EXPIRE_LISTEN_KEY = "expire_listen_key"
+    REFUSE_PRIVATE = "refuse_private"
+    USER_FRAME = "user_frame"
     REST_ERROR = "rest_error"
     SKEW = "skew"
     DUPLICATE = "duplicate"
@@ -65,6 +67,11 @@ class RestFault:
     retry_after: int
 
 
+def _close_code_ok(code: int) -> bool:
+    """Codes a server may send in a close frame (RFC 6455 §7.4: 1004-1006 and 1015 are reserved)."""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
 def _int(spec: Spec, name: str, default: int) -> int:
     value = spec.get(name, default)
     try:
@@ -83,6 +90,7 @@ class FaultController:
         self._engine = engine
         self._clock = clock
         self.rest_fault: RestFault | None = None
+        self.refused_private_code: int | None = None  # close every new private socket with it
         self._duplicate_remaining = 0
         self._reorder_remaining = 0
         self._held: list[dict[str, Any]] = []  # user events held back for reordering
@@ -93,6 +101,8 @@ class FaultController:
             FaultKind.MALFORMED: self._apply_malformed,
             FaultKind.CUT_24H: self._apply_cut_24h,
             FaultKind.EXPIRE_LISTEN_KEY: self._apply_expire_listen_key,
+            FaultKind.REFUSE_PRIVATE: self._apply_refuse_private,
+            FaultKind.USER_FRAME: self._apply_user_frame,
             FaultKind.REST_ERROR: self._apply_rest_error,
             FaultKind.SKEW: self._apply_skew,
             FaultKind.DUPLICATE: self._apply_duplicate,
@@ -140,6 +150,18 @@ class FaultController:
     def expire_listen_key(self) -> str | None:
         """Send listenKeyExpired and invalidate the key (a later PUT gets -1125)."""
         return self._target.expire_listen_key()
+
+    def refuse_private(self, code: int = 1008) -> None:
+        """Close every private socket that connects from now on with `code`, until clear()."""
+        if not _close_code_ok(code):
+            raise ValueError(f"code {code} cannot be sent in a close frame (1000-1003, 1007-1014, 3000-4999)")
+        self.refused_private_code = code
+
+    def push_user_frame(self, frame: dict[str, Any]) -> int:
+        """Send `frame` as it is, past the order faults and unrecorded, as a user-data frame."""
+        if not isinstance(frame, dict):
+            raise ValueError("frame must be a JSON object")
+        return self._target.send_user_event(frame)
 
     # ----- REST and clock --------------------------------------------------------------------
     def rest_errors(self, status: int = 429, count: int = 1, retry_after: int = 1) -> None:
@@ -202,6 +224,7 @@ class FaultController:
     def clear(self) -> None:
         self.rest_fault = None
         self._clock.skew_ms = 0
+        self.refused_private_code = None
         self._duplicate_remaining = 0
         self._reorder_remaining = 0
         held, self._held = self._held, []
@@ -242,6 +265,15 @@ class FaultController:
 
     async def _apply_expire_listen_key(self, spec: Spec) -> dict[str, Any]:
         return {"listenKey": self.expire_listen_key()}
+
+    async def _apply_refuse_private(self, spec: Spec) -> dict[str, Any]:
+        self.refuse_private(_int(spec, "code", 1008))
+        return {}
+
+    async def _apply_user_frame(self, spec: Spec) -> dict[str, Any]:
+        if "frame" not in spec:
+            raise ValueError("user_frame needs a frame (a JSON object)")
+        return {"affected": self.push_user_frame(spec["frame"])}
 
     async def _apply_rest_error(self, spec: Spec) -> dict[str, Any]:
         self.rest_errors(_int(spec, "status", 429), _int(spec, "count", 1), _int(spec, "retry_after", 1))

@@ -35,6 +35,7 @@ class ListenKeys:
         self._validity_s = validity_s
         self.active: str | None = None
         self._expires = 0.0  # monotonic
+        self.posts = 0  # POST requests that reached the endpoint since start, whatever their answer
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post(LISTEN_KEY_PATH, self._post)
@@ -55,6 +56,7 @@ class ListenKeys:
             self.expire()
 
     async def _post(self, request: web.Request) -> web.Response:
+        self.posts += 1
         self._auth.check_key(request.headers.get("X-MBX-APIKEY"))
         if self.active is None:
             self.active = _new_key()

@@ -107,7 +107,7 @@ class SimulatedExchange:
         self.faults = FaultController(_Sockets(self.hub, self.listen_keys), self.engine, self.clock)
         self.rest = RestRoutes(self.engine, self.auth, self.faults, self.now_ms)
         self.ws = WsRoutes(self.hub, self.listen_keys, self.faults)
-        self.control = ControlRoutes(self.faults, self.state)
+        self.control = ControlRoutes(self.faults, self.state, lambda: self.port)
         self.margin_calls_emitted: deque[dict[str, Any]] = deque(maxlen=KEEP_EMITTED)
         self.events_emitted: deque[dict[str, Any]] = deque(maxlen=KEEP_EMITTED)
         self.emitted = EmittedCounts()
@@ -135,7 +135,7 @@ class SimulatedExchange:
         self.listen_keys.active = key
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self.rest.middleware])
+        app = web.Application(middlewares=[self.control.guard, self.rest.middleware])
         for routes in (self.rest, self.listen_keys, self.control, self.ws):
             routes.add_routes(app.router)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -244,6 +244,8 @@ class SimulatedExchange:
             "listenKeyActive": self.listen_keys.active is not None,
             "marginCalls": self.emitted.margin_calls, "events": self.emitted.user_events,
             "liquidations": self.engine.stats.liquidations,
+            "private_connects": self.ws.private_connects,
+            "listen_key_posts": self.listen_keys.posts,
         }
 
 

@@ -24,6 +24,7 @@ class WsRoutes:
         self._hub = hub
         self._listen_keys = listen_keys
         self._faults = faults
+        self.private_connects = 0  # private handshakes since start, refused ones included
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         r = router
@@ -63,6 +64,11 @@ class WsRoutes:
                 elif name == "events" and current is not None:
                     keys[current] = frozenset(e for e in value.split("/") if e)
             ws = await self._prepare(request)
+            self.private_connects += 1
+            refused = self._faults.refused_private_code
+            if refused is not None:
+                await ws.close(code=refused, message=b"refused (simulated fault)")
+                return ws
             if any(k != self._listen_keys.active for k in keys):
                 await ws.close(code=1008, message=b"invalid or expired listenKey")
                 return ws
