@@ -1,4 +1,5 @@
-"""`marginwatch-cli sim --scenario crash --speed 10` as its own process: a client gets a MARGIN_CALL in 30 s."""
+"""`marginwatch-cli sim` as its own process: a client gets a MARGIN_CALL in 30 s at speed 10 (crash), and
+the secret it accepts comes from the environment, never the command line."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ import time
 
 import pytest
 
+from marginwatch.cli_sim import SECRET_ENV
 from marginwatch.core.events import MarginCall, decode_user_event
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.exchange.sim.auth import DEMO_API_SECRET
 
 
-def start_sim() -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_sim(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "marginwatch.cli", "sim", "--port", "0", "--scenario", "crash", "--speed", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**clean, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     assert proc.stdout is not None
     info: dict[str, str] = {}
@@ -63,3 +68,60 @@ def test_crash_scenario_at_speed_10_margin_calls_a_client_within_30_s() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_the_secret_comes_from_the_environment_and_is_neither_in_argv_nor_printed() -> None:
+    import hashlib
+    import hmac
+    import urllib.error
+    import urllib.request
+
+    secret = "s3cret-from-env-0123456789"
+    proc, info = start_sim(env={SECRET_ENV: secret})
+    try:
+        assert len(info) == 4, info
+        assert secret not in " ".join(proc.args) and info["secret"] == f"${SECRET_ENV}"
+
+        def status(sign_with: str) -> int:
+            query = f"timestamp={int(time.time() * 1000)}"
+            sig = hmac.new(sign_with.encode(), query.encode(), hashlib.sha256).hexdigest()
+            req = urllib.request.Request(f"{info['rest']}/fapi/v3/balance?{query}&signature={sig}",
+                                         headers={"X-MBX-APIKEY": info["key"]})
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return int(r.status)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert status(secret) == 200
+        assert status(DEMO_API_SECRET) == 400  # the demo secret is not accepted instead
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stdout is not None and secret not in proc.stdout.read()
+
+
+@pytest.mark.parametrize(("argv", "env", "error"), [
+    (["--api-secret", "hunter2hunter2"], {}, f"set {SECRET_ENV}"),
+    ([], {SECRET_ENV: " "}, "is set but empty"),
+])
+def test_a_secret_on_the_command_line_or_an_empty_one_is_refused_with_one_line(
+        argv: list[str], env: dict[str, str], error: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from marginwatch.cli import main
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["sim", "--port", "0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert error in err and len(err.strip().splitlines()) == 1
+    assert "hunter2" not in err
+
+
+def test_sim_help_names_the_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    from marginwatch.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["sim", "--help"])
+    out = capsys.readouterr().out
+    assert SECRET_ENV in out and "--api-secret" not in out
