@@ -6,7 +6,6 @@ window paints in ~0.2 s, pyqtgraph alone costs ~0.6 s to import.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
@@ -14,25 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from marginwatch import APP_NAME, __version__
+from marginwatch.app_args import parse_args
 
 log = logging.getLogger("marginwatch")
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="marginwatch", description="Binance USDⓈ-M futures margin monitor")
-    p.add_argument("--demo", action="store_true", help="run against the built-in simulated exchange")
-    p.add_argument("--scenario", default="demo", help="demo scenario: demo, calm, crash, squeeze, random")
-    p.add_argument("--speed", type=float, default=1.0, help="demo time compression (e.g. 10)")
-    p.add_argument("--minimised", action="store_true", help="start in the tray, window hidden")
-    p.add_argument("--self-test", action="store_true", help="run the app offscreen in demo mode, check it, print JSON")
-    p.add_argument("--install-desktop-entry", action="store_true", help="add MarginWatch to this user's menu")
-    p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove it from this user's menu")
-    p.add_argument("--lang", default=None, help="UI language: system, en or zh_CN (default: as in Settings)")
-    p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    args, _qt_args = p.parse_known_args(list(argv))
-    if args.speed <= 0:
-        p.error("--speed must be positive")
-    return args
 
 
 def drop_import_sources() -> bool:

@@ -52,7 +52,7 @@ def run_self_test(timeout_s: float = 60.0, language: str = "system") -> int:
     from PySide6.QtWidgets import QApplication
 
     from marginwatch import resources
-    from marginwatch.app import parse_args
+    from marginwatch.app_args import parse_args
     from marginwatch.controller import AppController
     from marginwatch.services.alert import AlertKind
     from marginwatch.services.secret_store import SecretStore
