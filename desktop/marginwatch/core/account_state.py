@@ -288,7 +288,7 @@ class AccountState:
         held = self._held
         marks = self._marks
         provisional = self._provisional
-        changed: set[str] | None = None  # most frames change one symbol or none: no empty set made
+        changed: set[str] = set()
         for upd in updates:
             sym = upd.symbol
             if sym not in held:
@@ -304,12 +304,9 @@ class AccountState:
             if price == marks[sym] and not (provisional and sym in provisional):
                 continue
             marks[sym] = price
-            if changed is None:
-                changed = {sym}
-            else:
-                changed.add(sym)
-        if changed is None:
-            return set()
+            changed.add(sym)
+        if not changed:
+            return changed
         if provisional:
             provisional.difference_update(changed)
         self._version += 1
