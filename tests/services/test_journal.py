@@ -16,8 +16,9 @@ from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services import paths
 from marginwatch.services.alert import Alert, AlertKind
-from marginwatch.services.journal import Journal, JournalRow, RowKind, read_csv
+from marginwatch.services.journal import Journal, JournalHealth, JournalRow, JournalState, RowKind, read_csv
 from marginwatch.services.journal_schema import CURRENT_VERSION
+from tests.services.alert_path_app import committed_keys
 from tests.ui.risk_factories import account_risk, position_risk
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "binance"
@@ -228,7 +229,7 @@ def test_corrupt_file_is_moved_aside_and_a_fresh_journal_started(tmp_path: Path,
         assert [r.data["dedupe_key"] for r in again.query()] == ["new"]
 
 
-def test_locked_file_left_alone_and_fresh_file_used_beside_it(tmp_path: Path) -> None:
+def test_locked_file_left_alone_and_fresh_file_used_beside_it_then_merged_in(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     with Journal.open(path) as j:
         j.record_alert(alert("kept"))
@@ -241,11 +242,15 @@ def test_locked_file_left_alone_and_fresh_file_used_beside_it(tmp_path: Path) ->
             assert j.problem and "locked" in j.problem
             assert j.path is not None and j.path != path and j.path.parent == tmp_path
             assert j.record_alert(alert("new")) is not None
+            side = j.path
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    with Journal.open(path) as j:
-        assert [r.data["dedupe_key"] for r in j.query()] == ["kept"]
+    assert committed_keys(path, "alerts") == {"kept"}  # the locked file was left alone
+    assert side.exists()
+    with Journal.open(path) as j:  # the next start merges the side file in
+        assert [r.data["dedupe_key"] for r in j.query()] == ["new", "kept"]
+    assert not side.exists()
 
 
 def test_file_from_newer_app_is_not_touched(tmp_path: Path) -> None:
@@ -317,20 +322,23 @@ def test_writer_killed_mid_stream_loses_nothing_committed(tmp_path: Path) -> Non
     assert integrity(path) == "ok"
 
 
-def test_file_locked_while_running_switches_to_a_fresh_file(tmp_path: Path) -> None:
+def test_file_locked_while_running_keeps_rows_waiting_then_writes_them_to_the_same_file(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
-    problems: list[str] = []
-    with Journal.open(path, busy_timeout_s=0.1) as j:
-        j.on_problem = problems.append
+    states: list[JournalState] = []
+    with Journal.open(path, busy_timeout_s=0.1, retry_s=0) as j:
+        j.state_changed.connect(states.append)
         assert j.record_alert(alert("before")) is not None
         holder = sqlite3.connect(path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
         try:
             assert j.record_alert(alert("during")) is not None  # not lost, not raised
+            assert j.path == path  # no side file: the rows wait for this file
+            assert [s.health for s in states] == [JournalHealth.LOCKED]
+            assert "locked by another process" in j.state.reason and j.state.waiting == 1
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        assert j.path != path and problems and "locked" in problems[0]
-        assert [r.data["dedupe_key"] for r in j.query()] == ["during"]
-    with Journal.open(path) as j:
-        assert [r.data["dedupe_key"] for r in j.query()] == ["before"]
+        assert sorted(r.data["dedupe_key"] for r in j.query()) == ["before", "during"]
+    assert [s.health for s in states] == [JournalHealth.LOCKED, JournalHealth.OK]
+    assert committed_keys(path, "alerts") == {"before", "during"}
+    assert list(tmp_path.glob("journal.*.sqlite3")) == []  # no side file

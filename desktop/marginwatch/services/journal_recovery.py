@@ -16,7 +16,7 @@ class Corrupt(Exception):
 
 
 def classify(exc: BaseException) -> str:
-    """'corrupt', 'locked', 'too_new', 'unwritable', or 'bug' (our own mistake: never hide it)."""
+    """'corrupt', 'locked', 'full', 'too_new', 'unwritable', or 'bug' (our own mistake: never hide it)."""
     if isinstance(exc, Corrupt):
         return "corrupt"
     if isinstance(exc, SchemaTooNewError):
@@ -30,8 +30,10 @@ def classify(exc: BaseException) -> str:
         return "locked"
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
         return "corrupt"
+    if name.startswith("SQLITE_FULL"):
+        return "full"
     if isinstance(exc, sqlite3.OperationalError):
-        return "unwritable"  # CANTOPEN, READONLY, FULL, IOERR, PERM …
+        return "unwritable"  # CANTOPEN, READONLY, IOERR, PERM …
     return "corrupt" if isinstance(exc, sqlite3.DatabaseError) else "bug"
 
 
