@@ -16,7 +16,7 @@ next write or the retry timer once it can take it; `state` / `state_changed` say
 waits and why. At start-up a damaged file is moved aside and a new one started, a file locked by
 another program gets a side file whose rows are merged in when it is free (by this run or the
 next), and an unwritable location falls back to memory; each case sets `problem` (plain words)
-and is logged.
+and is logged. The files are created 0600: they hold the account's history.
 Secrets are never stored: `signature`, `apiKey`, `secret` values are scrubbed from payloads and
 texts, and so is any value registered with `add_redaction`.
 
@@ -46,7 +46,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from marginwatch.services import paths
 from marginwatch.services.journal_csv import CSV_COLUMNS, read_csv, write_csv
-from marginwatch.services.journal_recovery import Corrupt, beside, classify, move_aside, short
+from marginwatch.services.journal_recovery import Corrupt, beside, classify, make_private, move_aside, short
 from marginwatch.services.journal_rows import TABLES, JournalRow, RowKind, row_from_columns
 from marginwatch.services.journal_schema import SchemaTooNewError, migrate, symbols_column, symbols_of_positions
 from marginwatch.services.journal_scrub import MIN_REDACTION_LEN, REDACTED, scrub_json, scrub_raw, scrub_text
@@ -218,6 +218,8 @@ class Journal(QObject):
     # -------------------------------------------------------------- opening and recovery
 
     def _connect(self, target: Path | None, wait_s: float) -> sqlite3.Connection:
+        if target is not None:
+            make_private(target)  # before SQLite creates it (and its -wal/-shm) world-readable
         conn = sqlite3.connect(
             ":memory:" if target is None else str(target),
             timeout=wait_s,
@@ -501,6 +503,7 @@ class Journal(QObject):
                 return
             side = beside(self.requested_path, "pending")
             try:
+                make_private(side)
                 with closing(sqlite3.connect(side)) as conn:
                     spool.conn.backup(conn)  # as it is: its ids and noted deliveries mean the same next time
             except _FILE_TROUBLE as exc:

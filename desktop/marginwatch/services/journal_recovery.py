@@ -1,9 +1,11 @@
-"""How the journal tells kinds of file trouble apart, and where it puts a damaged or busy file's
-replacement. `Journal._open_recovering` decides what to do with each kind.
+"""How the journal tells kinds of file trouble apart, where it puts a damaged or busy file's
+replacement, and how its files are kept private. `Journal._open_recovering` decides what to do
+with each kind.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -63,3 +65,20 @@ def move_aside(target: Path, label: str) -> Path:
         if src.exists():
             src.rename(Path(f"{aside}{ext}"))
     return aside
+
+
+def make_private(target: Path) -> None:
+    """Create `target` empty with mode 0600 unless it exists, and take group/other access away from
+    it and its -wal/-shm. SQLite gives a new -wal/-shm the database file's mode, so they follow."""
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for ext in ("", "-wal", "-shm"):
+        path = Path(f"{target}{ext}")
+        try:
+            st = path.stat()
+            if st.st_mode & 0o077 and st.st_uid == os.getuid():
+                path.chmod(0o600)
+        except (AttributeError, FileNotFoundError):  # no getuid on Windows, where the profile's ACLs apply
+            pass
