@@ -1,5 +1,6 @@
-"""Files that hold the account's history are readable by their owner only (stat()), whatever the
-umask, from the moment they exist: the journal with its -wal/-shm and side files.
+"""Files that hold the account's history or its API key are readable by their owner only (stat()),
+whatever the umask, from the moment they exist: the journal with its -wal/-shm and side files,
+and the settings file QSettings writes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.journal import Journal
+from marginwatch.services.settings import AccountConfig, Settings
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes; Windows keeps the profile private by ACL")
 
@@ -69,3 +72,24 @@ def test_a_journal_left_readable_by_an_older_version_is_made_owner_only(tmp_path
     with Journal.open(path) as j:
         j.record_alert(alert("a"))
         assert set(modes(tmp_path).values()) == {0o600}
+
+
+def test_the_settings_file_holding_the_api_key_is_owner_only_from_its_first_write(tmp_path: Path) -> None:
+    ini = tmp_path / "conf" / "MarginWatch.conf"
+    s = Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+    s.save_account(AccountConfig("main", "mainnet", "hmac", "APIKEY-owner-only-123"))
+    assert "APIKEY-owner-only-123" in ini.read_text()
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o600
+    s.set_sound_enabled(False)  # QSettings rewrites the file (a new one renamed over it) on each sync
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ini.parent.stat().st_mode) == 0o700  # the directory it had to create
+
+
+def test_a_settings_file_left_readable_by_an_older_version_is_made_owner_only_at_start_up(tmp_path: Path) -> None:
+    ini = tmp_path / "MarginWatch.conf"
+    old = QSettings(str(ini), QSettings.Format.IniFormat)
+    old.setValue("accounts/1/api_key", "APIKEY-older-version")
+    old.sync()
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o644
+    Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o600

@@ -4,14 +4,21 @@ language, and accounts. Never a secret: those live only in the OS keychain (serv
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from urllib.parse import quote
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.risk_tiers import TierThresholds
+from marginwatch.services import paths
+
+log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("mainnet", "testnet", "custom")
 KEY_TYPES = ("hmac", "ed25519")
@@ -80,6 +87,30 @@ def _policy_values(p: AlertPolicy) -> dict[str, str]:
     }
 
 
+def make_private(store: QSettings) -> None:
+    """Keep the settings file (it holds the API key) readable by its owner only.
+
+    QSettings writes through QSaveFile, which gives a new file 0666 & ~umask but keeps an existing
+    file's mode: so the file is created empty with 0600 before QSettings first writes it, and an
+    older, looser one is tightened. Called at start-up and after each sync.
+    """
+    native = store.format() == QSettings.Format.NativeFormat
+    if sys.platform == "win32" or (native and sys.platform == "darwin"):
+        return  # the registry, or a plist cfprefsd owns; both are private to the user already
+    path = Path(store.fileName())
+    try:
+        if native and path.parent == paths.config_dir(create=False):
+            paths.config_dir()  # ours: 0700
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            path.chmod(0o600)
+    except OSError as exc:
+        log.warning("settings: could not make %s private (%s)", path, exc)
+
+
 class Settings(QObject):
     """Typed access to QSettings. `changed` fires after every write."""
 
@@ -88,12 +119,14 @@ class Settings(QObject):
     def __init__(self, store: QSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._s = store or QSettings("MarginWatch", "MarginWatch")
+        make_private(self._s)
 
     def sync(self) -> None:
         self._s.sync()
+        make_private(self._s)
 
     def _commit(self) -> None:
-        self._s.sync()
+        self.sync()
         self.changed.emit()
 
     # ----------------------------------------------------------------- alert thresholds
