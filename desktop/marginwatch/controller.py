@@ -124,6 +124,7 @@ class AppController(QObject):
         self.tray.show()
         if self.journal.problem:
             self.window.add_event(time.time(), "info", self.journal.problem)
+        self.journal.state_changed.connect(lambda state: self.window.add_event(time.time(), "info", state.reason))
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
         # The exchange starts at once; pyqtgraph (+numpy, ~0.35 s) is imported meanwhile on a

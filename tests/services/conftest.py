@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,13 @@ from tests.services.alert_path_app import AlertPathApp, MarginCallSource, Seen, 
 @pytest.fixture
 def alert_path_app(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[Journal], AlertPathApp]]:
-    """Builds the app container on `journal`, its notifier noting the journal file at each notify()."""
+) -> Iterator[Callable[..., AlertPathApp]]:
+    """Builds the app container on `journal` (demo mode, or `argv`), its notifier noting the journal
+    file at each notify()."""
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no daemon here: the tray fallback runs
     made: list[AlertPathApp] = []
 
-    def make(journal: Journal) -> AlertPathApp:
+    def make(journal: Journal, argv: Sequence[str] = ("--demo",)) -> AlertPathApp:
         assert journal.path is not None, "the witness reads the journal file"
         path = journal.path
         seen: list[Seen] = []
@@ -46,7 +47,7 @@ def alert_path_app(
         settings = Settings(QSettings(str(tmp_path / f"settings-{len(made)}.ini"), QSettings.Format.IniFormat))
         window = MainWindow()
         qtbot.addWidget(window)
-        controller = AppController(qapp, window, parse_args(["--demo"]), settings=settings, journal=journal)
+        controller = AppController(qapp, window, parse_args(list(argv)), settings=settings, journal=journal)
         source = MarginCallSource()
         source.margin_call.connect(controller._on_margin_call)
         app = AlertPathApp(controller, journal, source, seen)

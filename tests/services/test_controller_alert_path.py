@@ -1,19 +1,22 @@
 """The controller's alert path on a real journal file: journalled before notified, a replay across a
-restart not notified again, and a journal that cannot write never costing a notification.
+restart not notified again, a journal that cannot write never costing a notification, and one that
+another process holds never holding the notification up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
 
-from marginwatch.services.alert import AlertKind, margin_call_alert
-from marginwatch.services.journal import Journal, RowKind
+from marginwatch.services.alert import Alert, AlertKind, margin_call_alert
+from marginwatch.services.journal import Journal, JournalHealth, JournalState, RowKind
 from tests.services.alert_factories import margin_call
-from tests.services.alert_path_app import refuse_writes
+from tests.services.alert_path_app import committed_keys, refuse_writes
+from tests.services.journal_locks import held_by_another_process
 
 WAIT_S = 10
 
@@ -123,3 +126,57 @@ def test_a_delivery_the_journal_cannot_note_is_still_reported_and_the_failure_is
     assert ("info", "The journal could not save “Margin call on main: ETHUSDT” (write refused).") in app.events()
     [row] = journal.query(kind=RowKind.ALERT)  # stored when raised; only the delivery note is missing
     assert row.data["delivered_at"] is None
+
+
+def test_a_margin_call_while_another_process_holds_the_journal_is_notified_at_once_and_journalled_after(
+    alert_path_app, in_qasync_loop, tmp_path: Path
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    app = alert_path_app(Journal.open(path, retry_s=0.05), ("--demo", "--scenario", "calm"))
+    event = margin_call()
+    key = margin_call_alert("main", event).dedupe_key
+
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[None] = loop.create_future()
+        delivered: asyncio.Future[None] = loop.create_future()
+        recovered: asyncio.Future[JournalState] = loop.create_future()
+        app.controller.started.connect(lambda: started.done() or started.set_result(None))
+
+        def on_delivered(alert: Alert, _channel: str) -> None:
+            if alert.dedupe_key == key and not delivered.done():
+                delivered.set_result(None)
+
+        def on_state(state: JournalState) -> None:
+            if state.health is JournalHealth.OK and not recovered.done():
+                recovered.set_result(state)
+
+        app.controller.alert_delivered.connect(on_delivered)
+        app.journal.state_changed.connect(on_state)
+        run = loop.create_task(app.controller.run())
+        try:
+            await asyncio.wait_for(started, WAIT_S)
+            with held_by_another_process(path) as lock:
+                t0 = time.perf_counter()
+                app.source.margin_call.emit("main", event)  # journal, alert engine and notifier run in here
+                spent = time.perf_counter() - t0
+                await asyncio.wait_for(delivered, WAIT_S)
+                lock.release()
+                await asyncio.wait_for(recovered, WAIT_S)  # the retry timer: no further write needed
+        finally:
+            app.controller.request_quit()
+            await asyncio.wait_for(run, WAIT_S)
+        return spent
+
+    spent = in_qasync_loop(scenario)
+    assert spent < 1.0, f"the margin call waited {spent:.2f} s for the journal's lock"
+    [seen] = [s for s in app.seen if s.alert.dedupe_key == key]
+    assert key not in seen.margin_calls and key not in seen.alerts  # notified first, journalled when possible
+    shown = [text for kind, text in app.events() if kind == "info"]
+    assert any("locked by another process" in text for text in shown)
+    assert any("writable again" in text for text in shown)
+    assert key in committed_keys(path, "margin_calls") and key in committed_keys(path, "alerts")
+    with Journal.open(path) as journal:
+        [row] = [r for r in journal.query(kind=RowKind.ALERT) if r.data["dedupe_key"] == key]
+        assert row.id > 0 and row.data["delivered_at"] is not None
+    assert list(tmp_path.glob("journal.*.sqlite3")) == []

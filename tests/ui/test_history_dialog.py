@@ -1,4 +1,5 @@
-"""History dialog on a real journal file: filters and CSV export round trip."""
+"""History dialog on a real journal file: filters, CSV export round trip, and rows that wait while
+another process holds the journal file."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.journal import Journal, RowKind, read_csv
 from marginwatch.ui.history_dialog import HistoryDialog
+from tests.services.journal_locks import held_by_another_process
 
 T0 = 1_700_000_000.0
 
@@ -87,3 +89,21 @@ def test_export_failure_is_reported_not_raised(qtbot: QtBot, journal: Journal, t
     with qtbot.waitSignal(dialog.export_failed):
         assert dialog.export_csv(tmp_path / "missing-dir" / "x.csv") is None
     assert dialog.status_label.text().startswith("Export failed")
+
+
+def test_rows_waiting_while_another_process_holds_the_journal_are_shown_with_the_rest(
+    qtbot: QtBot, journal: Journal, tmp_path: Path
+) -> None:
+    with held_by_another_process(tmp_path / "journal.sqlite3"):
+        journal.record_alert(Alert(AlertKind.MARGIN_CALL, "main", RiskTier.DANGER, "Margin call on main", "body",
+                                   "a2", created_at=T0 + 6 * 3600))
+        journal.record_margin_call("alt", '{"e":"MARGIN_CALL"}', {"p": [{"s": "SOLUSDT"}]}, 2000, "mc9",
+                                   received_at=T0 + 7 * 3600)
+        dialog = HistoryDialog(journal)
+        qtbot.addWidget(dialog)
+        rows = dialog.rows()
+        assert len(rows) == 7 and dialog.table.rowCount() == 7  # the file's five and the two waiting
+        assert [r.summary for r in rows[:2]] == ["Margin call: SOLUSDT", "Margin call on main"]
+        assert "locked by another process" in dialog.status_label.text()
+        dialog.set_filters(symbol="SOLUSDT")
+        assert [r.account for r in dialog.rows()] == ["alt"]

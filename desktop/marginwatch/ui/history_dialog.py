@@ -1,5 +1,6 @@
 """History: the journal's rows (margin calls, alerts, connection changes, snapshots), newest first,
-filtered by account, symbol, kind and time, with CSV export of what the filters select.
+filtered by account, symbol, kind and time, with CSV export of what the filters select. Rows
+still waiting to be written to the journal file are shown too, and the status line says why.
 
 Reads the journal only; opening and closing it is the container's job. Open with show()/open().
 """
@@ -241,6 +242,9 @@ class HistoryDialog(QDialog):
             )
         else:
             self.status_label.setText(self.tr("%d rows") % len(rows))
+        state = self._journal.state
+        if state.degraded:  # the rows shown include those still waiting to be written to the file
+            self.status_label.setText(f"{self.status_label.text()} {state.reason}")
 
     def rows(self) -> list[JournalRow]:
         """The rows the table shows, in its order."""
