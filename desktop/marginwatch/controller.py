@@ -226,6 +226,8 @@ class AppController(QObject):
         except ValueError as exc:
             self.window.add_event(time.time(), "info", f"{config.name}: {exc}")
             return None
+        for value in (config.api_key, secret):  # masked in every journalled text, should one echo them
+            self.journal.add_redaction(value)
         return AccountService(config.name, endpoints, credentials, parent=self)
 
     def _add_account(self, svc: Any) -> None:

@@ -15,10 +15,10 @@ from PySide6.QtCore import QSettings
 
 from marginwatch.app import parse_args
 from marginwatch.controller import AppController
-from marginwatch.core.stream_health import StreamState
+from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
 from marginwatch.services.alert import AlertKind
-from marginwatch.services.journal import Journal
+from marginwatch.services.journal import Journal, RowKind
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
@@ -83,6 +83,43 @@ def test_configured_account_is_followed_with_its_keychain_secret(
     assert places["journal"] and places["logs"]  # there was something to scan
     for name, data in places.items():
         assert DEMO_API_SECRET.encode() not in data, f"secret found in {name}"
+
+
+def test_a_journalled_text_echoing_the_account_key_or_secret_stores_them_masked(qapp, qtbot, tmp_path: Path) -> None:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    secrets = SecretStore(backend=kr, allow_insecure=True)
+    secrets.save("Main", DEMO_API_SECRET)
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    journal = Journal.open(tmp_path / "j.sqlite3")
+    echo = f"the exchange answered 401 for {DEMO_API_KEY} signed with {DEMO_API_SECRET}"
+
+    async def scenario() -> None:
+        async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
+            settings.save_account(AccountConfig(
+                name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
+                rest_url=sim.base_url, ws_url=sim.ws_url,
+            ))
+            controller = AppController(qapp, window, parse_args([]), settings=settings, journal=journal,
+                                       secrets=secrets)
+            run = asyncio.get_running_loop().create_task(controller.run())
+            await asyncio.wait_for(_wait_signal(controller.started), 10)
+            account = controller.accounts["Main"]
+            # A stream's failure text that quotes the key and secret, as some errors do; the journal
+            # stores every health change the account service reports.
+            account.health_changed.emit("Main", StreamHealth("rest", StreamState.FAILED, echo))
+            controller.request_quit()
+            assert await asyncio.wait_for(run, 10) == 0
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
+    with Journal.open(tmp_path / "j.sqlite3") as j:
+        reasons = [r.data["reason"] for r in j.query(kind=RowKind.CONNECTION) if r.data["state"] == "failed"]
+    assert reasons == ["the exchange answered 401 for *** signed with ***"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("j.sqlite3*"))
+    assert DEMO_API_KEY.encode() not in stored and DEMO_API_SECRET.encode() not in stored
 
 
 def test_account_without_a_secret_says_so_and_does_not_start(qapp, qtbot, tmp_path: Path) -> None:
