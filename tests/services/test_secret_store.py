@@ -1,5 +1,6 @@
 """SecretStore against real keyring backends that run headless (keyrings.alt's file keyring,
-keyring's fail and null backends), and a scan proving a known secret leaks nowhere."""
+keyring's fail and null backends), which backends count as a keychain, and a scan proving a
+known secret leaks nowhere."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail, null
+from keyring.backend import KeyringBackend
+from keyring.backends import SecretService, Windows, chainer, fail, kwallet, libsecret, macOS, null
+from keyring.compat import properties
 from keyring.errors import KeyringLocked, PasswordSetError
-from keyrings.alt.file import PlaintextKeyring
+from keyrings.alt.file import EncryptedKeyring, PlaintextKeyring
 
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -94,6 +97,83 @@ def test_no_keychain_is_said_plainly(set_backend, backend, words: str) -> None:
         store.save("main", SECRET)
     store.remember_for_this_run("main", SECRET)  # the user pastes the key for this run
     assert store.load("main") == SECRET
+
+
+class _ThirdPartyKeyring(KeyringBackend):
+    """A backend MarginWatch does not know: for all it can tell, it writes secrets as plainly as a file."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stored: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.stored.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.stored[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.stored.pop((service, username), None)
+
+
+def test_a_backend_that_is_no_known_os_keychain_is_not_trusted_with_a_secret(set_backend) -> None:
+    backend = _ThirdPartyKeyring()
+    set_backend(backend)
+    for store in (SecretStore(), SecretStore(allow_insecure=True)):  # the tests' opt-in covers keyrings.alt only
+        assert not store.available()
+        assert "No system keychain was found" in (store.why_unavailable or "")
+        with pytest.raises(SecretStoreError, match="Not saved"):
+            store.save("main", SECRET)
+        assert store.load("main") is None
+    assert backend.stored == {}
+    store = SecretStore()
+    store.remember_for_this_run("main", SECRET)  # what the app offers when there is no keychain
+    assert store.load("main") == SECRET and backend.stored == {}
+
+
+@pytest.mark.parametrize("backend", [EncryptedKeyring(), PlaintextKeyring(), fail.Keyring(), null.Keyring()])
+def test_file_fail_and_null_backends_are_no_keychain(set_backend, backend) -> None:
+    set_backend(backend)
+    assert not SecretStore().available()
+
+
+def _chain(*members: KeyringBackend) -> chainer.ChainerBackend:
+    """keyring's chainer over exactly `members` (it otherwise chains whatever this machine offers)."""
+
+    class Chain(chainer.ChainerBackend):
+        @properties.classproperty
+        def backends(cls) -> list[KeyringBackend]:
+            return list(members)
+
+    return Chain()
+
+
+def test_a_chain_without_an_os_keychain_is_no_keychain() -> None:
+    assert not SecretStore(backend=_chain(PlaintextKeyring(), _ThirdPartyKeyring())).available()
+    assert not SecretStore(backend=_chain()).available()
+
+
+def test_a_chain_with_an_os_keychain_uses_that_keychain_alone() -> None:
+    store = SecretStore(backend=_chain(_ThirdPartyKeyring(), SecretService.Keyring(), PlaintextKeyring()))
+    assert store.available() and store.backend_name() == SecretService.Keyring().name
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        SecretService.Keyring,
+        libsecret.Keyring,
+        kwallet.DBusKeyring,
+        kwallet.DBusKeyringKWallet4,
+        macOS.Keyring,
+        Windows.WinVaultKeyring,
+    ],
+)
+def test_the_os_keychains_are_accepted(cls: type[KeyringBackend]) -> None:
+    store = SecretStore(backend=cls())  # not called: only which backend it is matters here
+    assert store.available() and store.why_unavailable is None
 
 
 class _RefusingKeyring(PlaintextKeyring):

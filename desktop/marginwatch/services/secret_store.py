@@ -1,8 +1,10 @@
-"""API secrets in the OS keychain (Secret Service, macOS Keychain, Windows Credential Locker).
+"""API secrets in the OS keychain (Secret Service, KWallet, macOS Keychain, Windows Credential Locker).
 
-Nothing else ever holds a secret on disk. When no real keychain is available (no backend, the
-null backend, or a plain file keyring such as keyrings.alt's), `save` refuses and says why; the
-user can still hand a secret over for this run only with `remember_for_this_run`.
+Nothing else ever holds a secret on disk. Only the keychains in OS_KEYCHAINS count as one: any
+other backend (keyrings.alt's plain-text or encrypted files, the fail and null backends, a chain
+with no OS keychain in it, a third-party backend we do not know) means "no keychain": `save`
+refuses and says why; the user can still hand a secret over for this run only with
+`remember_for_this_run`.
 Secrets never appear in logs, reprs or exception messages: keyring's errors are re-raised as
 `SecretStoreError` with any secret text removed and without the original chained.
 """
@@ -52,30 +54,61 @@ def _no_keychain() -> str:
     )
 
 
-def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None:
-    """None when `backend` is a real keychain (or an allowed test file keyring), else the reason."""
-    from keyring.backends import chainer, fail, null
+# The keychains secrets may go to, by the exact class keyring ships for each: an allow-list, so an
+# unknown backend (which could write a file as plainly as keyrings.alt's does) is never trusted.
+OS_KEYCHAINS = frozenset({
+    "keyring.backends.SecretService.Keyring",  # freedesktop Secret Service: GNOME Keyring, KeePassXC, …
+    "keyring.backends.libsecret.Keyring",  # the same service through libsecret
+    "keyring.backends.kwallet.DBusKeyring",
+    "keyring.backends.kwallet.DBusKeyringKWallet4",
+    "keyring.backends.macOS.Keyring",
+    "keyring.backends.Windows.WinVaultKeyring",  # Windows Credential Locker
+})
+
+
+def _class_name(backend: KeyringBackend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
+_TEST_FILE_KEYRINGS = frozenset({"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.file.EncryptedKeyring"})
+
+
+def _is_test_file_keyring(backend: KeyringBackend) -> bool:
+    # By name along the class's bases: keyrings.alt is a test dependency, never imported by the app.
+    return any(f"{c.__module__}.{c.__qualname__}" in _TEST_FILE_KEYRINGS for c in type(backend).__mro__)
+
+
+def _resolve(backend: KeyringBackend) -> KeyringBackend:
+    """The backend secrets go to and come from: for a chain, its first OS keychain (used directly,
+    as the chain would also read plain files), else its first member; any other backend itself."""
+    from keyring.backends import chainer
 
     if isinstance(backend, chainer.ChainerBackend):
         chain = list(backend.backends)
-        # set_password goes to the first backend in the chain, so that one decides.
-        return _why_not_usable(chain[0], allow_insecure) if chain else _no_keychain()
-    if isinstance(backend, fail.Keyring):
-        return _no_keychain()
+        return next((b for b in chain if _class_name(b) in OS_KEYCHAINS), chain[0] if chain else backend)
+    return backend
+
+
+def _why_not_usable(backend: KeyringBackend, allow_insecure: bool) -> str | None:
+    """None when `backend` is an OS keychain (or an allowed test file keyring), else the reason."""
+    from keyring.backends import null
+
+    backend = _resolve(backend)
+    if _class_name(backend) in OS_KEYCHAINS or (allow_insecure and _is_test_file_keyring(backend)):
+        return None
     if isinstance(backend, null.Keyring):
         return translate(
             "SecretStore",
             "The keychain is switched off (keyring's null backend is configured), so secrets cannot be stored.",
         )
     cls = type(backend)
-    is_file = cls.__module__.startswith("keyrings.alt.file") or "plaintext" in cls.__name__.lower()
-    if is_file and not allow_insecure:
+    if cls.__module__.startswith("keyrings.alt") or "plaintext" in cls.__name__.lower():
         return translate(
             "SecretStore",
             "Only a file-based keyring ({0}) is available, not the system keychain, "
             "so MarginWatch will not store secrets with it.",
         ).format(backend.name)
-    return None
+    return _no_keychain()  # the fail backend, an empty chain, or a backend that is no known keychain
 
 
 def _clean(exc: BaseException, secret: str | None) -> str:
@@ -93,7 +126,9 @@ class SecretStore:
     ) -> None:
         self.service = service
         self._backend = backend  # None: whatever keyring is configured at the time of each call
-        self._allow_insecure = allow_insecure  # tests only: accept keyrings.alt's file backends
+        # Tests only: accepts keyrings.alt's file keyrings and nothing else. A constructor argument that
+        # no setting or environment variable reaches, so no user can switch it on by accident.
+        self._allow_insecure = allow_insecure
         self._run: dict[str, _Hidden] = {}
 
     def __repr__(self) -> str:
@@ -102,15 +137,10 @@ class SecretStore:
     def _kr(self) -> KeyringBackend:
         import keyring
 
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        return _resolve(self._backend if self._backend is not None else keyring.get_keyring())
 
     def backend_name(self) -> str:
-        from keyring.backends import chainer
-
-        kr = self._kr()
-        if isinstance(kr, chainer.ChainerBackend) and kr.backends:
-            return str(kr.backends[0].name)
-        return str(kr.name)
+        return str(self._kr().name)
 
     @property
     def why_unavailable(self) -> str | None:
