@@ -374,6 +374,9 @@ class Journal(QObject):
                         self._conn = None
                         self._conn = self._open_recovering(self._home, exc)
                         return self._commit(self._conn, op)
+                    if spooled is None:
+                        log.info("journal: a write that can wait was skipped (%s)", short(exc))
+                        return None
                     self._begin_spool(kind, exc)
             if spooled is None:
                 return None
