@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,16 +25,19 @@ from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
 from tests.core.margin_call_variants import VARIANTS
+from tests.exchange.virtual_time import VirtualTime
 
 TOL = Decimal("0.000001")
 
 
 def fast_options(**overrides: Any) -> SessionOptions:
-    """Small backoffs and staleness limits so every recovery takes well under a second or two."""
+    """Small backoffs and staleness limits so every recovery takes well under a second or two (and a
+    connect budget to match: the soak reconnects dozens of times in a few seconds)."""
     opts: dict[str, Any] = {
         "user": ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), ping_interval=0.3,
-                                  ping_timeout=0.3, close_timeout=0.5),
-        "market": ConnectionOptions(stale_after=0.5, backoff=Backoff(0.02, 0.2), close_timeout=0.5),
+                                  ping_timeout=0.3, close_timeout=0.5, max_connects=1000),
+        "market": ConnectionOptions(stale_after=0.5, backoff=Backoff(0.02, 0.2), close_timeout=0.5,
+                                    max_connects=1000),
         "rest_backoff": Backoff(0.05, 0.5),
         "change_delay": 0.01,
         "rest_timeout": 3.0,
@@ -62,8 +66,10 @@ class Probe:
 
 @contextlib.asynccontextmanager
 async def running_session(
-    sim: SimulatedExchange, *, secret: str = DEMO_API_SECRET, wait_ready: bool = True, **overrides: Any
+    sim: SimulatedExchange, *, secret: str = DEMO_API_SECRET, wait_ready: bool = True,
+    clock: VirtualTime | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[AccountSession, Probe]]:
+    """A started session on fast options (`overrides` replace some); `clock` runs its user stream's backoff."""
     probe = Probe()
     session = AccountSession(
         Endpoints.local(sim.base_url, sim.ws_url),
@@ -73,6 +79,7 @@ async def running_session(
         on_margin_call=probe.on_margin_call,
         on_health=probe.on_health,
         options=fast_options(**overrides),
+        clock=clock, sleep=clock.sleep if clock is not None else None,
     )
     await session.start()
     try:
@@ -302,3 +309,31 @@ async def test_margin_calls_with_odd_fields_reach_on_margin_call_from_the_wire()
                      for c in probe.margin_calls)
         assert got == sorted(sorted(VARIANTS[n].unreadable) for n in names)
         assert session.user_stream is not None and session.user_stream.malformed == 0
+
+
+async def test_a_server_refusing_every_private_socket_costs_one_snapshot_per_reconnect_and_ten_a_minute() -> None:
+    clock = VirtualTime()
+    user = ConnectionOptions(stale_after=None, close_timeout=0.5)  # the default backoff and connect budget
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, user=user, clock=clock
+    ) as (session, probe):
+        def counts() -> tuple[int, int, int]:
+            state = sim.state()
+            return state["private_connects"], state["listen_key_posts"], session.resyncs
+
+        before = counts()
+        at_a_minute: list[tuple[int, int, int]] = []
+        clock.when(clock.now + 60.0, lambda: at_a_minute.append(counts()))
+        sim.faults.refuse_private(1008)
+        await sim.faults.drop("private")
+        await wait_until(lambda: bool(at_a_minute) or counts()[0] - before[0] > 30, 15)
+        connects, posts, snapshots = (a - b for a, b in zip(at_a_minute[0] if at_a_minute else counts(), before,
+                                                            strict=True))
+        assert 1 <= connects <= 10
+        assert posts <= connects and snapshots <= connects  # one POST and one REST reseed per step at most
+        assert len(clock.pauses) >= connects  # every reconnect waited its backoff step
+        # what the user is shown while each pause lasts
+        failed = [h for h in probe.health if h.name == "user" and h.state is StreamState.FAILED]
+        assert failed and all(re.fullmatch(r"listenKey refused, retrying in \d+ s", h.reason or "") for h in failed)
+        sim.faults.clear()
+        await converge(session, sim)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from marginwatch.core.events import AccountUpdate, MarginCall, decode_user_event
-from marginwatch.core.stream_health import StreamState
+from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.event_order import Deduplicator, LatestByKey
@@ -22,6 +23,7 @@ from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.user_stream import UserDataStream
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
 from tests.exchange.test_session import wait_until
+from tests.exchange.virtual_time import VirtualTime
 
 
 def _update(e: int, amount: str, wallet: str = "100") -> bytes:
@@ -87,10 +89,12 @@ def endpoints(sim: SimulatedExchange) -> Endpoints:
 
 
 @contextlib.asynccontextmanager
-async def user_stream(sim: SimulatedExchange, events: list[Any]) -> AsyncIterator[UserDataStream]:
+async def user_stream(sim: SimulatedExchange, events: list[Any], *, options: ConnectionOptions = FAST_USER,
+                      **timing: Any) -> AsyncIterator[UserDataStream]:
+    """A user stream on its own listenKey manager; `timing` (clock, sleep, rng, on_health) goes to it."""
     client = BinanceRestClient(endpoints(sim), Credentials(DEMO_API_KEY, DEMO_API_SECRET))
     keys = ListenKeyManager(client, retry_interval=0.05)
-    stream = UserDataStream(endpoints(sim), keys, events.append, options=FAST_USER)
+    stream = UserDataStream(endpoints(sim), keys, events.append, options=options, **timing)
     await keys.start()
     stream.start()
     try:
@@ -161,6 +165,101 @@ async def test_user_stream_detects_a_stalled_socket_by_ping_and_reconnects() -> 
                              and any(c is not first for c in private_conns(sim)))
             sim.engine.emit_margin_call()
             await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+
+
+class ZeroJitter(random.Random):
+    """Full jitter drawn at its lower bound: every backoff delay is 0, the worst case for a storm."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+class TopOfJitter(random.Random):
+    """Full jitter drawn at its upper bound: each delay is the backoff step itself."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+# What a user stream runs with outside tests: the default backoff and connection budget.
+DEFAULT_USER = ConnectionOptions(stale_after=None, close_timeout=0.5)
+STORM = 30  # connects that end a test early: far more than a minute may take
+
+
+def private_counts(sim: SimulatedExchange) -> tuple[int, int]:
+    """(private handshakes, listenKey POSTs) since the simulator started."""
+    state = sim.state()
+    return state["private_connects"], state["listen_key_posts"]
+
+
+async def a_virtual_minute(sim: SimulatedExchange, clock: VirtualTime,
+                           before: tuple[int, int]) -> tuple[int, int]:
+    """Connects and POSTs from now until the clock has moved a minute (or a storm made that moot)."""
+    counted: list[tuple[int, int]] = []
+    clock.when(clock.now + 60.0, lambda: counted.append(private_counts(sim)))
+    await wait_until(lambda: bool(counted) or private_counts(sim)[0] - before[0] > STORM, 15)
+    after = counted[0] if counted else private_counts(sim)
+    return after[0] - before[0], after[1] - before[1]
+
+
+@pytest.mark.asyncio
+async def test_a_server_refusing_every_private_socket_gets_at_most_ten_connects_and_posts_a_minute() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        clock = VirtualTime()
+        async with user_stream(sim, [], options=DEFAULT_USER, clock=clock, sleep=clock.sleep,
+                               rng=ZeroJitter()):
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            before = private_counts(sim)
+            sim.faults.refuse_private(1008)
+            await sim.faults.drop("private")
+            connects, posts = await a_virtual_minute(sim, clock, before)
+            assert 1 <= connects <= 10
+            assert posts <= connects  # one listenKey POST at most per refused socket
+
+
+@pytest.mark.asyncio
+async def test_listen_key_expired_after_every_connect_gets_at_most_ten_connects_and_posts_a_minute() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        clock = VirtualTime()
+        async with user_stream(sim, [], options=DEFAULT_USER, clock=clock, sleep=clock.sleep,
+                               rng=ZeroJitter()) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            before = private_counts(sim)
+            minute = asyncio.ensure_future(a_virtual_minute(sim, clock, before))
+            seen: set[Any] = set()
+            while not minute.done():
+                # a hostile server: listenKeyExpired on every socket as soon as it is open
+                await wait_until(lambda: minute.done() or any(c not in seen for c in private_conns(sim)))
+                fresh = [c for c in private_conns(sim) if c not in seen]
+                seen.update(fresh)
+                if fresh:
+                    sim.faults.push_user_frame({"e": "listenKeyExpired", "E": sim.now_ms(),
+                                                "listenKey": sim.listen_key})
+            connects, posts = await minute
+            assert stream.expired >= 2
+            assert 1 <= connects <= 10
+            assert posts <= connects
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("code", "reason"), [
+    (1008, "listenKey refused"),
+    (4000, "closed by server (code 4000: refused (simulated fault))"),
+])
+async def test_repeated_refusals_show_as_failed_with_the_reason_and_the_wait(code: int, reason: str) -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        clock = VirtualTime()
+        health: list[StreamHealth] = []
+        sim.faults.refuse_private(code)
+        async with user_stream(sim, [], options=DEFAULT_USER, clock=clock, sleep=clock.sleep,
+                               rng=TopOfJitter(), on_health=health.append) as stream:
+            await wait_until(lambda: sum(h.state is StreamState.FAILED for h in health) >= 3)
+            failed = [h for h in health if h.state is StreamState.FAILED][:3]
+            # backoff steps 0.5 s (the first refusal: reconnecting), then 1, 2, 4 s: failed
+            assert [h.reason for h in failed] == [f"{reason}, retrying in {n} s" for n in (1, 2, 4)]
+            assert all(h.next_retry_at is not None for h in failed)
+            sim.faults.clear()
+            await wait_until(lambda: stream.health.state is StreamState.LIVE)
 
 
 @pytest.mark.asyncio

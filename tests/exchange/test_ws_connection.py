@@ -18,6 +18,8 @@ from marginwatch.exchange.ws_connection import (
     Backoff,
     ConnectionOptions,
     ConnectReason,
+    Disconnect,
+    EndKind,
     ResilientConnection,
 )
 
@@ -37,6 +39,7 @@ class TinyServer:
         self.reject_status = HTTPStatus.TOO_MANY_REQUESTS
         self.retry_after: str | None = "0"
         self.drop_first = 0  # close the first N accepted connections right after the greeting
+        self.close_with: tuple[int, str] = (1000, "")  # the close frame those get
         self.greet = True
         self.received: list[str] = []
         self._server: Server | None = None
@@ -74,7 +77,7 @@ class TinyServer:
             if self.greet:
                 await conn.send(f"hello {len(self.conns)}")
             if len(self.conns) <= self.drop_first:
-                await conn.close()
+                await conn.close(*self.close_with)
                 return
             async for msg in conn:
                 self.received.append(str(msg))
@@ -398,3 +401,25 @@ async def test_handshake_retry_after_is_capped_at_ten_minutes() -> None:
         await rec.until(lambda: "hello 1" in rec.frames)
         assert rec.delays == [600.0]
         await conn.stop()
+
+
+async def test_disconnects_reach_the_callback_as_a_close_code_and_whether_we_asked() -> None:
+    async with TinyServer() as server:
+        server.drop_first = 1
+        server.close_with = (4001, "go away")
+        rec = Recorder()
+        ended: list[Disconnect] = []
+
+        async def url() -> str:
+            return server.url
+
+        conn = ResilientConnection("test", url, rec.on_frame, rec.on_health, on_connected=rec.on_connected,
+                                   on_disconnected=ended.append, options=ConnectionOptions(backoff=FAST))
+        conn.start()
+        await rec.until(lambda: "hello 2" in rec.frames)
+        conn.request_reconnect("new key")
+        await rec.until(lambda: "hello 3" in rec.frames)
+        await conn.stop()
+        assert ended == [Disconnect(EndKind.CLOSED, 4001, "go away"), Disconnect(EndKind.REQUESTED, None, "new key")]
+        assert [d.requested for d in ended] == [False, True]
+        assert ended[0].describe() == "closed by server (code 4001: go away)"

@@ -47,7 +47,7 @@ from marginwatch.exchange.listen_key import ListenKeyManager
 from marginwatch.exchange.mark_price_stream import MarkPriceStream
 from marginwatch.exchange.rest_client import BinanceRestClient
 from marginwatch.exchange.user_stream import UserDataStream
-from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions, ConnectReason
+from marginwatch.exchange.ws_connection import Backoff, Clock, ConnectionOptions, ConnectReason, Sleep
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -90,7 +90,10 @@ class AccountSession:
         on_health: HealthHandler | None = None,
         on_event: EventHandler | None = None,
         options: SessionOptions | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        """`clock` and `sleep` go to the user stream's connection (its backoff), to test it without waiting."""
         self.name = name
         self.endpoints = endpoints
         self._credentials = credentials
@@ -98,6 +101,7 @@ class AccountSession:
         self._on_margin_call = on_margin_call
         self._on_health = on_health
         self._on_event = on_event
+        self._user_timing: dict[str, Any] = {"clock": clock, "sleep": sleep}
         self.options = options or SessionOptions()
         self.state = AccountState()
         self._health: dict[str, StreamHealth] = {
@@ -211,7 +215,7 @@ class AccountSession:
         self._keys = ListenKeyManager(self._client, keepalive_interval=self.options.keepalive_interval)
         self._user = UserDataStream(
             self.endpoints, self._keys, self._on_user_event, self._forward_health,
-            on_connected=self._on_user_connected, options=self.options.user,
+            on_connected=self._on_user_connected, options=self.options.user, **self._user_timing,
         )
         self._marks = MarkPriceStream(
             self.endpoints, self._on_marks, self._forward_health,

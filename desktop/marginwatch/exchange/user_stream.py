@@ -1,14 +1,16 @@
 """The user-data stream on the routed private path `/private/ws/<listenKey>` (reference §2.3).
 
 Decodes every frame with `core.events`, counts what it cannot use, and handles listenKey life:
-on `listenKeyExpired` it asks the manager for a new key and reconnects with it; whenever the manager
-hands out a different key (e.g. after a -1125 keepalive), it reconnects too.
+on `listenKeyExpired`, or a socket closed with 1008 (how the server refuses a key), the next connect
+asks the manager for a new key first; whenever the manager hands out a different key (e.g. after a
+-1125 keepalive), it reconnects too. Renewing inside the connect keeps it to one POST per connect,
+so the connection's backoff and connect budget pace the POSTs as well.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +21,13 @@ from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.listen_key import ListenKeyManager
 from marginwatch.exchange.ws_connection import (
+    Clock,
     ConnectionOptions,
     ConnectReason,
+    Disconnect,
     Frame,
     ResilientConnection,
+    Sleep,
 )
 
 log = logging.getLogger(__name__)
@@ -42,7 +47,11 @@ class UserDataStream:
         on_connected: ConnectedCallback | None = None,
         options: ConnectionOptions | None = None,
         name: str = "user",
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        """`rng`, `clock` and `sleep` go to the connection (its backoff), to test it without waiting."""
         self._endpoints = endpoints
         self._keys = listen_key_manager
         self._on_event = on_event
@@ -51,11 +60,11 @@ class UserDataStream:
         self.connection = ResilientConnection(
             name, self._url, self._on_frame, on_health,
             on_connected=self._connected, on_disconnected=self._disconnected,
-            options=options or ConnectionOptions(stale_after=None),
+            describe_disconnect=self._describe_disconnect,
+            options=options or ConnectionOptions(stale_after=None), rng=rng, clock=clock, sleep=sleep,
         )
         self._key_in_use: str | None = None
-        self._renewing = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._key_dead = False  # the next connect POSTs for a new key first
         self.malformed = 0
         self.unknown = 0
         self.expired = 0
@@ -68,8 +77,6 @@ class UserDataStream:
         self.connection.start()
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
         await self.connection.stop()
 
     @property
@@ -79,7 +86,13 @@ class UserDataStream:
     # ---- internals ----------------------------------------------------------------------------
 
     async def _url(self) -> str:
-        key = await self._keys.wait_key()
+        dead, self._key_dead = self._key_dead, False
+        try:
+            # POST may hand back the same string: it is extended then, and as good as a new one.
+            key = await (self._keys.invalidate() if dead else self._keys.wait_key())
+        except BaseException:
+            self._key_dead = self._key_dead or dead  # still needed on the next try
+            raise
         self._key_in_use = key
         return self._endpoints.private_ws_url(key)
 
@@ -87,11 +100,15 @@ class UserDataStream:
         if self._on_connected is not None:
             self._on_connected(reason)
 
-    def _disconnected(self, why: str) -> None:
+    def _disconnected(self, ended: Disconnect) -> None:
         # 1008 (policy violation) is how a server refuses an unknown or expired listenKey; without a
         # new key we would reconnect with the dead one until the next keepalive notices (30 min).
-        if "1008" in why:
-            self._renew_key()
+        if ended.code == 1008:
+            self._key_dead = True
+
+    @staticmethod
+    def _describe_disconnect(ended: Disconnect) -> str | None:
+        return "listenKey refused" if ended.code == 1008 else None
 
     def _on_frame(self, raw: Frame) -> None:
         try:
@@ -105,34 +122,13 @@ class UserDataStream:
             return
         if isinstance(event, ListenKeyExpired):
             self.expired += 1
-            self._renew_key()
+            if not self._key_dead:
+                log.warning("user stream: listenKey expired; reconnecting with a new one")
+            self._key_dead = True
+            self.connection.request_reconnect("listenKey expired")
             return
         self.events += 1
         self._on_event(event)
-
-    def _renew_key(self) -> None:
-        """No more events arrive on an expired key: get a new one, then reconnect with it."""
-        if self._renewing:
-            return
-        self._renewing = True
-        old = self._key_in_use
-        log.warning("user stream: listenKey expired; creating a new one")
-
-        async def renew() -> None:
-            try:
-                key = await self._keys.invalidate()
-                # POST may hand back the same string; the listener only reconnects on a change.
-                if key == old:
-                    self.connection.request_reconnect("listenKey renewed")
-            except Exception as exc:
-                log.warning("user stream: listenKey renewal failed (%s)", type(exc).__name__)
-                self.connection.request_reconnect("listenKey expired")
-            finally:
-                self._renewing = False
-
-        task = asyncio.get_running_loop().create_task(renew())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _on_new_key(self, key: str) -> None:
         if self._key_in_use is not None and key != self._key_in_use:

@@ -4,12 +4,17 @@ One supervisor task owns the socket: it connects, hands every raw frame to a cal
 silence (staleness), reconnects with capped exponential backoff and full jitter, and rotates the
 connection before Binance's 24 h cut by opening the new socket *before* closing the old one. It never
 raises into the event loop; what goes wrong is reported through `StreamHealth`.
+
+A server that refuses every socket cannot make it storm: nothing cuts a backoff pause short but
+stop(), a socket dropped before it was stable grows the backoff (whoever dropped it), and reconnects
+have a budget per window on top.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -20,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.attempt_window import AttemptWindow
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,38 @@ class ConnectReason(StrEnum):
 
 
 ConnectedHook = Callable[[ClientConnection, ConnectReason], Awaitable[None]]
+
+
+class EndKind(StrEnum):
+    REQUESTED = "requested"  # request_reconnect(); `reason` is what the caller gave
+    CLOSED = "closed"  # the socket ended: with a close frame from the server (`code`) or without one
+    STALE = "stale"  # silent for longer than the staleness limit
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Why a socket ended, as values: the close code the server sent (None: it sent none), whether
+    we asked for it, and a short text (the server's close reason, our request's, or what we saw)."""
+
+    kind: EndKind
+    code: int | None = None
+    reason: str = ""
+
+    @property
+    def requested(self) -> bool:
+        return self.kind is EndKind.REQUESTED
+
+    def describe(self) -> str:
+        if self.kind is not EndKind.CLOSED:
+            return self.reason or self.kind.value
+        if self.code is None:
+            return f"connection lost ({self.reason})" if self.reason else "connection lost"
+        detail = f": {self.reason}" if self.reason else ""
+        return f"closed by server (code {self.code}{detail})"
+
+
+DisconnectHandler = Callable[[Disconnect], None]
+DisconnectText = Callable[[Disconnect], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +105,10 @@ class ConnectionOptions:
     hook_timeout: float = 10.0
     max_size: int | None = 4 * 1024 * 1024
     stable_after: float = 10.0  # a connection that lived this long resets the backoff
+    # Binance allows 300 connections per 5 min per IP, shared with the user's other programs: at
+    # most this many (re)connects per window, whatever the server does. Rotations are not counted.
+    max_connects: int = 10
+    connect_window: float = 60.0
 
 
 @dataclass(slots=True, eq=False)  # identity hashing: links live in a set
@@ -75,7 +117,7 @@ class _Link:
     opened_at: float
     rotate_at: float
     last_message_at: float | None = None
-    reader: asyncio.Task[BaseException | None] | None = None
+    reader: asyncio.Task[ConnectionClosed] | None = None
 
 
 class ResilientConnection:
@@ -84,6 +126,8 @@ class ResilientConnection:
     `url` is awaited before every connect (the user stream waits for a listenKey there). `on_connected`
     runs on each new socket before frames are read from it (subscribe, schedule a REST resync); it
     must be quick. `on_frame` gets every text/binary frame; exceptions from it are counted and logged.
+    `on_disconnected` gets a `Disconnect` for every socket that ended; `describe_disconnect` may
+    word one for the health reason (None: `Disconnect.describe()`).
     `clock` (default: the loop's monotonic time) and `sleep` (default: asyncio.sleep, used for the
     backoff pauses) can be replaced, so that backoff and the "stable" threshold are testable without waiting.
     """
@@ -96,7 +140,8 @@ class ResilientConnection:
         on_health: HealthHandler | None = None,
         *,
         on_connected: ConnectedHook | None = None,
-        on_disconnected: Callable[[str], None] | None = None,
+        on_disconnected: DisconnectHandler | None = None,
+        describe_disconnect: DisconnectText | None = None,
         options: ConnectionOptions | None = None,
         rng: random.Random | None = None,
         clock: Clock | None = None,
@@ -107,15 +152,18 @@ class ResilientConnection:
         self._on_frame = on_frame
         self._on_health = on_health
         self._on_connected = on_connected
-        self._on_disconnected = on_disconnected  # gets why the socket ended (e.g. "closed: ... 1008 ...")
+        self._on_disconnected = on_disconnected
+        self._describe_disconnect = describe_disconnect
         self.options = options or ConnectionOptions()
+        self._attempts = AttemptWindow(self.options.max_connects, self.options.connect_window)
         self.stale_after: float | None = self.options.stale_after  # adjustable at run time
         self._rng = rng or random.Random()
         self._clock = clock
         self._sleep: Sleep = sleep or asyncio.sleep
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # a reconnect request or stop() while serving
+        self._stopping = asyncio.Event()  # the only thing that ends a backoff pause early
         self._stop_requested = False
         self._reconnect_requested: str | None = None
         self._current: _Link | None = None
@@ -136,12 +184,14 @@ class ResilientConnection:
         if self._supervisor is not None and not self._supervisor.done():
             return
         self._stop_requested = False
+        self._stopping.clear()
         self._supervisor = self._spawn(self._supervise())
 
     async def stop(self, grace: float = 3.0) -> None:
         """Close everything within about `grace` seconds; safe to call twice."""
         self._stop_requested = True
         self._wake.set()
+        self._stopping.set()
         if self._supervisor is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._supervisor), grace)
@@ -157,7 +207,8 @@ class ResilientConnection:
         self._emit(StreamState.STOPPED)
 
     def request_reconnect(self, reason: str) -> None:
-        """Drop the current socket and connect again at once (e.g. a new listenKey)."""
+        """Drop the current socket and connect again (e.g. a new listenKey): at once if it was stable,
+        else after a backoff step. During a pause it is a no-op: the next connect fetches a new URL."""
         self._reconnect_requested = reason
         self._wake.set()
 
@@ -198,7 +249,16 @@ class ResilientConnection:
     async def _supervise(self) -> None:
         failures = 0
         reason = ConnectReason.INITIAL
+        delay = 0.0
+        why = ""  # what the pause before the next connect is shown with ("": no pause is due)
+        refused = False
         while not self._stop_requested:
+            wait = max(delay, self._attempts.wait(self._now()))
+            if why or wait > 0:
+                budget = f"{self._attempts.limit} connects in {self._attempts.window:.0f} s; waiting"
+                await self._pause(wait, why or budget, failed=refused)
+                if self._stop_requested:
+                    break
             self._emit(StreamState.CONNECTING)  # RECONNECTING means "waiting for next_retry_at"
             try:
                 link = await self._open(reason)
@@ -206,50 +266,54 @@ class ResilientConnection:
                 raise
             except Exception as exc:
                 failures += 1
-                text = self._describe(exc)
-                log.warning("%s stream: connect failed (%s)", self.name, text)
-                await self._pause(self._retry_delay(failures, exc), text)
+                why, refused = self._describe(exc), False
+                log.warning("%s stream: connect failed (%s)", self.name, why)
+                delay = self._retry_delay(failures, exc)
                 reason = ConnectReason.RECONNECT
                 continue
             self._current = link
             self._armed_at = link.opened_at
             self._emit(StreamState.LIVE)
-            why = await self._serve(link)
+            ended = await self._serve(link)
             if self._on_disconnected is not None and not self._stop_requested:
                 try:
-                    self._on_disconnected(why)
+                    self._on_disconnected(ended)
                 except Exception:
                     log.exception("%s stream: disconnect callback failed", self.name)
-            lived = self._now() - link.opened_at
+            stable = self._now() - link.opened_at >= self.options.stable_after
             self._current = None
             self._spawn(self._close_link(link))
             if self._stop_requested:
                 break
             self.reconnects += 1
             reason = ConnectReason.RECONNECT
-            if why.startswith("requested"):
-                failures = 0
+            if ended.requested and stable:  # e.g. a new listenKey for a healthy socket: at once
+                failures, delay, why, refused = 0, 0.0, "", False
                 continue
-            failures = 0 if lived >= self.options.stable_after else failures + 1
+            failures = 0 if stable else failures + 1
+            why = self._explain(ended)
+            # Closed by the server (or dropped by us) before it was stable, twice running: refused.
+            refused = failures >= 2 and (ended.requested or ended.code is not None)
+            delay = self.options.backoff.delay(max(failures, 1), self._rng)
             log.info("%s stream: reconnecting (%s)", self.name, why)
-            await self._pause(self.options.backoff.delay(max(failures, 1), self._rng), why)
         self._emit(StreamState.STOPPED)
 
-    async def _serve(self, link: _Link) -> str:
+    async def _serve(self, link: _Link) -> Disconnect:
         """Run until this logical connection has to be replaced; returns why."""
         while True:
             if self._stop_requested:
-                return "stopped"
+                return Disconnect(EndKind.REQUESTED, reason="stopped")
             if self._reconnect_requested is not None:
                 why, self._reconnect_requested = self._reconnect_requested, None
-                return f"requested: {why}"
+                return Disconnect(EndKind.REQUESTED, reason=why)
             now = self._now()
             timeout = link.rotate_at - now
             if self.stale_after is not None:
                 silent_since = max(link.last_message_at or 0.0, self._armed_at, link.opened_at)
                 if now - silent_since >= self.stale_after:
-                    self._emit(StreamState.STALE, f"no data for {now - silent_since:.1f}s")
-                    return "stale"
+                    silence = f"no data for {now - silent_since:.1f}s"
+                    self._emit(StreamState.STALE, silence)
+                    return Disconnect(EndKind.STALE, reason=silence)
                 timeout = min(timeout, silent_since + self.stale_after - now)
             if timeout <= 0:
                 replacement = await self._rotate(link)
@@ -265,8 +329,7 @@ class ResilientConnection:
                                          return_when=asyncio.FIRST_COMPLETED)
             wake.cancel()
             if link.reader in done:
-                exc = link.reader.result()
-                return f"closed: {self._describe(exc) if exc else 'by server'}"
+                return self._closed(link.reader.result())
 
     async def _rotate(self, old: _Link) -> _Link | None:
         """Make-before-break: connect the new socket, switch, then close the old one after an overlap."""
@@ -288,6 +351,9 @@ class ResilientConnection:
     async def _open(self, reason: ConnectReason) -> _Link:
         url = await self._url()
         self._last_url = url
+        self._reconnect_requested = None  # asked for before this URL was known: this connect is the answer
+        if reason is not ConnectReason.ROTATION:
+            self._attempts.record(self._now())
         ws = await connect(
             url,
             proxy=None,
@@ -312,14 +378,14 @@ class ResilientConnection:
         link.reader = self._spawn(self._read(link))
         return link
 
-    async def _read(self, link: _Link) -> BaseException | None:
+    async def _read(self, link: _Link) -> ConnectionClosed:
         while True:
             try:
                 # Text frames as their raw UTF-8 bytes: the decoders read bytes, so a str would be
                 # decoded here only to be encoded again (a third of a single mark's decode cost).
                 frame = await link.ws.recv(decode=False)
             except ConnectionClosed as exc:
-                return None if exc.rcvd is not None and exc.rcvd.code == 1000 else exc
+                return exc
             link.last_message_at = self._now()
             self.frames += 1
             try:
@@ -342,21 +408,22 @@ class ResilientConnection:
                 link.reader.cancel()
         self._links.discard(link)
 
-    async def _pause(self, delay: float, why: str) -> None:
-        """Wait `delay` before the next try, unless stopped or asked to reconnect now."""
-        self._emit(StreamState.RECONNECTING, why, next_retry_at=self._now() + delay)
-        self._wake.clear()
+    async def _pause(self, delay: float, why: str, *, failed: bool = False) -> None:
+        """Wait `delay` before the next try; only stop() ends it early (a renewal never does)."""
+        retry_at = self._now() + delay
+        if failed:
+            self._emit(StreamState.FAILED, f"{why}, retrying in {math.ceil(delay)} s", next_retry_at=retry_at)
+        else:
+            self._emit(StreamState.RECONNECTING, why, next_retry_at=retry_at)
         if self._stop_requested:
             return
-        wake = self._spawn(self._wake.wait())
+        stopping = self._spawn(self._stopping.wait())
         nap = self._spawn(self._sleep(delay))
         try:
-            await asyncio.wait({wake, nap}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({stopping, nap}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            wake.cancel()
+            stopping.cancel()
             nap.cancel()
-        if self._reconnect_requested is not None:
-            self._reconnect_requested = None
 
     def _retry_delay(self, failures: int, exc: BaseException | None) -> float:
         delay = self.options.backoff.delay(failures, self._rng)
@@ -374,12 +441,28 @@ class ResilientConnection:
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
+    def _closed(self, exc: ConnectionClosed) -> Disconnect:
+        if exc.rcvd is None:
+            return Disconnect(EndKind.CLOSED, None, self._describe(exc))
+        return Disconnect(EndKind.CLOSED, exc.rcvd.code, self._scrub(exc.rcvd.reason)[:120])
+
+    def _explain(self, ended: Disconnect) -> str:
+        text = None
+        if self._describe_disconnect is not None:
+            try:
+                text = self._describe_disconnect(ended)
+            except Exception:
+                log.exception("%s stream: disconnect text failed", self.name)
+        return text or ended.describe()
+
+    def _scrub(self, text: str) -> str:
+        text = " ".join(text.split())
+        url = self._last_url
+        return text.replace(url, "<url>") if url else text  # URLs can carry a listenKey
+
     def _describe(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        url = self._last_url
-        if url:
-            text = text.replace(url, "<url>")  # URLs can carry a listenKey
-        return text[:300]
+        return self._scrub(text)[:300]
 
     def _emit(
         self, state: StreamState, reason: str | None = None, *, next_retry_at: float | None = None
