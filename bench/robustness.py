@@ -7,7 +7,9 @@
   test_soak.py, test_sim_faults.py) run under pytest, with `MW_ROBUSTNESS_LOG` set so the tests
   leave their figures (tests/exchange/robustness_log.py): per fault, the time from the fault's end to
   a live session whose state equals the simulator's truth (recover) and from its injection (outage);
-  for the soak (5,000 user events across disconnects), events emitted and received and margin calls
+  for `refuse_private` (every private socket closed with 1008), the private connects, listenKey POSTs
+  and REST snapshots in one minute of the user stream's default backoff, on virtual time; for the
+  soak (5,000 user events across disconnects), events emitted and received and margin calls
   emitted and received exactly once. Pass/fail counts and durations are figures too.
 """
 
@@ -105,6 +107,10 @@ def logged_figures(log: Path) -> None:
         figure("robustness.faults.outage_max", outage[-1], "s")
         slowest = max(faults, key=lambda r: r["recover_s"])
         note(f"slowest recovery: {slowest['name']} {slowest['recover_s']:.2f} s")
+    for rate in (r for r in rows if r["kind"] == "per_minute"):
+        for key, unit in (("private_connects", "connects/min"), ("listen_key_posts", "POSTs/min"),
+                          ("snapshots", "snapshots/min")):
+            figure(f"robustness.{rate['name']}.{key}", rate[key], unit)
     for soak in (r for r in rows if r["kind"] == "soak"):
         for key in ("events_emitted", "user_frames_received", "account_updates_applied", "disconnects",
                     "duplicates_dropped"):

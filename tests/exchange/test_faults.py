@@ -1,23 +1,31 @@
 """Fault matrix: for every fault the session recovers by itself, and within 5 s of the fault ending
-its account state equals the simulator's truth; MARGIN_CALLs still arrive exactly once."""
+its account state equals the simulator's truth; MARGIN_CALLs still arrive exactly once.
+
+Faults in ON_VIRTUAL_TIME count something per minute: their session's user stream keeps the default
+backoff and connect budget, run on virtual time (the tests' fast backoff would make a rate meaningless).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from marginwatch.core.stream_health import StreamState
 from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.server import SimulatedExchange
+from marginwatch.exchange.ws_connection import ConnectionOptions
 from tests.exchange.robustness_log import record
 from tests.exchange.test_session import Probe, converge, running_session, wait_until
+from tests.exchange.virtual_time import VirtualTime
 
 pytestmark = pytest.mark.asyncio
 
-Fault = Callable[[SimulatedExchange, AccountSession, Probe], Awaitable[None]]
+Timing = VirtualTime | None  # the user stream's clock, for the faults in ON_VIRTUAL_TIME
+Fault = Callable[[SimulatedExchange, AccountSession, Probe, Timing], Awaitable[None]]
 
 
 def mutate(sim: SimulatedExchange) -> None:
@@ -31,27 +39,27 @@ def mutate(sim: SimulatedExchange) -> None:
         e.open_position("BNBUSDT", "LONG", "3")
 
 
-async def drop_market(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def drop_market(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     await sim.faults.drop("market")
     mutate(sim)
     await wait_until(lambda: session.counters["reconnects"] >= 1)
 
 
-async def drop_private(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def drop_private(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     resyncs = session.resyncs
     await sim.faults.drop("private")
     mutate(sim)  # sent to nobody: only the REST reseed after the reconnect can bring these back
     await wait_until(lambda: session.resyncs > resyncs)
 
 
-async def stall_private(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def stall_private(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.stall("private")  # open, silent, no pongs: events are lost
     mutate(sim)
     await wait_until(lambda: session.counters["reconnects"] >= 1)
     sim.faults.resume("private")
 
 
-async def stall_market(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def stall_market(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.stall("market")
     mutate(sim)
     await wait_until(lambda: any(h.name == "market" and h.state is StreamState.STALE for h in probe.health))
@@ -59,20 +67,20 @@ async def stall_market(sim: SimulatedExchange, session: AccountSession, probe: P
     sim.faults.resume("market")
 
 
-async def malformed(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def malformed(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.send_malformed("all")
     mutate(sim)
     await wait_until(lambda: session.counters["malformed"] >= 2)  # one per stream
     assert session.counters["reconnects"] == 0
 
 
-async def listen_key_expired(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def listen_key_expired(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.expire_listen_key()
     mutate(sim)  # no key: these events go nowhere
     await wait_until(lambda: session.counters["listen_key_expired"] == 1)
 
 
-async def rest_429(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def rest_429(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.rest_errors(429, count=2, retry_after=1)
     await sim.faults.drop("private")  # forces a REST reseed into the rate limit
     mutate(sim)
@@ -81,7 +89,7 @@ async def rest_429(sim: SimulatedExchange, session: AccountSession, probe: Probe
     assert reason and "rate limit" in reason
 
 
-async def rest_418(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def rest_418(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.rest_errors(418, count=1, retry_after=1)
     await sim.faults.drop("private")
     mutate(sim)
@@ -90,24 +98,24 @@ async def rest_418(sim: SimulatedExchange, session: AccountSession, probe: Probe
     assert reason and "banned" in reason
 
 
-async def clock_ahead(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def clock_ahead(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.skew_clock(+8000)  # our signed timestamps now look 8 s old: -1021 until re-synced
     await sim.faults.drop("private")
     mutate(sim)
 
 
-async def clock_behind(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def clock_behind(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.skew_clock(-8000)  # event times jump 8 s back: must not be discarded as "old"
     mutate(sim)
 
 
-async def cut_24h(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def cut_24h(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     await sim.faults.force_24h_cut("all")
     mutate(sim)
     await wait_until(lambda: session.counters["reconnects"] >= 2)
 
 
-async def duplicates(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def duplicates(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     before = len(probe.margin_calls)
     sim.faults.duplicate_user_events(10)
     for symbol in ("SOLUSDT", "BNBUSDT", None):  # distinct payloads (None: the cross positions)
@@ -117,7 +125,7 @@ async def duplicates(sim: SimulatedExchange, session: AccountSession, probe: Pro
     assert len(probe.margin_calls) - before == 3
 
 
-async def reordered(sim: SimulatedExchange, session: AccountSession, probe: Probe) -> None:
+async def reordered(sim: SimulatedExchange, session: AccountSession, probe: Probe, _clock: Timing) -> None:
     sim.faults.reorder_user_events(3)
     for amount in ("5", "6", "7"):  # three updates of one position, delivered newest first
         # Binance stamps successive updates with increasing E; make sure the sim's ms clock moved.
@@ -127,20 +135,47 @@ async def reordered(sim: SimulatedExchange, session: AccountSession, probe: Prob
     await wait_until(lambda: session.counters["stale_dropped"] >= 1)
 
 
+async def refuse_private(sim: SimulatedExchange, session: AccountSession, probe: Probe, clock: Timing) -> None:
+    """Every new private socket closed with 1008 for a minute: what the exchange pays for it."""
+    assert clock is not None
+
+    def counts() -> tuple[int, int, int]:
+        state = sim.state()
+        return state["private_connects"], state["listen_key_posts"], session.resyncs
+
+    before = counts()
+    at_a_minute: list[tuple[int, int, int]] = []
+    clock.when(clock.now + 60.0, lambda: at_a_minute.append(counts()))
+    sim.faults.refuse_private(1008)
+    await sim.faults.drop("private")
+    mutate(sim)
+    await wait_until(lambda: bool(at_a_minute) or counts()[0] - before[0] > 30, 15)
+    connects, posts, snapshots = (a - b for a, b in zip(at_a_minute[0] if at_a_minute else counts(), before,
+                                                        strict=True))
+    record("per_minute", name="refuse_private", private_connects=connects, listen_key_posts=posts,
+           snapshots=snapshots)
+    assert connects <= 10 and posts <= connects and snapshots <= connects
+    sim.faults.clear()
+
+
 FAULTS: dict[str, Fault] = {
     f.__name__: f
     for f in (drop_market, drop_private, stall_private, stall_market, malformed, listen_key_expired,
-              rest_429, rest_418, clock_ahead, clock_behind, cut_24h, duplicates, reordered)
+              rest_429, rest_418, clock_ahead, clock_behind, cut_24h, duplicates, reordered, refuse_private)
 }
+ON_VIRTUAL_TIME = {"refuse_private"}
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
 async def test_session_recovers_from(name: str) -> None:
-    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim) as (session, probe):
+    clock = VirtualTime() if name in ON_VIRTUAL_TIME else None
+    timing: dict[str, Any] = {} if clock is None else {
+        "clock": clock, "user": ConnectionOptions(stale_after=None, close_timeout=0.5)}
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(sim, **timing) as (session, probe):
         await converge(session, sim)
         record("fault_injected", name=name)
         injected = time.monotonic()
-        await FAULTS[name](sim, session, probe)
+        await FAULTS[name](sim, session, probe, clock)
         ended = time.monotonic()
         # the fault has ended: within 5 s everything is live again and the state is the truth
         await converge(session, sim, limit=5.0)
