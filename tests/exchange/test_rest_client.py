@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -40,6 +42,23 @@ def run_with_sim(body: Body, *, credentials: Credentials | None = GOOD, **client
                 await asyncio.wait_for(body(sim, client), 15)
 
     asyncio.run(main())
+
+
+@contextlib.asynccontextmanager
+async def loopback_server(routes: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+                          ) -> AsyncIterator[Endpoints]:
+    """A hostile stand-in for Binance on a loopback port: GET `path` answered by `routes[path]`."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        yield Endpoints.local(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
 
 
 def test_public_and_signed_endpoints_decode() -> None:
@@ -214,6 +233,27 @@ def test_retry_after_from_the_server_is_the_wait_reported_and_enforced(
         assert again.value.retry_after is not None and seconds - 1 < again.value.retry_after <= seconds
 
     run_with_sim(body, max_auto_wait=2.0)
+
+
+@pytest.mark.parametrize(("header", "wait"), [
+    ("inf", 600.0), ("1e999", 600.0), ("2147484", 600.0), ("86400", 600.0),  # capped as on the WebSocket
+    ("nan", 30.0), ("soon", 30.0), ("-5", 30.0),  # unreadable: the client's default for a 429
+    ("7", 7.0),
+])
+def test_retry_after_is_capped_at_ten_minutes_and_an_unreadable_one_is_the_default(header: str, wait: float) -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response({"code": -1003, "msg": "Too many requests."}, status=429,
+                                 headers={"Retry-After": header})
+
+    async def main() -> None:
+        async with loopback_server({"/fapi/v1/ping": limited}) as endpoints, \
+                BinanceRestClient(endpoints, GOOD, max_auto_wait=0.0) as client:
+            with pytest.raises(RateLimited) as info:
+                await client.ping()
+            assert info.value.retry_after == wait
+            assert wait - 5 < client.blocked_for() <= wait
+
+    asyncio.run(main())
 
 
 def test_weight_budget_backs_off_before_the_server_says_429() -> None:

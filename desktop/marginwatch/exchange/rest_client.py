@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -44,6 +45,9 @@ Host = Literal["fapi", "sapi"]
 ParamValue = str | int | float | bool
 
 WEIGHT_LIMIT_1M = 2400
+# As on the WebSocket path: a longer wait is asked again after this. An endless one would block for
+# good, and a timer of ≥ 2,147,484 s overflows Qt's (qasync) and kills the session.
+MAX_RETRY_AFTER = 600.0
 T = TypeVar("T")
 
 
@@ -74,7 +78,9 @@ def _parse_retry_after(value: str | None) -> float | None:
         seconds = float(value.strip())
     except ValueError:
         return None  # HTTP-date form: not used by Binance; fall back to the default
-    return seconds if seconds >= 0 else None
+    if math.isnan(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 class BinanceRestClient:
