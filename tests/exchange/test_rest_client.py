@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from marginwatch.exchange.errors import (
     InvalidSignature,
     IpBanned,
     RateLimited,
+    ResponseTooLarge,
     TimestampOutsideRecvWindow,
     UnexpectedResponse,
 )
@@ -252,6 +254,53 @@ def test_retry_after_is_capped_at_ten_minutes_and_an_unreadable_one_is_the_defau
                 await client.ping()
             assert info.value.retry_after == wait
             assert wait - 5 < client.blocked_for() <= wait
+
+    asyncio.run(main())
+
+
+HUGE = 256 * 1024 * 1024  # what the hostile server offers; the client's limit is 32 MiB
+
+
+def endless_body(declare_length: bool) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Streams up to HUGE bytes of a JSON-looking body, chunked or with a Content-Length up front."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        if declare_length:
+            resp.content_length = HUGE
+        else:
+            resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        chunk = b" " * (1 << 20)
+        with contextlib.suppress(ConnectionError):  # the client hangs up long before the end
+            for _ in range(HUGE // len(chunk)):
+                await resp.write(chunk)
+        return resp
+
+    return handler
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["content-length", "chunked"])
+def test_an_oversized_answer_is_refused_while_streaming_with_a_typed_error(declare_length: bool) -> None:
+    async def main() -> None:
+        async def pong(request: web.Request) -> web.Response:
+            return web.json_response({})
+
+        routes = {"/fapi/v1/exchangeInfo": endless_body(declare_length), "/fapi/v1/ping": pong}
+        async with loopback_server(routes) as endpoints, \
+                BinanceRestClient(endpoints, GOOD, timeout=30.0) as client:
+            tracemalloc.start()
+            try:
+                with pytest.raises(ResponseTooLarge) as info:
+                    await client.exchange_info()
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert info.value.limit == 32 * 1024 * 1024
+            assert "GET /fapi/v1/exchangeInfo" in str(info.value) and "32 MiB" in info.value.explain()
+            # read up to the limit and no further (a declared length is refused before reading)
+            assert peak < (8 if declare_length else 48) * 1024 * 1024
+            assert (await client.ping()) is None  # the client is still usable afterwards
 
     asyncio.run(main())
 

@@ -52,6 +52,20 @@ class UnexpectedResponse(ExchangeError):
         )
 
 
+class ResponseTooLarge(UnexpectedResponse):
+    """An answer longer than any Binance sends (exchangeInfo, the largest, is ~5 MB): refused unread."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the answer to {what} is larger than {limit} bytes")
+
+    def explain(self) -> str:
+        return (
+            f"Binance (or a proxy in between) sent an answer larger than {self.limit / 2**20:.0f} MiB, far more "
+            "than any it should; it was not read. MarginWatch will retry."
+        )
+
+
 class BinanceError(ExchangeError):
     """An error answer from Binance: `{"code": -1121, "msg": "Invalid symbol."}` plus the HTTP status."""
 

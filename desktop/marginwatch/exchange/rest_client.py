@@ -6,6 +6,7 @@
 - 429/418 set `blocked_until`; until then every request is refused locally (never hammer a ban).
 - `used_weight` mirrors the `X-MBX-USED-WEIGHT-*` headers; close to the limit, requests back off.
 - Logs name the method, path and status only: never the query (it holds the signature) or keys.
+- Answers are read as a stream up to `max_body` bytes (decompressed); a longer one is refused unread.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from marginwatch.exchange.errors import (
     ExchangeUnavailable,
     IpBanned,
     RateLimited,
+    ResponseTooLarge,
     TimestampOutsideRecvWindow,
     UnexpectedResponse,
     error_from_response,
@@ -48,6 +50,9 @@ WEIGHT_LIMIT_1M = 2400
 # As on the WebSocket path: a longer wait is asked again after this. An endless one would block for
 # good, and a timer of ≥ 2,147,484 s overflows Qt's (qasync) and kills the session.
 MAX_RETRY_AFTER = 600.0
+# exchangeInfo, the largest answer, is ~5 MB; a 1.9 GB one read whole took the app to 3.85 GiB.
+MAX_BODY = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
 T = TypeVar("T")
 
 
@@ -100,6 +105,7 @@ class BinanceRestClient:
         default_retry_after_418: float = 120.0,
         weight_limit: int = WEIGHT_LIMIT_1M,
         weight_headroom: float = 0.9,
+        max_body: int = MAX_BODY,
     ) -> None:
         if not 0 < recv_window <= 60000:
             raise ValueError("recv_window must be in 1..60000 ms")
@@ -116,6 +122,7 @@ class BinanceRestClient:
         self._default_418 = default_retry_after_418
         self.weight_limit = weight_limit
         self.weight_headroom = weight_headroom
+        self.max_body = max_body
 
         self.time_offset_ms: int = 0  # server clock minus local clock
         self.time_synced = False
@@ -387,10 +394,10 @@ class BinanceRestClient:
             async with session.request(
                 method, url, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
-                body = await resp.read()
                 status = resp.status
                 self._record_weight(resp.headers)
                 retry_after = _parse_retry_after(resp.headers.get("Retry-After"))
+                body = await self._read_body(resp, f"{method} {path}")
         except TimeoutError:
             log.warning("%s %s timed out", method, path)
             raise ExchangeUnavailable(f"timeout on {method} {path}") from None
@@ -405,6 +412,22 @@ class BinanceRestClient:
         if 200 <= status < 300:
             return body
         raise self._error(method, path, status, body, retry_after)
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, what: str) -> bytes:
+        """The body, read chunk by chunk; past `max_body` the connection is dropped, not drained."""
+        limit = self.max_body
+        declared = resp.content_length
+        body = bytearray()
+        if declared is None or declared <= limit:
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                body += chunk
+                if len(body) > limit:
+                    break
+            else:
+                return bytes(body)
+        resp.close()
+        log.warning("%s: answer larger than %d bytes refused", what, limit)
+        raise ResponseTooLarge(what, limit)
 
     def _error(
         self, method: str, path: str, status: int, body: bytes, retry_after: float | None
