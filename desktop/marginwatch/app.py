@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from marginwatch import APP_NAME, __version__
 from marginwatch.app_args import parse_args
+from marginwatch.exchange.log_redaction import configure_logging
 
 log = logging.getLogger("marginwatch")
 
@@ -128,10 +129,7 @@ def _desktop_entry(*, install: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("MARGINWATCH_LOG", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(os.environ.get("MARGINWATCH_LOG", "INFO"))  # masks listenKeys and API keys
 
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return _desktop_entry(install=args.install_desktop_entry)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+
+from marginwatch.exchange.log_redaction import configure_logging
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -43,6 +46,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    configure_logging(os.environ.get("MARGINWATCH_LOG", "WARNING"))  # masks listenKeys and API keys
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
