@@ -57,3 +57,30 @@ VARIANTS: dict[str, Variant] = {
     "cw_nan": Variant(margin_call(cw="NaN"), ("cw",)),
     "mark_and_pnl_unreadable": Variant(margin_call({"mp": None, "up": "NaN"}), ("mp", "up")),
 }
+
+
+@dataclass(frozen=True)
+class EnvelopeVariant:
+    doc: dict[str, Any]
+    unreadable: tuple[str, ...]  # the call's own unreadable keys (`E`, `cw`, `p`)
+    positions: int  # how many positions can still be read
+
+    @property
+    def frame(self) -> bytes:
+        return json.dumps(self.doc).encode()
+
+
+# MARGIN_CALLs whose envelope is odd: the time or the positions list itself.
+ENVELOPE_VARIANTS: dict[str, EnvelopeVariant] = {
+    "E_text": EnvelopeVariant(margin_call(E="soon"), ("E",), 1),
+    "E_missing": EnvelopeVariant(margin_call(E=ABSENT), ("E",), 1),
+    "E_null": EnvelopeVariant(margin_call(E=None), ("E",), 1),
+    "E_fraction": EnvelopeVariant(margin_call(E=1587727187525.5), ("E",), 1),
+    "E_object": EnvelopeVariant(margin_call(E={"t": 1}), ("E",), 1),
+    "p_text": EnvelopeVariant(margin_call(p="x"), ("p",), 0),
+    "p_missing": EnvelopeVariant(margin_call(p=ABSENT), ("p",), 0),
+    "p_object": EnvelopeVariant(margin_call(p=DOCUMENTED["p"][0]), ("p",), 0),
+    "p_numbers": EnvelopeVariant(margin_call(p=[1, 2]), ("p",), 0),
+    "p_one_of_two_no_object": EnvelopeVariant(margin_call(p=[DOCUMENTED["p"][0], "SOLUSDT"]), ("p",), 1),
+    "E_and_p_and_cw": EnvelopeVariant(margin_call(E="soon", p="x", cw="NaN"), ("E", "cw", "p"), 0),
+}

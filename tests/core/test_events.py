@@ -18,6 +18,7 @@ from marginwatch.core.events import (
     AccountUpdate,
     AlgoUpdate,
     ConditionalOrderTriggerReject,
+    DroppedRow,
     ErrorReply,
     FrameError,
     GridUpdate,
@@ -38,7 +39,7 @@ from marginwatch.core.events import (
     encode_wire,
 )
 from marginwatch.core.position import MarginType, PositionSide
-from tests.core.margin_call_variants import ABSENT, DOCUMENTED, VARIANTS, margin_call
+from tests.core.margin_call_variants import ABSENT, DOCUMENTED, ENVELOPE_VARIANTS, VARIANTS, margin_call
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "binance"
 
@@ -251,9 +252,6 @@ MALFORMED = [
     (b"null", "not a JSON object"),
     (b'{"E":1587727187525,"p":[]}', "no event type 'e'"),
     (b'{"e":5,"E":1}', "not a JSON object with a string 'e'"),
-    (b'{"e":"MARGIN_CALL","E":"soon","p":[]}', "$.E"),
-    (b'{"e":"MARGIN_CALL","E":1,"p":"x"}', "$.p"),
-    (b'{"e":"MARGIN_CALL","E":1}', "`p`"),
     (b'{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"ORDER","P":[{"s":"X","pa":"abc","ep":"1","mt":"cross","ps":"BOTH"}]}}',
      "$.a.P[0].pa"),
     (b'{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"ORDER","P":[{"s":"X","pa":"1","ep":"1","mt":"cross","ps":"BOTHER"}]}}',
@@ -521,3 +519,97 @@ def test_the_documented_margin_call_has_nothing_unreadable() -> None:
     ev = decode_user_event(_raw("margin_call"))
     assert isinstance(ev, MarginCall) and ev.unreadable_count == 0 and ev.unreadable == ()
     assert b"unreadable" not in encode_event(ev)
+
+
+
+# ----------------------------------------------------------------------------- odd margin call envelopes
+
+RECEIVED_MS = 1_700_000_000_123
+
+
+def _received() -> int:
+    return RECEIVED_MS
+
+
+@pytest.mark.parametrize("name", sorted(ENVELOPE_VARIANTS))
+def test_a_margin_call_with_an_odd_time_or_positions_list_still_decodes_and_says_so(name: str) -> None:
+    variant = ENVELOPE_VARIANTS[name]
+    for frame in (variant.frame, encode_stream("k", variant.frame)):  # bare and in the combined wrapper
+        ev = decode_user_event(frame, now_ms=_received)
+        assert isinstance(ev, MarginCall)
+        assert tuple(f.key for f in ev.unreadable) == variant.unreadable
+        # an unreadable time is the receive time; a readable one is kept
+        assert ev.event_time == (RECEIVED_MS if "E" in variant.unreadable else DOCUMENTED["E"])
+        assert len(ev.positions) == variant.positions
+        assert all(p.symbol == "ETHUSDT" and p.unreadable == () for p in ev.positions)  # read in full
+        assert ev.cross_wallet == (None if "cw" in variant.unreadable else Decimal(DOCUMENTED["cw"]))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ENVELOPE_VARIANTS if "missing" not in n))
+def test_an_odd_margin_call_envelope_encodes_back_to_what_was_sent(name: str) -> None:
+    variant = ENVELOPE_VARIANTS[name]
+    ev = decode_user_event(variant.frame, now_ms=_received)
+    sent = json.loads(variant.frame)
+    assert json.loads(encode_event(ev)) == sent
+    assert decode_user_event(encode_event(ev), now_ms=_received) == ev
+
+
+def test_what_was_sent_is_kept_for_an_unreadable_time_or_positions_list() -> None:
+    ev = decode_user_event(ENVELOPE_VARIANTS["E_and_p_and_cw"].frame, now_ms=_received)
+    assert isinstance(ev, MarginCall)
+    assert [(f.key, f.sent) for f in ev.unreadable] == [("E", '"soon"'), ("cw", '"NaN"'), ("p", '"x"')]
+    missing = decode_user_event(ENVELOPE_VARIANTS["p_missing"].frame)
+    assert isinstance(missing, MarginCall) and [(f.key, f.sent) for f in missing.unreadable] == [("p", None)]
+
+
+@pytest.mark.parametrize(("frame", "unreadable"), [
+    (b'{"e":"MARGIN_CALL","E":"soon","p":[]}', ("E",)),
+    (b'{"e":"MARGIN_CALL","E":1,"p":"x"}', ("p",)),
+    (b'{"e":"MARGIN_CALL","E":1}', ("p",)),
+])
+def test_envelopes_once_refused_as_malformed_are_margin_calls_now(frame: bytes, unreadable: tuple[str, ...]) -> None:
+    ev = decode_user_event(frame)
+    assert isinstance(ev, MarginCall) and ev.positions == ()
+    assert tuple(f.key for f in ev.unreadable) == unreadable
+    assert ev.event_time == (0 if "E" in unreadable else 1)  # no clock given: 0 stands in
+
+
+# ----------------------------------------------------------------------------- implausible numbers in rows
+
+
+def _update(positions: list[dict[str, Any]], balances: list[dict[str, Any]] | None = None) -> bytes:
+    data: dict[str, Any] = {"m": "ORDER", "P": positions}
+    if balances is not None:
+        data["B"] = balances
+    return json.dumps({"e": "ACCOUNT_UPDATE", "E": 5, "T": 4, "a": data}).encode()
+
+
+def _row(symbol: str, **fields: Any) -> dict[str, Any]:
+    return {"s": symbol, "pa": "1", "ep": "100", "bep": "100", "cr": "0", "up": "0", "mt": "cross", "iw": "0",
+            "ps": "BOTH", **fields}
+
+
+@pytest.mark.parametrize("key", ["pa", "ep", "bep", "cr", "up", "iw"])
+@pytest.mark.parametrize("sent", ["NaN", "sNaN", "-sNaN", "inf", "-Infinity", "1e999", 1e300])
+def test_a_position_row_with_a_number_that_is_not_finite_is_dropped_and_named(key: str, sent: Any) -> None:
+    ev = decode_user_event(_update([_row("BTCUSDT", **{key: sent}), _row("ETHUSDT")]))
+    assert isinstance(ev, AccountUpdate)
+    assert [p.symbol for p in ev.data.positions or ()] == ["ETHUSDT"]  # the other row is kept
+    assert ev.data.dropped == (DroppedRow(where="P", name="BTCUSDT", keys=(key,)),)
+
+
+def test_a_balance_row_with_a_number_that_is_not_finite_is_dropped_and_named() -> None:
+    balances = [{"a": "USDT", "wb": "Infinity", "cw": "NaN", "bc": "0"}, {"a": "BNB", "wb": "1", "cw": "1"}]
+    ev = decode_user_event(_update([_row("ETHUSDT")], balances))
+    assert isinstance(ev, AccountUpdate)
+    assert [b.asset for b in ev.data.balances or ()] == ["BNB"]
+    assert [p.symbol for p in ev.data.positions or ()] == ["ETHUSDT"]
+    assert ev.data.dropped == (DroppedRow(where="B", name="USDT", keys=("wb", "cw")),)
+
+
+def test_a_well_formed_account_update_drops_nothing_and_encodes_without_the_report() -> None:
+    frame = _update([_row("BTCUSDT"), _row("ETHUSDT")])
+    ev = decode_user_event(frame)
+    assert isinstance(ev, AccountUpdate) and ev.data.dropped == () and len(ev.data.positions or ()) == 2
+    dropped = decode_user_event(_update([_row("BTCUSDT", pa="NaN"), _row("ETHUSDT")]))
+    assert b"dropped" not in encode_event(dropped)  # the report is ours, not Binance's wire

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marginwatch.core import rest_models as rm
-from marginwatch.core.events import FrameError
+from marginwatch.core.events import DroppedRow, FrameError
 from marginwatch.core.position import MarginType, PositionSide
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "binance"
@@ -147,6 +147,17 @@ def test_malformed_bodies(decode: object, body: bytes, message: str) -> None:
         decode(body)
     assert message in str(info.value)
     assert isinstance(info.value, FrameError)
+
+
+@pytest.mark.parametrize("sent", ['"NaN"', '"sNaN"', '"Infinity"', '"-inf"', '"1e999"'])
+@pytest.mark.parametrize("key", ["positionAmt", "entryPrice", "markPrice", "isolatedWallet", "liquidationPrice"])
+def test_a_position_risk_row_with_a_number_that_is_not_finite_is_dropped_and_named(key: str, sent: str) -> None:
+    rows = json.loads(_raw("position_risk_v3_hedge"))
+    rows[0][key] = json.loads(sent)
+    decoded = rm.decode_position_risk(json.dumps(rows))
+    assert [r.symbol for r in decoded] == ["COMPUSDT"]  # a bad row loses that row, never the body
+    assert decoded.dropped == (DroppedRow(where="positionRisk", name="ADAUSDT", keys=(key,)),)
+    assert rm.decode_position_risk(_raw("position_risk_v3_hedge")).dropped == ()
 
 
 # ----------------------------------------------------------------------------- snapshot mapping

@@ -258,6 +258,28 @@ def test_retry_after_is_capped_at_ten_minutes_and_an_unreadable_one_is_the_defau
     asyncio.run(main())
 
 
+def test_a_position_risk_row_with_a_non_finite_number_is_left_out_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    rows = [{"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "1", "entryPrice": "100", "markPrice": "sNaN"},
+            {"symbol": "ETHUSDT", "positionSide": "BOTH", "positionAmt": "2", "entryPrice": "10", "markPrice": "11"}]
+
+    async def server_time(request: web.Request) -> web.Response:
+        return web.json_response({"serverTime": int(time.time() * 1000)})
+
+    async def position_risk(request: web.Request) -> web.Response:
+        return web.json_response(rows)
+
+    async def main() -> None:
+        routes = {"/fapi/v1/time": server_time, "/fapi/v3/positionRisk": position_risk}
+        async with loopback_server(routes) as endpoints, BinanceRestClient(endpoints, GOOD) as client:
+            got = await client.position_risk()
+            assert [r.symbol for r in got] == ["ETHUSDT"]
+            assert [(d.name, d.keys) for d in got.dropped] == [("BTCUSDT", ("markPrice",))]
+
+    with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.rest_client"):
+        asyncio.run(main())
+    assert any("left out" in r.getMessage() and "'BTCUSDT' (markPrice)" in r.getMessage() for r in caplog.records)
+
+
 HUGE = 256 * 1024 * 1024  # what the hostile server offers; the client's limit is 32 MiB
 
 

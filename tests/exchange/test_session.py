@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +25,7 @@ from marginwatch.exchange.session import AccountSession, SessionOptions
 from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
-from tests.core.margin_call_variants import VARIANTS
+from tests.core.margin_call_variants import ENVELOPE_VARIANTS, VARIANTS
 from tests.exchange.virtual_time import VirtualTime
 
 TOL = Decimal("0.000001")
@@ -337,3 +338,20 @@ async def test_a_server_refusing_every_private_socket_costs_one_snapshot_per_rec
         assert failed and all(re.fullmatch(r"listenKey refused, retrying in \d+ s", h.reason or "") for h in failed)
         sim.faults.clear()
         await converge(session, sim)
+
+
+async def test_margin_calls_with_an_odd_time_or_positions_list_reach_on_margin_call_from_the_wire() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        names = sorted(ENVELOPE_VARIANTS)
+        for name in names:
+            sim.faults.push_user_frame(ENVELOPE_VARIANTS[name].doc)  # as it is: E and p untouched
+        await wait_until(lambda: len(probe.margin_calls) == len(names))
+        got = sorted((tuple(f.key for f in c.unreadable), len(c.positions)) for c in probe.margin_calls)
+        assert got == sorted((v.unreadable, v.positions) for v in ENVELOPE_VARIANTS.values())
+        # an unreadable time is when it arrived (wall-clock ms, like Binance's)
+        now_ms = time.time() * 1000
+        assert all(abs(c.event_time - now_ms) < 60_000 for c in probe.margin_calls
+                   if any(f.key == "E" for f in c.unreadable))
+        assert session.user_stream is not None and session.user_stream.malformed == 0

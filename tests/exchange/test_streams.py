@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -121,6 +122,25 @@ async def test_user_stream_delivers_decoded_events_and_counts_bad_frames() -> No
             await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
             assert stream.malformed == 1 and stream.unknown == 1
             assert stream.connection.reconnects == 0
+
+
+@pytest.mark.asyncio
+async def test_an_account_update_row_with_a_non_finite_number_is_left_out_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    row = {"s": "BTCUSDT", "pa": "NaN", "ep": "100", "cr": "0", "up": "0", "mt": "cross", "iw": "0", "ps": "LONG"}
+    frame = {"e": "ACCOUNT_UPDATE", "E": 7, "T": 6, "a": {"m": "ORDER", "P": [row, {**row, "s": "ETHUSDT", "pa": "2"}]}}
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        async with user_stream(sim, events) as stream:
+            await wait_until(lambda: len(private_conns(sim)) == 1)
+            with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.user_stream"):
+                sim.faults.push_user_frame(frame)
+                await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
+            (update,) = events
+            assert [p.symbol for p in update.data.positions] == ["ETHUSDT"]
+            assert stream.malformed == 0
+    assert any("left out" in r.getMessage() and "'BTCUSDT' (pa)" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.asyncio

@@ -4,10 +4,16 @@ Structs use Binance's short keys on the wire (`field(name=...)`) and readable at
 names in code. Money travels as strings and decodes to Decimal. Decoders are built once and
 run non-strict so that a time sent as a string (`"E": "1693427319838"`, seen in the wild)
 becomes an int; unknown keys are ignored so new exchange fields do not break us.
+
+Two kinds of frame are never dropped whole for one odd part: a MARGIN_CALL decodes as far as it
+can be read, naming the rest in `unreadable` (a margin call must reach the user); an ACCOUNT_UPDATE
+row holding a number that is not finite (NaN, sNaN, ±inf) or not plausibly sized is left out and
+named in `dropped`, the other rows kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -26,6 +32,7 @@ __all__ = [
     "AssetModeConfig",
     "BalanceUpdate",
     "ConditionalOrderTriggerReject",
+    "DroppedRow",
     "ErrorReply",
     "FrameError",
     "GridInfo",
@@ -54,6 +61,7 @@ __all__ = [
     "encode_event",
     "encode_stream",
     "encode_wire",
+    "implausible_numbers",
 ]
 
 _MAX_MSG = 200
@@ -83,7 +91,8 @@ def _parse_margin_type(raw: str) -> MarginType:
 
 class UnreadableField(_Wire, frozen=True, kw_only=True):
     """A MARGIN_CALL field that could not be read: its wire key and its JSON text as sent
-    (None when the field was missing)."""
+    (None when the field was missing). On the call itself: `E` (the time), `cw` and `p` (the
+    positions, when it is no array of objects: those of its elements that are objects are read)."""
 
     key: str
     sent: str | None = None
@@ -120,9 +129,11 @@ class MarginCallPosition(_Wire, frozen=True, kw_only=True):
 
 
 class MarginCall(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
+    """`event_time` is the receive time when `E` could not be read (`unreadable` says so)."""
+
     cross_wallet: Decimal | None = field(default=None, name="cw")  # only for cross margin calls
     positions: tuple[MarginCallPosition, ...] = field(name="p")
-    unreadable: tuple[UnreadableField, ...] = field(default=(), name="unreadable")  # `cw`, when odd
+    unreadable: tuple[UnreadableField, ...] = field(default=(), name="unreadable")  # `E`, `cw`, `p`
 
     @property
     def unreadable_count(self) -> int:
@@ -135,6 +146,14 @@ class _MarginCallWire(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
 
     cross_wallet: msgspec.Raw | msgspec.UnsetType = field(default=msgspec.UNSET, name="cw")
     positions: tuple[dict[str, msgspec.Raw], ...] = field(name="p")
+
+
+class _MarginCallEnvelope(msgspec.Struct, frozen=True, gc=False):
+    """A MARGIN_CALL the typed decoders refused (`E` or `p` odd): every part still raw."""
+
+    E: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    cw: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    p: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _DECIMAL_DEC = msgspec.json.Decoder(Decimal)
@@ -151,14 +170,16 @@ def _sent(raw: msgspec.Raw) -> str:
     return bytes(raw).decode("utf-8", "replace")
 
 
+def _plausible(value: Decimal) -> bool:
+    return value.is_finite() and (not value or abs(value.adjusted()) <= _MAX_EXPONENT)
+
+
 def _read_decimal(raw: msgspec.Raw) -> Decimal | None:
     try:
         value = _DECIMAL_DEC.decode(raw)
     except _DECODE_ERRORS:
         return None
-    if not value.is_finite() or (value and abs(value.adjusted()) > _MAX_EXPONENT):
-        return None
-    return value
+    return value if _plausible(value) else None
 
 
 def _read_text(raw: msgspec.Raw) -> str | None:
@@ -220,20 +241,59 @@ def _read_position(wire: dict[str, msgspec.Raw]) -> MarginCallPosition:
     return MarginCallPosition(**values, unreadable=tuple(unreadable))
 
 
+def _read_cross_wallet(cw: msgspec.Raw | msgspec.UnsetType) -> tuple[Decimal | None, tuple[UnreadableField, ...]]:
+    if isinstance(cw, msgspec.UnsetType) or bytes(cw) == _NULL:  # absent for isolated calls
+        return None, ()
+    value = _read_decimal(cw)
+    return value, (() if value is not None else (UnreadableField(key="cw", sent=_sent(cw)),))
+
+
 def _read_margin_call(wire: _MarginCallWire) -> MarginCall:
-    cross_wallet: Decimal | None = None
-    unreadable: tuple[UnreadableField, ...] = ()
-    cw = wire.cross_wallet
-    if not isinstance(cw, msgspec.UnsetType) and bytes(cw) != _NULL:  # absent for isolated calls
-        cross_wallet = _read_decimal(cw)
-        if cross_wallet is None:
-            unreadable = (UnreadableField(key="cw", sent=_sent(cw)),)
+    cross_wallet, unreadable = _read_cross_wallet(wire.cross_wallet)
     return MarginCall(
         event_time=wire.event_time,
         cross_wallet=cross_wallet,
         positions=tuple(_read_position(p) for p in wire.positions),
         unreadable=unreadable,
     )
+
+
+_POSITION_WIRE_DEC = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _read_envelope(wire: _MarginCallEnvelope, now_ms: Callable[[], int] | None) -> MarginCall:
+    """A MARGIN_CALL whose `E` or `p` is odd: what can be read of it, and what could not."""
+    unreadable: list[UnreadableField] = []
+    event_time: int | None = None
+    if not isinstance(wire.E, msgspec.UnsetType):
+        try:
+            event_time = _INT_DEC.decode(wire.E)
+        except _DECODE_ERRORS:
+            pass
+    if event_time is None:
+        unreadable.append(UnreadableField(key="E", sent=None if isinstance(wire.E, msgspec.UnsetType)
+                                          else _sent(wire.E)))
+        event_time = now_ms() if now_ms is not None else 0
+    cross_wallet, cw_unreadable = _read_cross_wallet(wire.cw)
+    unreadable.extend(cw_unreadable)
+    positions: list[MarginCallPosition] = []
+    items: list[msgspec.Raw] | None = None
+    if not isinstance(wire.p, msgspec.UnsetType):
+        try:
+            items = _RAW_LIST_DEC.decode(wire.p)
+        except _DECODE_ERRORS:
+            pass
+    odd = items is None
+    for item in items or ():
+        try:
+            positions.append(_read_position(_POSITION_WIRE_DEC.decode(item)))
+        except _DECODE_ERRORS:
+            odd = True
+    if odd:
+        unreadable.append(UnreadableField(key="p", sent=None if isinstance(wire.p, msgspec.UnsetType)
+                                          else _sent(wire.p)))
+    return MarginCall(event_time=event_time, cross_wallet=cross_wallet, positions=tuple(positions),
+                      unreadable=tuple(unreadable))
 
 
 # --------------------------------------------------------------------------- ACCOUNT_UPDATE
@@ -265,12 +325,56 @@ class PositionUpdate(_Wire, frozen=True, kw_only=True):
         return _parse_margin_type(self.margin_type_wire)
 
 
+class DroppedRow(_Wire, frozen=True, kw_only=True):
+    """A row left out of an answer because a number in it is not finite (NaN, sNaN, ±inf) or not
+    plausibly sized: the list it was in (`P`, `B`, `positionRisk`), what it named (symbol or asset)
+    and the keys of those numbers."""
+
+    where: str
+    name: str
+    keys: tuple[str, ...]
+
+
+def implausible_numbers(row: msgspec.Struct) -> tuple[str, ...]:
+    """Wire keys of a decoded row's Decimals that are not finite or not plausibly sized."""
+    return tuple(
+        key
+        for attr, key in zip(row.__struct_fields__, row.__struct_encode_fields__, strict=True)
+        if isinstance(value := getattr(row, attr), Decimal) and not _plausible(value)
+    )
+
+
 class AccountUpdateData(_Wire, frozen=True, kw_only=True):
     reason: str = field(name="m")
     # A FUNDING_FEE update on cross positions has only B, no P.
     balances: tuple[BalanceUpdate, ...] | None = field(default=None, name="B")
     positions: tuple[PositionUpdate, ...] | None = field(default=None, name="P")
     funding_symbol: str | None = field(default=None, name="S")
+    dropped: tuple[DroppedRow, ...] = field(default=(), name="dropped")  # never on the wire
+
+
+def _without_implausible_rows(event: AccountUpdate) -> AccountUpdate:
+    data = event.data
+    dropped: list[DroppedRow] = []
+
+    def kept(rows: tuple[Any, ...] | None, where: str, name: str) -> tuple[Any, ...] | None:
+        if rows is None:
+            return None
+        out = []
+        for row in rows:
+            keys = implausible_numbers(row)
+            if keys:
+                dropped.append(DroppedRow(where=where, name=getattr(row, name), keys=keys))
+            else:
+                out.append(row)
+        return tuple(out)
+
+    balances = kept(data.balances, "B", "asset")
+    positions = kept(data.positions, "P", "symbol")
+    if not dropped:
+        return event
+    new = msgspec.structs.replace(data, balances=balances, positions=positions, dropped=tuple(dropped))
+    return msgspec.structs.replace(event, data=new)
 
 
 class AccountUpdate(_Event, tag="ACCOUNT_UPDATE", frozen=True, kw_only=True):
@@ -624,6 +728,7 @@ _ANY_DEC = msgspec.json.Decoder()
 _ERR_DEC = msgspec.json.Decoder(_ErrorBody, strict=False)
 _ID_DEC: msgspec.json.Decoder[int | str | None] = msgspec.json.Decoder(int | str | None)
 _INT_DEC = msgspec.json.Decoder(int, strict=False)
+_ENVELOPE_DEC = msgspec.json.Decoder(_MarginCallEnvelope)
 _WRAPPED = b'{"stream":'
 # Invalid UTF-8 inside a JSON string surfaces as UnicodeDecodeError, absurd nesting as
 # RecursionError; both are malformed frames too.
@@ -697,7 +802,7 @@ def _unwrap(raw: bytes) -> tuple[_Peek, bytes]:
     return _peek(inner, "wrapped 'data'"), inner
 
 
-def _slow_private(raw: bytes, allow_replies: bool) -> _WirePrivateFrame:
+def _slow_private(raw: bytes, allow_replies: bool) -> _WirePrivateFrame | _MarginCallEnvelope:
     peek, inner = _unwrap(raw)
     if inner is not raw and inner.lstrip().startswith(b"["):
         raise FrameError("wrapped 'data' is an array, expected one event object")
@@ -712,20 +817,26 @@ def _slow_private(raw: bytes, allow_replies: bool) -> _WirePrivateFrame:
         try:
             return _USER_DEC.decode(inner)
         except _DECODE_ERRORS as exc:  # includes ValidationError
+            if peek.e == "MARGIN_CALL":  # valid JSON (peeked) in an odd shape: read what can be read
+                return _ENVELOPE_DEC.decode(inner)
             raise FrameError(f"bad {peek.e} event: {_short(exc)}") from None
     if peek.e == "markPriceUpdate":
         raise FrameError("markPriceUpdate on the user-data stream")
     return UnknownEvent(event_type=peek.e, event_time=_event_time(peek), raw=inner)
 
 
-def _decode_private(raw: bytes | str, allow_replies: bool) -> PrivateFrame:
+def _decode_private(raw: bytes | str, allow_replies: bool, now_ms: Callable[[], int] | None) -> PrivateFrame:
     frame = _decode_private_wire(raw, allow_replies)
     if isinstance(frame, _MarginCallWire):
         return _read_margin_call(frame)
+    if isinstance(frame, _MarginCallEnvelope):
+        return _read_envelope(frame, now_ms)
+    if isinstance(frame, AccountUpdate):
+        return _without_implausible_rows(frame)
     return frame
 
 
-def _decode_private_wire(raw: bytes | str, allow_replies: bool) -> _WirePrivateFrame:
+def _decode_private_wire(raw: bytes | str, allow_replies: bool) -> _WirePrivateFrame | _MarginCallEnvelope:
     data = _as_bytes(raw)
     try:
         if data.startswith(_WRAPPED):
@@ -738,20 +849,22 @@ def _decode_private_wire(raw: bytes | str, allow_replies: bool) -> _WirePrivateF
     return _slow_private(data, allow_replies)
 
 
-def decode_user_event(raw: bytes | str) -> UserEvent | UnknownEvent:
+def decode_user_event(raw: bytes | str, *, now_ms: Callable[[], int] | None = None) -> UserEvent | UnknownEvent:
     """Decode one user-data frame, bare or in a `{"stream":..., "data": {...}}` wrapper.
 
     Raises FrameError for malformed JSON, wrong types, missing required fields, and for
-    stream replies (use `decode_private_frame` on connections that send SUBSCRIBE).
+    stream replies (use `decode_private_frame` on connections that send SUBSCRIBE); a MARGIN_CALL
+    only for malformed JSON. `now_ms` (called only then) is the receive time, in ms, that stands in
+    for a MARGIN_CALL's unreadable `E` (0 without it).
     """
-    frame = _decode_private(raw, allow_replies=False)
+    frame = _decode_private(raw, allow_replies=False, now_ms=now_ms)
     assert not isinstance(frame, SubscriptionReply | ErrorReply)
     return frame
 
 
-def decode_private_frame(raw: bytes | str) -> PrivateFrame:
+def decode_private_frame(raw: bytes | str, *, now_ms: Callable[[], int] | None = None) -> PrivateFrame:
     """Like `decode_user_event`, but also returns SUBSCRIBE replies (`/private/stream`)."""
-    return _decode_private(raw, allow_replies=True)
+    return _decode_private(raw, allow_replies=True, now_ms=now_ms)
 
 
 def _slow_market(raw: bytes) -> MarketFrame:
@@ -825,7 +938,7 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return format(obj, "f")
     if isinstance(obj, dict):
-        out = {k: _plain(v) for k, v in obj.items() if k != "unreadable"}
+        out = {k: _plain(v) for k, v in obj.items() if k not in ("unreadable", "dropped")}
         # A margin call's unreadable fields go back on the wire exactly as they were sent.
         for item in obj.get("unreadable", ()):
             if item.get("sent") is not None:

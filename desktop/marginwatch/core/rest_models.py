@@ -3,6 +3,8 @@
 Attribute names are Binance's own camelCase so that `encode_rest()` reproduces the exact
 response shape for the simulator. Money is Decimal (sent as strings); ids and times are ints.
 Fields Binance sends as possibly-empty strings (funding rates of delivery contracts) stay str.
+A positionRisk row holding a number that is not finite (NaN, sNaN, ±inf) or not plausibly sized is
+left out and named in the answer's `dropped`; the other rows are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from msgspec import Struct
 
 from marginwatch.core.account_state import SymbolFilters
 from marginwatch.core.brackets import BracketTable, parse_leverage_brackets
-from marginwatch.core.events import FrameError, encode_wire
+from marginwatch.core.events import DroppedRow, FrameError, encode_wire, implausible_numbers
 from marginwatch.core.position import ContractKind, MarginType, Position, PositionSide
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "ListenKeyResponse",
     "MalformedResponseError",
     "PositionRiskRow",
+    "PositionRiskRows",
     "PremiumIndex",
     "ServerTime",
     "SymbolConfig",
@@ -89,6 +92,14 @@ class PositionRiskRow(_Rest, frozen=True, kw_only=True):
     bidNotional: Decimal | None = None
     askNotional: Decimal | None = None
     updateTime: int | None = None
+
+
+class PositionRiskRows(list[PositionRiskRow]):
+    """The rows of a positionRisk answer, and those left out for an implausible number."""
+
+    def __init__(self, rows: Iterable[PositionRiskRow] = (), dropped: tuple[DroppedRow, ...] = ()) -> None:
+        super().__init__(rows)
+        self.dropped = dropped
 
 
 class AccountAsset(_Rest, frozen=True, kw_only=True):
@@ -323,9 +334,17 @@ def decode_server_time(raw: bytes | str) -> int:
     return st.serverTime
 
 
-def decode_position_risk(raw: bytes | str) -> list[PositionRiskRow]:
+def decode_position_risk(raw: bytes | str) -> PositionRiskRows:
     rows: list[PositionRiskRow] = _decode(raw, list[PositionRiskRow], "positionRisk")
-    return rows
+    kept: list[PositionRiskRow] = []
+    dropped: list[DroppedRow] = []
+    for row in rows:
+        keys = implausible_numbers(row)
+        if keys:
+            dropped.append(DroppedRow(where="positionRisk", name=row.symbol, keys=keys))
+        else:
+            kept.append(row)
+    return PositionRiskRows(kept, tuple(dropped))
 
 
 def decode_account(raw: bytes | str) -> AccountInfo:

@@ -25,6 +25,7 @@ from yarl import URL
 
 from marginwatch.core import rest_models as rm
 from marginwatch.core.brackets import BracketTable
+from marginwatch.core.events import DroppedRow
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.errors import (
@@ -62,6 +63,12 @@ def _typed(decode: Callable[[bytes], T], body: bytes) -> T:
         return decode(body)
     except rm.MalformedResponseError as exc:
         raise UnexpectedResponse(str(exc)) from None
+
+
+def describe_dropped(rows: Sequence[DroppedRow]) -> str:
+    """`'BTCUSDT' (markPrice), 'USDT' (wb)` for a log line: names as sent, quoted and clipped."""
+    shown = ", ".join(f"{r.name[:24]!r} ({', '.join(r.keys)})" for r in rows[:5])
+    return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def _encode_params(params: Sequence[tuple[str, ParamValue]]) -> str:
@@ -229,10 +236,15 @@ class BinanceRestClient:
         body = await self._request("GET", "/fapi/v3/account", security="signed", weight=5)
         return _typed(rm.decode_account, body)
 
-    async def position_risk(self, symbol: str | None = None) -> list[rm.PositionRiskRow]:
+    async def position_risk(self, symbol: str | None = None) -> rm.PositionRiskRows:
+        """The rows; one with a number that is not finite is left out (in `dropped`) and logged."""
         params = [("symbol", symbol)] if symbol else []
         body = await self._request("GET", "/fapi/v3/positionRisk", params=params, security="signed", weight=5)
-        return _typed(rm.decode_position_risk, body)
+        rows = _typed(rm.decode_position_risk, body)
+        if rows.dropped:
+            log.warning("positionRisk: %d row(s) left out for a number that is not finite: %s", len(rows.dropped),
+                        describe_dropped(rows.dropped))
+        return rows
 
     async def balance(self) -> list[rm.BalanceRow]:
         body = await self._request("GET", "/fapi/v3/balance", security="signed", weight=5)

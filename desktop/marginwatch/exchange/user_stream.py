@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from marginwatch.core.events import FrameError, ListenKeyExpired, UnknownEvent, decode_user_event
+from marginwatch.core.events import AccountUpdate, FrameError, ListenKeyExpired, UnknownEvent, decode_user_event
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.listen_key import ListenKeyManager
+from marginwatch.exchange.rest_client import describe_dropped
 from marginwatch.exchange.ws_connection import (
     Clock,
     ConnectionOptions,
@@ -112,7 +114,7 @@ class UserDataStream:
 
     def _on_frame(self, raw: Frame) -> None:
         try:
-            event = decode_user_event(raw)
+            event = decode_user_event(raw, now_ms=_wall_ms)
         except FrameError as exc:
             self.malformed += 1
             log.warning("user stream: malformed frame ignored (%s)", type(exc).__name__)
@@ -127,9 +129,17 @@ class UserDataStream:
             self._key_dead = True
             self.connection.request_reconnect("listenKey expired")
             return
+        if isinstance(event, AccountUpdate) and event.data.dropped:
+            log.warning("user stream: ACCOUNT_UPDATE row(s) left out for a number that is not finite: %s",
+                        describe_dropped(event.data.dropped))
         self.events += 1
         self._on_event(event)
 
     def _on_new_key(self, key: str) -> None:
         if self._key_in_use is not None and key != self._key_in_use:
             self.connection.request_reconnect("new listenKey")
+
+
+def _wall_ms() -> int:
+    """Receive time for an event whose own time is unreadable (Binance's times are wall-clock ms)."""
+    return int(time.time() * 1000)
