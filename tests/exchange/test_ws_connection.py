@@ -22,6 +22,7 @@ from marginwatch.exchange.ws_connection import (
     EndKind,
     ResilientConnection,
 )
+from tests.exchange.virtual_time import VirtualTime
 
 pytestmark = pytest.mark.asyncio
 
@@ -423,3 +424,49 @@ async def test_disconnects_reach_the_callback_as_a_close_code_and_whether_we_ask
         assert ended == [Disconnect(EndKind.CLOSED, 4001, "go away"), Disconnect(EndKind.REQUESTED, None, "new key")]
         assert [d.requested for d in ended] == [False, True]
         assert ended[0].describe() == "closed by server (code 4001: go away)"
+
+
+async def test_a_requested_reconnect_is_at_once_for_a_stable_socket_and_a_backoff_step_for_a_young_one() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        clock = FakeClock()
+        conn = make_timed(server, rec, clock, stable_after=10.0)
+        conn.start()
+        await rec.until(lambda: "hello 1" in rec.frames)
+        clock.t += 10.5  # up longer than stable_after: e.g. a new listenKey after an hour
+        conn.request_reconnect("new key")
+        await rec.until(lambda: "hello 2" in rec.frames)
+        assert rec.delays == []  # no pause
+        conn.request_reconnect("new key again")  # the new socket is young: a renewal must not skip the backoff
+        await rec.until(lambda: "hello 3" in rec.frames)
+        assert rec.delays == [1.0]
+        await conn.stop()
+
+
+class ZeroJitter(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+async def test_reconnects_stay_within_the_connect_budget_whatever_the_backoff() -> None:
+    async with TinyServer() as server:
+        server.drop_first = 25  # accepted, greeted, closed at once
+        rec = Recorder()
+        clock = VirtualTime()
+        opened: list[float] = []
+
+        async def url() -> str:
+            return server.url
+
+        async def connected(ws: ClientConnection, reason: ConnectReason) -> None:
+            opened.append(clock.now)
+
+        conn = ResilientConnection("test", url, rec.on_frame, rec.on_health, on_connected=connected,
+                                   options=ConnectionOptions(backoff=STEPS, max_connects=10, connect_window=60.0),
+                                   rng=ZeroJitter(), clock=clock, sleep=clock.sleep)
+        conn.start()
+        await rec.until(lambda: "hello 26" in rec.frames)
+        await conn.stop()
+        assert opened[:10] == [1000.0] * 10  # the backoff alone (0 s here) would allow them all at once
+        assert opened[10] == 1060.0  # the 11th waits for the first to leave the window
+        assert all(sum(t <= u < t + 60.0 for u in opened) <= 10 for t in opened)
