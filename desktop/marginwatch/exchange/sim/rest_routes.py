@@ -17,10 +17,16 @@ from marginwatch.exchange.sim.faults import FaultController
 from marginwatch.exchange.sim.market import exchange_info
 from marginwatch.exchange.sim.responses import Handler, err_response, json_response
 
-API_PREFIXES = ("/fapi/", "/sapi/")
-# Request weights (Binance docs, §0.9 of the reference); everything else weighs 1.
+API_PREFIXES = ("/fapi/", "/sapi/", "/api/")
+# The spot host's few paths (python-binance's client pings them before anything else). On Binance they
+# are another host with its own weight budget, so they count apart from the futures weight.
+SPOT_PREFIX = "/api/"
+# Request weights (Binance docs and the official SDK's "Weight(IP)"); everything else weighs 1.
+# /fapi/v1/fundingRate documents no request weight, only a 500/5 min/IP limit shared with
+# /fapi/v1/fundingInfo: it counts the default 1 here and that limit is not enforced.
 WEIGHTS = {"/fapi/v3/positionRisk": 5, "/fapi/v3/account": 5, "/fapi/v3/balance": 5,
-           "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5}
+           "/fapi/v2/positionRisk": 5, "/fapi/v2/account": 5, "/fapi/v2/balance": 5,
+           "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5, "/fapi/v1/positionSide/dual": 30}
 ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT = 10
 WEIGHT_WINDOW_S = 60.0
 
@@ -48,6 +54,7 @@ class RestRoutes:
         self._faults = faults
         self._now_ms = now_ms
         self.weights = RequestWeights()
+        self.spot_weights = RequestWeights()
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         r = router
@@ -55,12 +62,19 @@ class RestRoutes:
         r.add_get("/fapi/v1/time", self._time)
         r.add_get("/fapi/v1/exchangeInfo", self._exchange_info)
         r.add_get("/fapi/v1/premiumIndex", self._premium_index)
+        r.add_get("/fapi/v1/fundingRate", self._funding_rate)
         r.add_get("/fapi/v1/leverageBracket", self._leverage_bracket)
         r.add_get("/fapi/v3/account", self._account)
         r.add_get("/fapi/v3/positionRisk", self._position_risk)
         r.add_get("/fapi/v3/balance", self._balance)
         r.add_get("/fapi/v1/symbolConfig", self._symbol_config)
         r.add_get("/fapi/v1/accountConfig", self._account_config)
+        r.add_get("/fapi/v1/positionSide/dual", self._position_mode)
+        r.add_get("/fapi/v2/account", self._account_v2)
+        r.add_get("/fapi/v2/positionRisk", self._position_risk_v2)
+        r.add_get("/fapi/v2/balance", self._balance)  # v2 and v3 answer the same body
+        r.add_get("/api/v3/ping", self._ping)
+        r.add_get("/api/v3/time", self._time)
         r.add_get("/sapi/v1/account/apiRestrictions", self._api_restrictions)
 
     @web.middleware
@@ -69,9 +83,10 @@ class RestRoutes:
         path = request.path
         if not path.startswith(API_PREFIXES):
             return await handler(request)
+        budget = self.spot_weights if path.startswith(SPOT_PREFIX) else self.weights
         fault = self._faults.take_rest_fault()
         if fault is not None:
-            return self._rest_fault_response(fault.status, fault.retry_after)
+            return self._rest_fault_response(fault.status, fault.retry_after, budget)
         resp: web.StreamResponse
         try:
             resp = await handler(request)
@@ -82,10 +97,10 @@ class RestRoutes:
         weight = WEIGHTS.get(path, 1)
         if path == "/fapi/v1/premiumIndex" and "symbol" not in request.query:
             weight = ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT
-        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(self.weights.used(weight))
+        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(budget.used(weight))
         return resp
 
-    def _rest_fault_response(self, status: int, retry_after: int) -> web.Response:
+    def _rest_fault_response(self, status: int, retry_after: int, budget: RequestWeights) -> web.Response:
         if status == 429:
             resp = err_response(429, -1003, "Too many requests; current limit is 2400 requests per minute. "
                                 "Please use the websocket for live updates to avoid polling the API.")
@@ -94,7 +109,7 @@ class RestRoutes:
             resp = err_response(418, -1003, f"Way too many requests; IP banned until {until}. "
                                 "Please use the websocket for live updates to avoid bans.")
         resp.headers["Retry-After"] = str(retry_after)
-        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(self.weights.used())
+        resp.headers["X-MBX-USED-WEIGHT-1M"] = str(budget.used())
         return resp
 
     async def _signed(self, request: web.Request) -> dict[str, str]:
@@ -126,6 +141,29 @@ class RestRoutes:
             return json_response(views.premium_index(self._engine, sym, now))
         return json_response([views.premium_index(self._engine, s, now) for s in self._engine.symbols])
 
+    async def _funding_rate(self, request: web.Request) -> web.Response:
+        q = request.query
+        sym = self._symbol(q)
+        start = self._int_param(q, "startTime")
+        end = self._int_param(q, "endTime")
+        limit = self._int_param(q, "limit")
+        if limit is None:
+            limit = views.FUNDING_LIMIT_DEFAULT
+        elif not 1 <= limit <= views.FUNDING_LIMIT_MAX:
+            raise AuthError(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        return json_response(views.funding_rate_history(self._engine, sym, start, end, limit, self._now_ms()))
+
+    @staticmethod
+    def _int_param(params: Any, name: str) -> int | None:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise AuthError(400, -1100, f"Illegal characters found in parameter '{name}'; "
+                            "legal range is '^[0-9]{1,20}$'.") from None
+
     async def _leverage_bracket(self, request: web.Request) -> web.Response:
         sym = self._symbol(await self._signed(request))
         entries = self._engine.bracket_entries
@@ -152,6 +190,18 @@ class RestRoutes:
     async def _account_config(self, request: web.Request) -> web.Response:
         await self._signed(request)
         return json_response(views.account_config(self._engine))
+
+    async def _position_mode(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.position_mode(self._engine))
+
+    async def _account_v2(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return json_response(views.account_v2(self._engine, self._now_ms()))
+
+    async def _position_risk_v2(self, request: web.Request) -> web.Response:
+        sym = self._symbol(await self._signed(request))
+        return json_response(views.position_risk_v2(self._engine, sym))
 
     async def _api_restrictions(self, request: web.Request) -> web.Response:
         await self._signed(request)

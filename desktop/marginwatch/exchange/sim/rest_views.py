@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marginwatch.core.position import ZERO, MarginType
+from marginwatch.core.position import ZERO, MarginType, PositionSide
 from marginwatch.exchange.sim.engine import AccountEngine
 from marginwatch.exchange.sim.market import fmt
 
@@ -138,11 +138,10 @@ def symbol_config(engine: AccountEngine, symbol: str | None) -> list[dict[str, A
     for sym in engine.symbols:
         if symbol is not None and sym != symbol:
             continue
-        lev = engine.leverage[sym]
-        cap = max((b.cap for b in engine.brackets[sym].brackets if b.initial_leverage >= lev), default=ZERO)
         out.append({"symbol": sym,
                     "marginType": "ISOLATED" if engine.margin_type[sym] is MarginType.ISOLATED else "CROSSED",
-                    "isAutoAddMargin": False, "leverage": lev, "maxNotionalValue": fmt(cap, 0)})
+                    "isAutoAddMargin": False, "leverage": engine.leverage[sym],
+                    "maxNotionalValue": fmt(_max_notional(engine, sym), 0)})
     return out
 
 
@@ -159,3 +158,114 @@ def api_restrictions(now: int) -> dict[str, Any]:
             "enableFutures": False, "permitsUniversalTransfer": False, "enableVanillaOptions": False,
             "enableFixApiTrade": False, "enableFixReadOnly": True, "enableSpotAndMarginTrading": False,
             "enablePortfolioMarginTrading": False}
+
+
+# ----- v2 and other bodies that third-party clients ask for ---------------------------------------
+
+def _max_notional(engine: AccountEngine, symbol: str) -> Decimal:
+    """The largest notional the symbol's leverage allows: the cap of its last bracket still open to it."""
+    lev = engine.leverage[symbol]
+    return max((b.cap for b in engine.brackets[symbol].brackets if b.initial_leverage >= lev), default=ZERO)
+
+
+def _legs(engine: AccountEngine) -> list[tuple[str, PositionSide]]:
+    """Every (symbol, side) v2 reports, open or not: LONG and SHORT in hedge mode, BOTH in one-way."""
+    sides = (PositionSide.LONG, PositionSide.SHORT) if engine.dual_side_position else (PositionSide.BOTH,)
+    return [(sym, side) for sym in engine.symbols for side in sides]
+
+
+def position_risk_v2(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
+    """v2 lists every symbol (flat legs as zeros) and carries leverage and margin type, unlike v3."""
+    prs = engine.position_risks()
+    out: list[dict[str, Any]] = []
+    for sym, side in _legs(engine):
+        if symbol is not None and sym != symbol:
+            continue
+        spec = engine.symbols[sym]
+        p = engine.positions.get((sym, side))
+        pr = prs.get((sym, side)) if p is not None and p.amount != 0 else None
+        iso = engine.margin_type[sym] is MarginType.ISOLATED
+        base = {"symbol": sym, "positionSide": side.value, "marginType": "isolated" if iso else "cross",
+                "isAutoAddMargin": "false", "leverage": str(engine.leverage[sym]),
+                "maxNotionalValue": fmt(_max_notional(engine, sym), 0),
+                "markPrice": fmt(engine.marks[sym], spec.price_precision + 6)}
+        if p is None or pr is None:
+            out.append({**base, "positionAmt": fmt(ZERO, spec.qty_precision), "entryPrice": "0.0",
+                        "breakEvenPrice": "0.0", "unRealizedProfit": "0.00000000", "liquidationPrice": "0",
+                        "isolatedMargin": "0.00000000", "notional": "0", "isolatedWallet": "0", "updateTime": 0})
+            continue
+        sign = 1 if p.amount > 0 else -1
+        liq = pr.liquidation_price if pr.liquidation_price is not None else ZERO
+        out.append({
+            **base, "positionAmt": fmt(p.amount, spec.qty_precision),
+            "entryPrice": fmt(p.entry_price, spec.price_precision + 1),
+            "breakEvenPrice": fmt(p.entry_price, spec.price_precision + 1),
+            "unRealizedProfit": fmt(pr.unrealized_pnl, 8),
+            "liquidationPrice": fmt(max(liq, ZERO), spec.price_precision + 6),
+            "isolatedMargin": fmt(p.isolated_wallet + pr.unrealized_pnl if iso else ZERO, 8),
+            "notional": fmt(pr.notional * sign, 8), "isolatedWallet": fmt(p.isolated_wallet, 8),
+            "updateTime": p.update_time,
+        })
+    return out
+
+
+def account_v2(engine: AccountEngine, now: int) -> dict[str, Any]:
+    """v2: v3's totals and assets plus the account flags, and a position row for every symbol."""
+    v3 = account_v3(engine, now)
+    prs = engine.position_risks()
+    positions = []
+    for sym, side in _legs(engine):
+        spec = engine.symbols[sym]
+        p = engine.positions.get((sym, side))
+        pr = prs.get((sym, side)) if p is not None and p.amount != 0 else None
+        row: dict[str, Any] = {
+            "symbol": sym, "initialMargin": "0", "maintMargin": "0", "unrealizedProfit": "0.00000000",
+            "positionInitialMargin": "0", "openOrderInitialMargin": "0", "leverage": str(engine.leverage[sym]),
+            "isolated": engine.margin_type[sym] is MarginType.ISOLATED, "entryPrice": "0.0",
+            "breakEvenPrice": "0.0", "maxNotional": fmt(_max_notional(engine, sym), 0), "bidNotional": "0",
+            "askNotional": "0", "positionSide": side.value, "positionAmt": fmt(ZERO, spec.qty_precision),
+            "updateTime": 0,
+        }
+        if p is not None and pr is not None:
+            im = fmt(pr.notional / engine.leverage[sym], 8)
+            row.update({"initialMargin": im, "maintMargin": fmt(pr.maint_margin or ZERO, 8),
+                        "unrealizedProfit": fmt(pr.unrealized_pnl, 8), "positionInitialMargin": im,
+                        "entryPrice": fmt(p.entry_price, spec.price_precision + 1),
+                        "breakEvenPrice": fmt(p.entry_price, spec.price_precision + 1),
+                        "positionAmt": fmt(p.amount, spec.qty_precision), "updateTime": p.update_time})
+        positions.append(row)
+    flags = {"feeTier": 0, "feeBurn": False, "canTrade": True, "canDeposit": True, "canWithdraw": True,
+             "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1}
+    assets = [{**a, "marginAvailable": True} for a in v3["assets"]]
+    totals = {k: v for k, v in v3.items() if k not in ("assets", "positions")}
+    return {**flags, **totals, "assets": assets, "positions": positions}
+
+
+def position_mode(engine: AccountEngine) -> dict[str, Any]:
+    return {"dualSidePosition": engine.dual_side_position}
+
+
+FUNDING_LIMIT_DEFAULT = 100
+FUNDING_LIMIT_MAX = 1000
+# The simulated market opened at exchangeInfo's onboardDate; there is no funding before it.
+FUNDING_EPOCH_MS = 1569398400000
+
+
+def funding_rate_history(engine: AccountEngine, symbol: str | None, start: int | None, end: int | None,
+                         limit: int, now: int) -> list[dict[str, Any]]:
+    """Settlements every 8 h at each symbol's funding rate, ascending. From `start` when given (the first
+    `limit` from there), else the latest `limit` up to `end` (or now): Binance's paging rule."""
+    hi = min(end if end is not None else now, now)
+    lo = max(start if start is not None else FUNDING_EPOCH_MS, FUNDING_EPOCH_MS)
+    if hi < lo:
+        return []
+    first = -(-lo // EIGHT_HOURS_MS)  # the first settlement at or after lo
+    last = hi // EIGHT_HOURS_MS
+    symbols = [symbol] if symbol is not None else list(engine.symbols)
+    # Only the slots that can make the page: at most `limit` from the chosen end.
+    slots = range(first, min(last, first + limit - 1) + 1) if start is not None \
+        else range(max(first, last - limit + 1), last + 1)
+    rows = [(slot * EIGHT_HOURS_MS, sym) for slot in slots for sym in symbols]
+    rows = rows[:limit] if start is not None else rows[-limit:]
+    return [{"symbol": sym, "fundingRate": fmt(engine.symbols[sym].funding_rate, 8), "fundingTime": t,
+             "markPrice": fmt(engine.symbols[sym].base_price, 8)} for t, sym in rows]
