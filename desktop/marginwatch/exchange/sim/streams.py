@@ -11,7 +11,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -101,6 +101,27 @@ class WsConn:
 class StreamHub:
     def __init__(self) -> None:
         self.conns: set[WsConn] = set()
+        self._waiters: list[tuple[Callable[[WsConn], bool], asyncio.Future[WsConn]]] = []
+
+    def add(self, conn: WsConn) -> None:
+        self.conns.add(conn)
+        for match, fut in list(self._waiters):
+            if not fut.done() and match(conn):
+                fut.set_result(conn)
+
+    async def connected(self, match: Callable[[WsConn], bool]) -> WsConn:
+        """The first connection, open now or joining later, that `match` accepts (clients and tests
+        await this instead of polling for a socket to be served)."""
+        for c in self.conns:
+            if match(c):
+                return c
+        fut: asyncio.Future[WsConn] = asyncio.get_running_loop().create_future()
+        waiter = (match, fut)
+        self._waiters.append(waiter)
+        try:
+            return await fut
+        finally:
+            self._waiters.remove(waiter)
 
     def of(self, kinds: Iterable[str]) -> list[WsConn]:
         wanted = set(kinds)

@@ -85,7 +85,7 @@ class WsRoutes:
         return ws
 
     async def _serve(self, conn: WsConn) -> None:
-        self._hub.conns.add(conn)
+        self._hub.add(conn)
         conn.writer = asyncio.create_task(conn.write_loop())
         try:
             await self._read_loop(conn)
