@@ -173,6 +173,23 @@ def test_exchange_liquidation_marker_compares_figures_from_the_same_snapshot(mod
     assert isinstance(tip, str) and "1,990.50" in tip and "2,000.00" in tip
 
 
+def test_a_tooltip_only_change_is_announced_to_views(model: PositionsModel) -> None:
+    tick = {"BTCUSDT": Decimal("0.1")}
+    model.update_account("main", account_risk(position_risk(liq="50000", exchange_liq="49000")), tick_sizes=tick)
+    assert cell(model, 0, Column.LIQ) == "50,000.0 ≠"
+    announced: list[tuple[int, int, int, int, list[int]]] = []
+    model.dataChanged.connect(
+        lambda a, b, roles: announced.append((a.row(), a.column(), b.row(), b.column(), list(roles)))
+    )
+    # The exchange's figure moved but still differs from ours: the text stays, the tooltip is new.
+    model.update_account("main", account_risk(position_risk(liq="50000", exchange_liq="48000")), tick_sizes=tick)
+    assert cell(model, 0, Column.LIQ) == "50,000.0 ≠"
+    assert "48,000.0" in cell(model, 0, Column.LIQ, Qt.ItemDataRole.ToolTipRole)
+    ((row, first, last_row, last, roles),) = announced
+    assert (row, first, last_row, last) == (0, Column.LIQ, 0, Column.LIQ)
+    assert roles == [] or Qt.ItemDataRole.ToolTipRole in roles  # no roles: every role may have changed
+
+
 def test_one_mark_change_touches_only_changed_cells(model: PositionsModel) -> None:
     eth = position_risk(symbol="ETHUSDT", mark="2000", liq="1500", distance="25", ratio="0.2")
     model.update_account("main", account_risk(position_risk(), eth))

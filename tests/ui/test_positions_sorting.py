@@ -25,10 +25,11 @@ def test_rows_follow_new_values_and_the_selection_follows_its_row(qtbot: QtBot) 
     model = table.positions_model
     model.update_account("main", book(AAA="30", BBB="10", CCC="20"))  # type: ignore[arg-type]
     assert shown(table) == ["BBB", "CCC", "AAA"]  # nearest to liquidation first, by default
-    assert table.proxy.sortColumn() == Column.DISTANCE
+    assert model.sort_column() == Column.DISTANCE
+    assert table.horizontalHeader().sortIndicatorSection() == Column.DISTANCE
     assert table.select_position("main", "CCC", "BOTH")
     hints: list[object] = []
-    table.proxy.layoutChanged[LAYOUT_ARGS].connect(lambda _parents, hint: hints.append(hint))
+    model.layoutChanged[LAYOUT_ARGS].connect(lambda _parents, hint: hints.append(hint))
     model.update_account("main", book(AAA="5", BBB="10", CCC="20"))  # type: ignore[arg-type]
     assert shown(table) == ["AAA", "BBB", "CCC"]
     assert table.selected_key() == ("main", "CCC", "BOTH")
@@ -53,7 +54,7 @@ def test_header_clicks_sort_numerically_both_ways_and_new_rows_take_their_place(
     assert shown(table) == ["AAA", "CCC", "BBB"]
     table.sortByColumn(Column.MARK, Qt.SortOrder.DescendingOrder)
     assert shown(table) == ["BBB", "CCC", "AAA"]
-    assert table.proxy.sortOrder() is Qt.SortOrder.DescendingOrder
+    assert model.sort_order() is Qt.SortOrder.DescendingOrder
     model.update_account(
         "main",
         account_risk(

@@ -20,23 +20,26 @@ def _book() -> object:
     )
 
 
-def test_cell_paint_matches_the_roles_views_ask_for(qtbot: QtBot) -> None:
+def test_the_cells_the_delegate_paints_are_what_the_roles_return(qtbot: QtBot) -> None:
     model = PositionsModel()
     model.update_account("main", _book())  # type: ignore[arg-type]
     roles = Qt.ItemDataRole
     for row in range(model.rowCount()):
         for col in Column:
             index = model.index(row, col)
-            text, alignment, foreground, background = model.cell_paint(row, col)
+            cell = model.cell(row, col)
+            assert cell is not None
+            text, alignment, foreground, background = cell.text, cell.alignment, cell.foreground, cell.background
             assert text == index.data(roles.DisplayRole)
+            assert cell.tooltip == index.data(roles.ToolTipRole)
             assert alignment == index.data(roles.TextAlignmentRole)
             for brush, role in ((foreground, roles.ForegroundRole), (background, roles.BackgroundRole)):
                 expected = index.data(role)
                 assert (brush is None) == (expected is None)
                 if brush is not None:
                     assert brush.color() == expected.color()
-    assert model.cell_paint(99, 0)[0] is None
-    assert model.cell_paint(0, 99)[0] is None
+    assert model.cell(99, 0) is None
+    assert model.cell(0, 99) is None
 
 
 def test_delegate_paints_what_qts_own_delegate_paints(qtbot: QtBot) -> None:

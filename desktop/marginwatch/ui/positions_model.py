@@ -1,18 +1,17 @@
 """Table model of open positions across accounts, updated incrementally.
 
-Rows are keyed by (account, symbol, position side). Each update re-renders the affected rows'
-texts once and compares them with the cached ones, so views only hear about cells whose shown
-value changed — never a model reset, which would lose the selection and scroll position many
-times per second.
+Rows are keyed by (account, symbol, position side). Each update re-renders the affected rows once
+(`position_rows.render_row`) and compares their cells with the shown ones, so views only hear about
+cells that look different — never a model reset, which would lose the selection and scroll
+position many times per second. The model keeps its rows sorted itself (`sort`), so the table's
+view shows it directly, without a proxy.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -25,117 +24,68 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
-from marginwatch.core.position import ContractKind, Direction, MarginType
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
-from marginwatch.ui.formatting import (
-    DASH,
-    format_decimal,
-    format_fraction_as_percent,
-    format_percent,
-    format_price,
-    format_quantity,
-    to_float,
-)
+from marginwatch.core.risk_tiers import TierThresholds
 from marginwatch.ui.index_runs import adjacent_runs
-from marginwatch.ui.tier_style import TIER_COLOURS, tier_suffix, tier_word
+from marginwatch.ui.position_rows import (
+    ALIGNMENTS,
+    COLUMNS,
+    MISMATCH_MARK,
+    Cell,
+    Column,
+    PositionKey,
+    RowView,
+    RowWords,
+    changed_runs,
+    render_row,
+)
 
-PositionKey = tuple[str, str, str]  # (account, symbol, position side)
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 SortRole = Qt.ItemDataRole.UserRole + 1
 TierRole = Qt.ItemDataRole.UserRole + 2
 KeyRole = Qt.ItemDataRole.UserRole + 3
 
-MISMATCH_MARK = "≠"
-_INF = float("inf")
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-class Column(IntEnum):
-    ACCOUNT = 0
-    SYMBOL = 1
-    SIDE = 2
-    SIZE = 3
-    ENTRY = 4
-    MARK = 5
-    LIQ = 6
-    DISTANCE = 7
-    MARGIN_TYPE = 8
-    MARGIN_RATIO = 9
-    UPNL = 10
-
-
-_NUMERIC = frozenset(
-    {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
-)
-_ALIGN = [_RIGHT if c in _NUMERIC else _LEFT for c in Column]
-ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # every cell's flags
-NO_FLAGS = Qt.ItemFlag.NoItemFlags
-_RATIO_COLUMN = int(Column.MARGIN_RATIO)
-_SIDE, _SIZE, _ENTRY, _LIQ = int(Column.SIDE), int(Column.SIZE), int(Column.ENTRY), int(Column.LIQ)
-_K_TEXT, _K_SORT, _K_TIP, _K_ALIGN, _K_TIER, _K_KEY, _K_BACKGROUND, _K_FOREGROUND = range(8)
-_ROLE_KIND: dict[int, int] = {
-    int(Qt.ItemDataRole.DisplayRole): _K_TEXT,
-    int(SortRole): _K_SORT,
-    int(Qt.ItemDataRole.EditRole): _K_SORT,
-    int(Qt.ItemDataRole.ToolTipRole): _K_TIP,
-    int(Qt.ItemDataRole.TextAlignmentRole): _K_ALIGN,
-    int(TierRole): _K_TIER,
-    int(KeyRole): _K_KEY,
-    int(Qt.ItemDataRole.BackgroundRole): _K_BACKGROUND,
-    int(Qt.ItemDataRole.ForegroundRole): _K_FOREGROUND,
+# Which field of a Cell each role reads.
+_CELL_FIELD: dict[int, str] = {
+    int(Qt.ItemDataRole.DisplayRole): "text",
+    int(Qt.ItemDataRole.TextAlignmentRole): "alignment",
+    int(Qt.ItemDataRole.ForegroundRole): "foreground",
+    int(Qt.ItemDataRole.BackgroundRole): "background",
+    int(Qt.ItemDataRole.ToolTipRole): "tooltip",
+    int(SortRole): "sort",
+    int(Qt.ItemDataRole.EditRole): "sort",
 }
-# (foreground, background) brushes of the ratio cell per tier, made once: the table paints each cell.
-_TIER_BRUSHES: dict[RiskTier, tuple[QBrush | None, QBrush | None]] = {
-    tier: (None if fg is None else QBrush(fg), None if bg is None else QBrush(bg))
-    for tier, (bg, fg) in TIER_COLOURS.items()
-}
-_NO_CELL: tuple[str | None, Qt.AlignmentFlag, QBrush | None, QBrush | None] = (None, _LEFT, None, None)
 # Rows re-sorted, columns unchanged: views and the headers skip work for the other orientation.
 # (PySide's plain emit() takes no arguments; the hint needs the full overload.)
 LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 SORT_HINT = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-_COLUMNS = len(Column)  # Enum.__len__ is slow, and Qt asks for the column count on every index()
-# GUI-thread time spent re-rendering rows per turn of the event loop. Formatting a row and letting
-# the sorting proxy place it costs ~60-100 µs; 200 rows at once held the GUI thread for ~25 ms
-# (a visible stall). The rest of a wide update finishes on the next turns (QTimer 0), so input
-# and paints interleave. A time budget, not a row count: a paint follows each turn.
+# GUI-thread time spent re-rendering rows per turn of the event loop. Formatting a row costs
+# ~60-100 µs; 200 rows at once held the GUI thread for ~25 ms (a visible stall). The rest of a
+# wide update finishes on the next turns (QTimer 0), so input and paints interleave. A time
+# budget, not a row count: a paint follows each turn.
 _CHUNK_BUDGET_S = 0.006
 # Up to this many changed rows are re-rendered before update_account returns; a wider update is
 # all deferred, so the caller's own work (the risk computation) and ours are separate stalls.
 _INLINE_ROWS = 8
 
 
-@dataclass(slots=True)
-class _Row:
-    key: PositionKey
-    risk: PositionRisk
-    texts: list[str]
-    sorts: list[float | str]
-    tooltips: list[str | None]
-    tier: RiskTier
-    held: tuple[object, ...] = ()  # what the size and entry texts were made from
-
-
 class PositionsModel(QAbstractTableModel):
-    """Positions of every account; fed by `update_account`, read by views through Qt roles."""
+    """Positions of every account; fed by `update_account`, read by views through `cell` (the
+    table's delegate) and Qt's roles (`data`), both from the same per-row `RowView`."""
 
-    # Number of accounts fed so far; views hide the Account column while it is <= 1.
     account_count_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[_Row] = []
+        self._rows: list[RowView] = []
         self._index: dict[PositionKey, int] = {}
         self._accounts: set[str] = set()
         self._ticks: dict[str, Decimal] = {}
         self._steps: dict[str, Decimal] = {}
         self._thresholds = TierThresholds()
-        self._stale: dict[PositionKey, None] = {}  # rows whose risk is newer than their texts, in order
+        self._stale: dict[PositionKey, PositionRisk] = {}  # figures newer than their row's cells, in order
         self._changes: list[tuple[PositionKey, list[tuple[int, int]]]] = []  # re-rendered, not yet announced
         self._sort_column = -1  # rows in insertion order until a view asks for an order
         self._sort_descending = False
@@ -143,14 +93,7 @@ class PositionsModel(QAbstractTableModel):
         self._drain_timer.setSingleShot(True)
         self._drain_timer.setInterval(0)
         self._drain_timer.timeout.connect(self._drain)
-        # Translated once: _render runs for every row several times a second.
-        self._long, self._short = self.tr("Long"), self.tr("Short")
-        self._cross, self._isolated = self.tr("Cross"), self.tr("Isolated")
-        self._side_tip = self.tr("Position side: {0}")
-        self._side_words = {"LONG": self.tr("LONG"), "SHORT": self.tr("SHORT"), "BOTH": self.tr("BOTH")}
-        self._cross_ratio_tip = self.tr("Cross account's margin ratio (maintenance margin / margin balance): {0}")
-        self._isolated_ratio_tip = self.tr("This isolated position's margin ratio: {0}")
-        self._ratio_tips: dict[tuple[bool, RiskTier], str] = {}  # (cross, tier) -> tooltip
+        self._words = RowWords.translated()
         self._headers = [
             self.tr("Account"),
             self.tr("Symbol"),
@@ -188,16 +131,14 @@ class PositionsModel(QAbstractTableModel):
             if pr.position.is_open:
                 fresh[(account, pr.position.symbol, str(pr.position.position_side))] = pr
         self._remove_where(lambda key: key[0] == account and key not in fresh)
-        new_rows: list[_Row] = []
+        new_rows: list[RowView] = []
+        rows, stale = self._rows, self._stale
         for key, pr in fresh.items():
             row = self._index.get(key)
             if row is None:
                 new_rows.append(self._render(key, pr))
-            else:
-                entry = self._rows[row]
-                if reformat or entry.risk != pr:  # same inputs, same texts: skip the formatting
-                    entry.risk = pr
-                    self._stale[key] = None
+            elif reformat or stale.get(key, rows[row].risk) != pr:  # same inputs, same cells: skip the formatting
+                stale[key] = pr
         if new_rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new_rows) - 1)
@@ -224,8 +165,8 @@ class PositionsModel(QAbstractTableModel):
         if thresholds == self._thresholds:
             return
         self._thresholds = thresholds
-        for entry in self._rows:
-            self._stale[entry.key] = None
+        for row, view in enumerate(self._rows):
+            self._stale[view.key] = self._latest(view.key, row)
         self._drain()
 
     # ---- reading (for views and the container) --------------------------------------------------
@@ -243,83 +184,66 @@ class PositionsModel(QAbstractTableModel):
     def row_of(self, account: str, symbol: str, position_side: str) -> int | None:
         return self._index.get((account, symbol, position_side))
 
+    def row_view(self, row: int) -> RowView:
+        """The row as shown (its cells may be a few loop turns older than `position_risk`)."""
+        return self._rows[row]
+
+    def cell(self, row: int, col: int) -> Cell | None:
+        """The cell as shown; None off the table. What the table's delegate paints and `data` reads."""
+        if 0 <= row < len(self._rows) and 0 <= col < COLUMNS:
+            return self._rows[row].cells[col]
+        return None
+
     def position_risk(self, account: str, symbol: str, position_side: str) -> PositionRisk | None:
-        row = self._index.get((account, symbol, position_side))
-        return None if row is None else self._rows[row].risk
+        key = (account, symbol, position_side)
+        row = self._index.get(key)
+        return None if row is None else self._latest(key, row)
 
     def chart_rows(self) -> list[tuple[str, PositionRisk]]:
         """(account, PositionRisk) for every row, in model order — what the liquidation chart draws."""
-        return [(entry.key[0], entry.risk) for entry in self._rows]
+        stale = self._stale
+        return [(view.key[0], stale.get(view.key, view.risk)) for view in self._rows]
 
     # ---- QAbstractTableModel ------------------------------------------------------------------------
+    # The view asks rowCount and columnCount on every index() (each painted cell), so both stay a
+    # length. flags() is Qt's own (enabled, selectable), answered without a call into Python.
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else _COLUMNS
+        return 0 if parent.isValid() else COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation is Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self._headers[section]
             if role == Qt.ItemDataRole.TextAlignmentRole:
-                return _ALIGN[section]
+                return ALIGNMENTS[section]
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        return self.cell_data(index.row(), index.column(), role)
-
-    def cell_data(self, row: int, col: int, role: int) -> Any:
-        """data() by row and column (-1 for an invalid index): what the table's proxy calls."""
-        # Called ~10,000 times per second while the table paints: plain ints, no enums.
-        kind = _ROLE_KIND.get(role)
-        if kind is None:
+        row = index.row()
+        cell = self.cell(row, index.column())
+        if cell is None:
             return None
-        if row < 0 or row >= len(self._rows) or col < 0 or col >= _COLUMNS:
-            return None
-        entry = self._rows[row]
-        if kind == _K_TEXT:
-            return entry.texts[col]
-        if kind == _K_SORT:
-            return entry.sorts[col]
-        if kind == _K_TIP:
-            return entry.tooltips[col]
-        if kind == _K_ALIGN:
-            return _ALIGN[col]
-        if kind == _K_TIER:
-            return entry.tier
-        if kind == _K_KEY:
-            return entry.key
-        if col == _RATIO_COLUMN:
-            background, foreground = TIER_COLOURS[entry.tier]
-            colour = background if kind == _K_BACKGROUND else foreground
-            if colour is not None:
-                return QBrush(colour)
+        name = _CELL_FIELD.get(role)
+        if name is not None:
+            return getattr(cell, name)
+        if role == TierRole:
+            return self._rows[row].tier
+        if role == KeyRole:
+            return self._rows[row].key
         return None
 
-    def cell_paint(self, row: int, col: int) -> tuple[str | None, Qt.AlignmentFlag, QBrush | None, QBrush | None]:
-        """(text, alignment, foreground, background) of a cell in one call: what the table's delegate
-        paints. The same values as data() for those roles; one Python call per painted cell, not four."""
-        if 0 <= row < len(self._rows) and 0 <= col < _COLUMNS:
-            entry = self._rows[row]
-            if col == _RATIO_COLUMN:
-                foreground, background = _TIER_BRUSHES[entry.tier]
-                return entry.texts[col], _ALIGN[col], foreground, background
-            return entry.texts[col], _ALIGN[col], None, None
-        return _NO_CELL
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return ROW_FLAGS if index.isValid() else NO_FLAGS
-
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Keep the rows ordered by `column`'s SortRole values from now on (-1: leave them as they are).
+        """Keep the rows ordered by `column`'s sort keys from now on (-1: leave them as they are).
 
         The model orders itself, with one Python key sort (well under 1 ms for 200 rows) after each
         update that moves a row: a sorting proxy would ask data() twice per comparison (~15 ms).
         Views keep their selection: persistent indexes follow their rows (layoutChanged, no reset).
         """
-        self._sort_column = column if 0 <= column < _COLUMNS else -1
+        self._sort_column = column if 0 <= column < COLUMNS else -1
         self._sort_descending = order is Qt.SortOrder.DescendingOrder
         self._keep_sorted()
 
@@ -330,6 +254,13 @@ class PositionsModel(QAbstractTableModel):
         return Qt.SortOrder.DescendingOrder if self._sort_descending else Qt.SortOrder.AscendingOrder
 
     # ---- internals --------------------------------------------------------------------------------
+
+    def _latest(self, key: PositionKey, row: int) -> PositionRisk:
+        return self._stale.get(key, self._rows[row].risk)
+
+    def _render(self, key: PositionKey, pr: PositionRisk, old: RowView | None = None) -> RowView:
+        symbol = pr.position.symbol
+        return render_row(key, pr, self._words, self._thresholds, self._ticks.get(symbol), self._steps.get(symbol), old)
 
     def _remove_where(self, doomed: Callable[[PositionKey], bool]) -> None:
         # Walk backwards so earlier row numbers stay valid; remove contiguous runs in one go.
@@ -343,26 +274,28 @@ class PositionsModel(QAbstractTableModel):
             while row - 1 >= 0 and doomed(self._rows[row - 1].key):
                 row -= 1
             self.beginRemoveRows(QModelIndex(), row, last)
+            for view in self._rows[row : last + 1]:
+                self._stale.pop(view.key, None)
             del self._rows[row : last + 1]
             self.endRemoveRows()
             removed = True
             row -= 1
         if removed:
-            self._index = {entry.key: i for i, entry in enumerate(self._rows)}
+            self._index = {view.key: i for i, view in enumerate(self._rows)}
 
     def _keep_sorted(self) -> None:
         column = self._sort_column
         if column < 0 or len(self._rows) < 2:
             return
         # Stable, so equal values keep their current order (no churn between updates).
-        ordered = sorted(self._rows, key=lambda entry: entry.sorts[column], reverse=self._sort_descending)
+        ordered = sorted(self._rows, key=lambda view: view.cells[column].sort, reverse=self._sort_descending)
         if all(a is b for a, b in zip(ordered, self._rows, strict=True)):
             return
         self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], SORT_HINT)
-        was = [entry.key for entry in self._rows]
+        was = [view.key for view in self._rows]
         self._rows = ordered
-        self._index = {entry.key: i for i, entry in enumerate(ordered)}
-        old = self.persistentIndexList()  # few: a view's selection and current cell, a proxy's own
+        self._index = {view.key: i for i, view in enumerate(ordered)}
+        old = self.persistentIndexList()  # few: a view's selection and current cell
         self.changePersistentIndexList(old, [self.index(self._index[was[i.row()]], i.column()) for i in old])
         self.layoutChanged[LAYOUT_ARGS].emit([], SORT_HINT)
 
@@ -370,18 +303,21 @@ class PositionsModel(QAbstractTableModel):
         """Re-render stale rows for up to `_CHUNK_BUDGET_S` (at least one); the rest next loop turn.
 
         The change signals of a wide update go out together after its last slice: each batch of
-        signals makes the view repaint (~2,500 calls into data()), so one batch, not one per slice.
+        signals makes the view repaint, so one batch, not one per slice.
         """
         deadline = time.perf_counter() + _CHUNK_BUDGET_S
         rendered = bool(self._stale)
         while self._stale:
             key = next(iter(self._stale))
-            del self._stale[key]
-            row = self._index.get(key)
-            if row is not None:  # closed meanwhile
-                self._refresh(row, self._rows[row].risk)
-                if time.perf_counter() >= deadline:
-                    break
+            pr = self._stale.pop(key)
+            row = self._index[key]
+            old = self._rows[row]
+            new = self._rows[row] = self._render(key, pr, old)
+            runs = changed_runs(old, new)
+            if runs:
+                self._changes.append((key, runs))
+            if time.perf_counter() >= deadline:
+                break
         # A wide update is announced in a turn of its own: the repaint (and re-sort) it causes
         # follows that turn, and should not add to a turn that has just spent its render budget.
         if self._stale or (rendered and len(self._changes) > _INLINE_ROWS):
@@ -393,12 +329,13 @@ class PositionsModel(QAbstractTableModel):
             self._keep_sorted()  # same turn: the new figures and the new order share one repaint
 
     def _announce(self, changes: list[tuple[PositionKey, list[tuple[int, int]]]]) -> None:
-        """dataChanged per column, for each run of adjacent rows whose cell in it changed.
+        """dataChanged per column, for each run of adjacent rows whose cell in it changed (every role:
+        a text, a tooltip or a colour may be what changed).
 
-        A view repaints the bounding rectangle of each signal, and each signal costs a pass through
-        the proxy (~7 µs). By row (first to last changed column) the unchanged cells between were
-        repainted too (~25 µs each: in a calm market about a third of a 20-row update); by cell it
-        would be one signal per cell. By column, 200 rows whose marks all moved are one signal.
+        A view repaints the bounding rectangle of each signal. By row (first to last changed column)
+        the unchanged cells between were repainted too (~25 µs each: in a calm market about a third
+        of a 20-row update); by cell it would be one signal per cell. By column, 200 rows whose
+        marks all moved are one signal.
         """
         rows_by_column: dict[int, list[int]] = {}
         for key, runs in changes:
@@ -412,101 +349,6 @@ class PositionsModel(QAbstractTableModel):
             for first, last in adjacent_runs(sorted(rows_by_column[col])):
                 self.dataChanged.emit(self.index(first, col), self.index(last, col))
 
-    def _refresh(self, row: int, pr: PositionRisk) -> None:
-        old = self._rows[row]
-        new = self._render(old.key, pr, old)
-        self._rows[row] = new
-        runs = _changed_runs(old, new)
-        if runs:
-            self._changes.append((old.key, runs))
-
-    def _render(self, key: PositionKey, pr: PositionRisk, old: _Row | None = None) -> _Row:
-        """The row's texts; those of an `old` rendering whose inputs are unchanged are reused (a
-        calm update moves the mark-driven figures of every row every second, not the size or entry)."""
-        pos = pr.position
-        tick = self._ticks.get(pos.symbol)
-        step = self._steps.get(pos.symbol)
-        held = (pos.qty, pos.entry_price, tick, step)
-        if old is not None and old.held == held:
-            size_text, entry_text = old.texts[_SIZE], old.texts[_ENTRY]
-            size_sort, entry_sort = old.sorts[_SIZE], old.sorts[_ENTRY]
-            side_tip = old.tooltips[_SIDE]
-        else:
-            size_text, entry_text = format_quantity(pos.qty, step), format_price(pos.entry_price, tick)
-            size_sort, entry_sort = float(pos.qty), float(pos.entry_price)
-            side_tip = self._side_tip.format(self._side_words.get(key[2], key[2]))
-        tier = self._thresholds.tier_for_ratio(pr.margin_ratio)
-        is_long = pos.direction is Direction.LONG
-        side_text = self._long if is_long else self._short
-        margin_text = self._cross if pos.margin_type is MarginType.CROSS else self._isolated
-        pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
-        liq_text = format_price(pr.liquidation_price, tick)
-        liq_tip = self._liq_tooltip(pr, tick)
-        if liq_tip is not None:
-            liq_text = f"{liq_text} {MISMATCH_MARK}"
-        ratio_text = format_fraction_as_percent(pr.margin_ratio)
-        if ratio_text != DASH:
-            ratio_text += tier_suffix(tier)
-        is_cross = pos.margin_type is MarginType.CROSS
-        ratio_tip = self._ratio_tips.get((is_cross, tier))
-        if ratio_tip is None:
-            ratio_tip = self._ratio_tips[(is_cross, tier)] = (
-                self._cross_ratio_tip if is_cross else self._isolated_ratio_tip
-            ).format(tier_word(tier))
-        texts = [
-            key[0],
-            pos.symbol,
-            side_text,
-            size_text,
-            entry_text,
-            format_price(pos.mark_price, tick),
-            liq_text,
-            format_percent(pr.distance_pct),
-            margin_text,
-            ratio_text,
-            format_decimal(pr.unrealized_pnl, pnl_places, signed=True),
-        ]
-        sorts: list[float | str] = [
-            key[0],
-            pos.symbol,
-            side_text,
-            size_sort,
-            entry_sort,
-            float(pos.mark_price),
-            to_float(pr.liquidation_price, _INF),
-            to_float(pr.distance_pct, _INF),  # no liquidation price sorts as "furthest away"
-            margin_text,
-            to_float(pr.margin_ratio, -1.0),
-            float(pr.unrealized_pnl),
-        ]
-        tooltips: list[str | None] = [None] * _COLUMNS
-        tooltips[_SIDE] = side_tip
-        tooltips[_LIQ] = liq_tip
-        tooltips[_RATIO_COLUMN] = ratio_tip
-        return _Row(key, pr, texts, sorts, tooltips, tier, held)
-
-    def _liq_tooltip(self, pr: PositionRisk, tick: Decimal | None) -> str | None:
-        """A note when the exchange's liquidation price and ours, both from the last snapshot's
-        marks and wallet, differ by more than one tick. (The live figure is not compared: a cross
-        position's moves with every other mark, so it drifts from a snapshot's without any
-        disagreement.)"""
-        pos = pr.position
-        theirs = pos.exchange_liquidation_price
-        if theirs is None:
-            return None  # the exchange has not told us (streams do not carry it)
-        ours = pos.liquidation_price_at_snapshot
-        ours_known = ours is not None and ours.is_finite() and ours > 0
-        theirs_known = theirs.is_finite() and theirs > 0
-        if not ours_known and not theirs_known:
-            return None
-        if ours_known and theirs_known:
-            assert ours is not None
-            tolerance = tick if tick is not None and tick > 0 else abs(ours) * Decimal("0.0001")
-            if abs(ours - theirs) <= tolerance:
-                return None
-        text = self.tr("Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}")
-        return text.format(format_price(theirs, tick), format_price(ours, tick))
-
 
 def _merge(known: dict[str, Decimal], new: Mapping[str, Decimal] | None) -> bool:
     """Remember `new` sizes; True when one of them differs from what was known."""
@@ -518,22 +360,16 @@ def _merge(known: dict[str, Decimal], new: Mapping[str, Decimal] | None) -> bool
     return changed
 
 
-def _changed_runs(old: _Row, new: _Row) -> list[tuple[int, int]]:
-    """Contiguous column ranges whose text or tooltip differ."""
-    return adjacent_runs(
-        col for col in range(_COLUMNS) if old.texts[col] != new.texts[col] or old.tooltips[col] != new.tooltips[col]
-    )
-
-
 __all__ = [
     "LAYOUT_ARGS",
-    "NO_FLAGS",
-    "ROW_FLAGS",
+    "MISMATCH_MARK",
     "SORT_HINT",
+    "Cell",
     "Column",
     "KeyRole",
     "PositionKey",
     "PositionsModel",
+    "RowView",
     "SortRole",
     "TierRole",
 ]

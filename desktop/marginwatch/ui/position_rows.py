@@ -1,0 +1,238 @@
+"""One row of the positions table as the table shows it, built by a pure function.
+
+`render_row` turns a PositionRisk into a `RowView`: per cell the text, alignment, brushes, tooltip
+and sort key. The model keeps one RowView per row and answers every read from it (its delegate's
+paint and Qt's roles alike), so what a view paints and what it asks through roles cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import IntEnum
+from typing import NamedTuple
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QBrush
+
+from marginwatch.core.account_risk import PositionRisk
+from marginwatch.core.position import ContractKind, Direction, MarginType
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.ui.formatting import (
+    DASH,
+    format_decimal,
+    format_fraction_as_percent,
+    format_percent,
+    format_price,
+    format_quantity,
+    to_float,
+)
+from marginwatch.ui.index_runs import adjacent_runs
+from marginwatch.ui.tier_style import TIER_COLOURS, tier_suffix, tier_word
+
+PositionKey = tuple[str, str, str]  # (account, symbol, position side)
+
+MISMATCH_MARK = "≠"
+_INF = float("inf")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class Column(IntEnum):
+    ACCOUNT = 0
+    SYMBOL = 1
+    SIDE = 2
+    SIZE = 3
+    ENTRY = 4
+    MARK = 5
+    LIQ = 6
+    DISTANCE = 7
+    MARGIN_TYPE = 8
+    MARGIN_RATIO = 9
+    UPNL = 10
+
+
+COLUMNS = len(Column)
+_NUMERIC = frozenset(
+    {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
+)
+ALIGNMENTS = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in Column)
+_MARK, _MARGIN_TYPE = int(Column.MARK), int(Column.MARGIN_TYPE)
+
+
+class TierBrushes(NamedTuple):
+    """The margin-ratio cell's brushes for a tier; None keeps the palette's own colour."""
+
+    foreground: QBrush | None
+    background: QBrush | None
+
+
+# Made once: the delegate paints with them many times a second.
+TIER_BRUSHES: dict[RiskTier, TierBrushes] = {
+    tier: TierBrushes(None if fg is None else QBrush(fg), None if bg is None else QBrush(bg))
+    for tier, (bg, fg) in TIER_COLOURS.items()
+}
+
+
+class Cell(NamedTuple):
+    """One cell as shown: what the delegate paints, and what Qt's roles return."""
+
+    text: str
+    alignment: Qt.AlignmentFlag
+    foreground: QBrush | None
+    background: QBrush | None
+    tooltip: str | None
+    sort: float | str  # a number where the column is numeric, so 9 < 10.5 < 100
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    key: PositionKey
+    risk: PositionRisk  # what the cells were made from
+    tier: RiskTier
+    cells: tuple[Cell, ...]
+    held: tuple[object, ...] = ()  # inputs of the cells that do not follow the mark, to reuse them
+
+
+@dataclass(frozen=True, slots=True)
+class RowWords:
+    """The translated words of a row, looked up once (`render_row` runs for many rows a second)."""
+
+    long: str
+    short: str
+    cross: str
+    isolated: str
+    side_tip: str
+    side_words: dict[str, str]
+    cross_ratio_tip: str
+    isolated_ratio_tip: str
+    liq_mismatch_tip: str
+    _ratio_tips: dict[tuple[bool, RiskTier], str] = field(default_factory=dict)  # (cross, tier) -> tooltip
+
+    @classmethod
+    def translated(cls) -> RowWords:
+        """In the installed language (the source texts without a translator), in the model's context."""
+        return cls(
+            long=QCoreApplication.translate("PositionsModel", "Long"),
+            short=QCoreApplication.translate("PositionsModel", "Short"),
+            cross=QCoreApplication.translate("PositionsModel", "Cross"),
+            isolated=QCoreApplication.translate("PositionsModel", "Isolated"),
+            side_tip=QCoreApplication.translate("PositionsModel", "Position side: {0}"),
+            side_words={
+                "LONG": QCoreApplication.translate("PositionsModel", "LONG"),
+                "SHORT": QCoreApplication.translate("PositionsModel", "SHORT"),
+                "BOTH": QCoreApplication.translate("PositionsModel", "BOTH"),
+            },
+            cross_ratio_tip=QCoreApplication.translate(
+                "PositionsModel", "Cross account's margin ratio (maintenance margin / margin balance): {0}"
+            ),
+            isolated_ratio_tip=QCoreApplication.translate(
+                "PositionsModel", "This isolated position's margin ratio: {0}"
+            ),
+            liq_mismatch_tip=QCoreApplication.translate(
+                "PositionsModel",
+                "Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}",
+            ),
+        )
+
+    def ratio_tip(self, is_cross: bool, tier: RiskTier) -> str:
+        tip = self._ratio_tips.get((is_cross, tier))
+        if tip is None:
+            template = self.cross_ratio_tip if is_cross else self.isolated_ratio_tip
+            tip = self._ratio_tips[(is_cross, tier)] = template.format(tier_word(tier))
+        return tip
+
+
+def render_row(
+    key: PositionKey,
+    pr: PositionRisk,
+    words: RowWords,
+    thresholds: TierThresholds,
+    tick: Decimal | None = None,
+    step: Decimal | None = None,
+    old: RowView | None = None,
+) -> RowView:
+    """The row for `pr`, prices at `tick` and the size at `step`. The cells that do not follow the
+    mark (account, symbol, side, size, entry, margin type) are reused from an `old` row made from
+    the same inputs: a calm update moves the mark-driven figures of every row every second."""
+    pos = pr.position
+    held = (pos.amount, pos.entry_price, pos.margin_type, tick, step)
+    is_cross = pos.margin_type is MarginType.CROSS
+    if old is not None and old.held == held:
+        account, symbol, side, size, entry = old.cells[:_MARK]
+        margin = old.cells[_MARGIN_TYPE]
+    else:
+        account = Cell(key[0], _LEFT, None, None, None, key[0])
+        symbol = Cell(pos.symbol, _LEFT, None, None, None, pos.symbol)
+        side_text = words.long if pos.direction is Direction.LONG else words.short
+        side_tip = words.side_tip.format(words.side_words.get(key[2], key[2]))
+        side = Cell(side_text, _LEFT, None, None, side_tip, side_text)
+        size = Cell(format_quantity(pos.qty, step), _RIGHT, None, None, None, float(pos.qty))
+        entry = Cell(format_price(pos.entry_price, tick), _RIGHT, None, None, None, float(pos.entry_price))
+        margin_text = words.cross if is_cross else words.isolated
+        margin = Cell(margin_text, _LEFT, None, None, None, margin_text)
+    tier = thresholds.tier_for_ratio(pr.margin_ratio)
+    liq_text = format_price(pr.liquidation_price, tick)
+    liq_tip = liquidation_mismatch_tip(pr, tick, words.liq_mismatch_tip)
+    if liq_tip is not None:
+        liq_text = f"{liq_text} {MISMATCH_MARK}"
+    ratio_text = format_fraction_as_percent(pr.margin_ratio)
+    if ratio_text != DASH:
+        ratio_text += tier_suffix(tier)
+    ratio_fg, ratio_bg = TIER_BRUSHES[tier]
+    pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
+    cells = (
+        account,
+        symbol,
+        side,
+        size,
+        entry,
+        Cell(format_price(pos.mark_price, tick), _RIGHT, None, None, None, float(pos.mark_price)),
+        Cell(liq_text, _RIGHT, None, None, liq_tip, to_float(pr.liquidation_price, _INF)),
+        # No liquidation price sorts as "furthest away".
+        Cell(format_percent(pr.distance_pct), _RIGHT, None, None, None, to_float(pr.distance_pct, _INF)),
+        margin,
+        Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, words.ratio_tip(is_cross, tier), to_float(pr.margin_ratio, -1.0)),
+        Cell(
+            format_decimal(pr.unrealized_pnl, pnl_places, signed=True), _RIGHT, None, None, None,
+            float(pr.unrealized_pnl),
+        ),
+    )
+    return RowView(key, pr, tier, cells, held)
+
+
+def changed_runs(old: RowView, new: RowView) -> list[tuple[int, int]]:
+    """Contiguous column ranges whose cells look different: text, tooltip or colour. Sort keys are
+    not shown (a change there is a re-sort, not a repaint); reused cells are the same object."""
+    return adjacent_runs(
+        col
+        for col, (a, b) in enumerate(zip(old.cells, new.cells, strict=True))
+        if a is not b
+        and (
+            a.text != b.text
+            or a.tooltip != b.tooltip
+            or a.foreground is not b.foreground
+            or a.background is not b.background
+        )
+    )
+
+
+def liquidation_mismatch_tip(pr: PositionRisk, tick: Decimal | None, template: str) -> str | None:
+    """A note when the exchange's liquidation price and ours, both from the last snapshot's marks and
+    wallet, differ by more than one tick. (The live figure is not compared: a cross position's moves
+    with every other mark, so it drifts from a snapshot's without any disagreement.)"""
+    pos = pr.position
+    theirs = pos.exchange_liquidation_price
+    if theirs is None:
+        return None  # the exchange has not told us (streams do not carry it)
+    ours = pos.liquidation_price_at_snapshot
+    ours_known = ours is not None and ours.is_finite() and ours > 0
+    theirs_known = theirs.is_finite() and theirs > 0
+    if not ours_known and not theirs_known:
+        return None
+    if ours_known and theirs_known:
+        assert ours is not None
+        tolerance = tick if tick is not None and tick > 0 else abs(ours) * Decimal("0.0001")
+        if abs(ours - theirs) <= tolerance:
+            return None
+    return template.format(format_price(theirs, tick), format_price(ours, tick))

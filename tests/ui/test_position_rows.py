@@ -1,0 +1,87 @@
+"""render_row: a positions-table row as shown, checked without a model or a view."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginwatch.core.position import MarginType
+from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.ui.position_rows import Column, RowView, RowWords, changed_runs, render_row
+from marginwatch.ui.tier_style import TIER_COLOURS
+from tests.ui.risk_factories import position_risk
+
+KEY = ("main", "BTCUSDT", "BOTH")
+TICK = Decimal("0.1")
+
+
+def row(**figures: Any) -> RowView:
+    return render_row(KEY, position_risk(**figures), RowWords.translated(), TierThresholds(), TICK)
+
+
+def test_a_row_shows_each_figure_with_a_numeric_sort_key_and_its_tooltips() -> None:
+    view = row(mark="61000", distance="18.03", ratio="0.2", pnl="500")
+    assert [cell.text for cell in view.cells] == [
+        "main", "BTCUSDT", "Long", "0.5", "60,000.0", "61,000.0", "50,000.0", "18.03 %", "Cross", "20.00 % calm",
+        "+500.00",
+    ]
+    assert view.cells[Column.MARK].sort == 61000.0
+    assert view.cells[Column.DISTANCE].sort == 18.03
+    assert view.cells[Column.SIDE].tooltip == "Position side: BOTH"
+    assert view.cells[Column.MARGIN_RATIO].tooltip == (
+        "Cross account's margin ratio (maintenance margin / margin balance): calm"
+    )
+    assert view.cells[Column.LIQ].tooltip is None
+    assert view.tier is RiskTier.CALM
+
+
+def test_an_isolated_position_without_a_liquidation_price_sorts_furthest_away() -> None:
+    view = row(liq=None, distance=None, ratio=None, margin_type=MarginType.ISOLATED)
+    assert view.cells[Column.DISTANCE].text == "--"
+    assert view.cells[Column.DISTANCE].sort == float("inf")
+    assert view.cells[Column.MARGIN_RATIO].sort == -1.0
+    assert view.cells[Column.MARGIN_RATIO].tooltip == "This isolated position's margin ratio: unknown"
+
+
+def test_the_ratio_cell_carries_the_tiers_text_and_background_colours_and_no_other_cell_does() -> None:
+    view = row(ratio="0.9")
+    ratio = view.cells[Column.MARGIN_RATIO]
+    background, foreground = TIER_COLOURS[RiskTier.DANGER]
+    assert ratio.background is not None and ratio.background.color() == background
+    assert ratio.foreground is not None and ratio.foreground.color() == foreground
+    others = [c for i, c in enumerate(view.cells) if i != Column.MARGIN_RATIO]
+    assert all(c.foreground is None and c.background is None for c in others)
+    calm = row(ratio="0.2").cells[Column.MARGIN_RATIO]
+    assert calm.foreground is None and calm.background is None  # calm keeps the palette's colours
+
+
+def test_a_liquidation_price_that_differs_from_the_exchanges_is_marked_and_explained() -> None:
+    view = row(liq="50000", exchange_liq="49000")
+    liq = view.cells[Column.LIQ]
+    assert liq.text == "50,000.0 ≠"
+    assert liq.tooltip == (
+        "Exchange's liquidation price at the last snapshot: 49,000.0; ours from the same prices: 50,000.0"
+    )
+    assert row(liq="50000", exchange_liq="50000.1").cells[Column.LIQ].text == "50,000.0"  # within a tick
+
+
+def test_size_and_entry_cells_are_reused_while_their_inputs_are_unchanged() -> None:
+    words, thresholds = RowWords.translated(), TierThresholds()
+    first = render_row(KEY, position_risk(mark="61000"), words, thresholds, TICK)
+    moved = render_row(KEY, position_risk(mark="61500"), words, thresholds, TICK, old=first)
+    assert moved.cells[Column.SIZE] is first.cells[Column.SIZE]
+    assert moved.cells[Column.ENTRY] is first.cells[Column.ENTRY]
+    finer = render_row(KEY, position_risk(mark="61500"), words, thresholds, Decimal("0.01"), old=moved)
+    assert finer.cells[Column.ENTRY].text == "60,000.00"
+
+
+def test_changed_runs_name_cells_whose_text_tooltip_or_colour_changed_not_their_sort_key() -> None:
+    base = row(mark="61000", liq="50000", exchange_liq="49000")
+    # The exchange's figure moved, still apart from ours: same text, new tooltip.
+    tooltip_only = row(mark="61000", liq="50000", exchange_liq="48000")
+    assert tooltip_only.cells[Column.LIQ].text == base.cells[Column.LIQ].text
+    assert changed_runs(base, tooltip_only) == [(Column.LIQ, Column.LIQ)]
+    # A mark move below the shown precision re-sorts, but looks the same.
+    assert changed_runs(base, row(mark="61000.01", liq="50000", exchange_liq="49000")) == []
+    # Warning to danger: the ratio text and its colours.
+    assert changed_runs(row(ratio="0.79"), row(ratio="0.81")) == [(Column.MARGIN_RATIO, Column.MARGIN_RATIO)]
