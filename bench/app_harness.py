@@ -25,7 +25,7 @@ import qasync  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from marginwatch.app import parse_args  # noqa: E402
+from marginwatch.app import parse_args, shorten_gil_switch_interval  # noqa: E402
 from marginwatch.controller import AppController  # noqa: E402
 from marginwatch.core.stream_health import StreamState  # noqa: E402
 from marginwatch.services import demo  # noqa: E402
@@ -85,6 +85,7 @@ def run_qasync(app: QApplication, coro: Coroutine[Any, Any, Any]) -> Any:
 
 
 def qapp() -> QApplication:
+    shorten_gil_switch_interval()  # as marginwatch.app.main does at start-up
     app = QApplication.instance() or QApplication(["marginwatch-bench"])
     assert isinstance(app, QApplication)
     return app

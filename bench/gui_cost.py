@@ -25,6 +25,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from common import figure, note, parse_args
+from marginwatch.app import shorten_gil_switch_interval
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.events import MarkPriceUpdate
 from marginwatch.core.position import MarginType, Position, PositionSide
@@ -56,6 +57,7 @@ def build_state() -> tuple[AccountState, list[str]]:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__ or "", argv)
     seconds = 15.0 if args.quick else 60.0
+    shorten_gil_switch_interval()  # as marginwatch.app.main does at start-up
     app = QApplication.instance() or QApplication(["marginwatch-bench"])
     window = MainWindow()
     window.resize(1280, 800)

@@ -63,7 +63,7 @@ class SessionOptions:
     market: ConnectionOptions = field(default_factory=lambda: ConnectionOptions(stale_after=5.0))
     rest_backoff: Backoff = field(default_factory=lambda: Backoff(base=1.0, cap=60.0))
     keepalive_interval: float = 1800.0
-    change_delay: float = 0.05  # on_change at most once per this many seconds (0: once per loop turn)
+    change_delay: float = 0.0  # on_change at most once per this many seconds (0: once per loop turn; callers throttle)
     resync_interval: float | None = 900.0  # periodic REST reseed as a last safety net
     # Events at most this much older than the snapshot's server time are re-applied (they are full
     # state, so re-applying is harmless) to absorb clock-offset error between REST and stream times.

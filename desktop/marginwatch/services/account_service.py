@@ -1,20 +1,21 @@
 """One followed account as a QObject: the exchange session's callbacks turned into Qt signals.
 
-Margin calls go out at once (latency matters). Risk snapshots are coalesced: the session may
-change state hundreds of times a second under all-market mark updates, the widgets and the
+Margin calls go out at once (latency matters). Risk snapshots are throttled here, the one
+throttle in time between the exchange and the screen (`PublishSchedule`, `pacing`): the session
+may change state hundreds of times a second under all-market mark updates, the widgets and the
 threshold rules need the latest picture a few times a second. The risk itself is computed off
-the GUI thread (`RiskWorker`): for 200 positions it takes ~10 ms, a visible stall in one piece.
+the GUI thread (`RiskWorker`): for 200 positions it takes a few ms, a stall in one piece.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from marginwatch import pacing
 from marginwatch.core.account_risk import AccountRisk, assess_account
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -24,7 +25,40 @@ from marginwatch.exchange.session import AccountSession, SessionOptions
 
 log = logging.getLogger(__name__)
 
-_SWITCH_INTERVAL_S = 0.001
+
+class PublishSchedule:
+    """When an account's risk is published: its first change after start on the next loop turn,
+    later ones at most `interval_ms` after they happened, and at most once per interval.
+
+    A change that finds a publish already due rides on it and never pushes it back (a debounce
+    would, and under a steady stream of marks would never publish). No clock: the delays alone
+    make the bound, and the caller's timer keeps the time.
+    """
+
+    def __init__(self, interval_ms: int, first_ms: int = 0) -> None:
+        self._interval_ms = interval_ms
+        self._first_ms = first_ms
+        self._due = False
+        self._started = False
+
+    @property
+    def due(self) -> bool:
+        return self._due
+
+    def change(self) -> int | None:
+        """A change now: the delay until the publish that will carry it, or None when one is due."""
+        if self._due:
+            return None
+        self._due = True
+        delay = self._interval_ms if self._started else self._first_ms
+        self._started = True
+        return delay
+
+    def published(self) -> None:
+        self._due = False
+
+    def cancel(self) -> None:
+        self._due = False
 
 
 class RiskWorker(QObject):
@@ -35,8 +69,8 @@ class RiskWorker(QObject):
     At most one computation is in flight: requests made meanwhile become one more computation of
     the latest state when it ends. Results come in request order. The worker holds the GIL while
     it computes, but Python hands it over every switch interval, so the GUI thread keeps
-    running between slices instead of waiting for the whole computation (slices of 1 ms: the
-worker lowers the process's switch interval, see `request`).
+    running between slices instead of waiting for the whole computation (slices of 1 ms:
+    `pacing.SWITCH_INTERVAL_S`, set at start-up by `app.main`).
     """
 
     computed = Signal(int, object)  # state version, AccountRisk
@@ -65,9 +99,6 @@ worker lowers the process's switch interval, see `request`).
         positions = tuple(state.positions().values())
         args = (positions, state.cross_wallet_balance, dict(state.brackets), dict(state.fallback_brackets))
         if self._executor is None:
-            # While the worker computes, the GUI thread waits for the GIL up to the switch interval
-            # each time it runs Python (a slot, a data() call): 5 ms by default, 1 ms here.
-            sys.setswitchinterval(min(sys.getswitchinterval(), _SWITCH_INTERVAL_S))
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"risk-{self._name}")
         self._busy = True
         generation = self._generation
@@ -110,7 +141,7 @@ class AccountService(QObject):
         endpoints: Endpoints,
         credentials: Credentials,
         *,
-        refresh_ms: int = 200,
+        refresh_ms: int = pacing.PUBLISH_INTERVAL_MS,
         session_options: SessionOptions | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -125,10 +156,9 @@ class AccountService(QObject):
             on_health=self._on_health,
             options=session_options,
         )
+        self._schedule = PublishSchedule(refresh_ms, pacing.FIRST_PUBLISH_MS)
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
-        self._refresh.setInterval(refresh_ms)
-        self._first_scheduled = False
         self._stopped = False
         self._refresh.timeout.connect(self._publish)
         self._last_version = -1
@@ -160,20 +190,17 @@ class AccountService(QObject):
         self._refresh.stop()
         await self._session.stop()
         self._refresh.stop()  # the session's last changes may have started it again
+        self._schedule.cancel()
         self._stopped = True
         self._risk_worker.close()
 
     def _on_change(self, *_args: object) -> None:
-        if self._refresh.isActive():
-            return
-        if not self._first_scheduled:
-            # The first snapshot goes out on the next turn: the window waits for it at start-up.
-            self._first_scheduled = True
-            QTimer.singleShot(0, self, self._publish)
-            return
-        self._refresh.start()
+        delay = self._schedule.change()
+        if delay is not None:
+            self._refresh.start(delay)
 
     def _publish(self) -> None:
+        self._schedule.published()
         if self._stopped:
             return
         state = self._session.state
