@@ -17,3 +17,14 @@ FIRST_PUBLISH_MS = 0
 # Set once at start-up (app.main): while the risk worker computes, the GUI thread waits up to this
 # long for the GIL each time it runs Python; CPython's 5 ms default is a visible stall per slot.
 SWITCH_INTERVAL_S = 0.001
+
+# PositionsModel: up to this many changed rows are re-rendered before update_account returns; a
+# wider update is all deferred, so the caller's work and the re-render are separate stalls.
+INLINE_ROWS = 8
+# ... and re-rendered this much GUI-thread time per loop turn, so input and paints interleave.
+RENDER_SLICE_S = 0.006
+
+# LiquidationChart: renders of new data per second at most (a render is dearer than a table update).
+CHART_RENDERS_PER_S = 4.0
+# ... and the first render after a quiet spell waits this long, so it is not part of the table's stall.
+CHART_FIRST_DELAY_MS = 100

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from marginwatch import pacing
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -146,3 +147,15 @@ def test_started_in_the_tray_the_first_show_brings_the_figures(window: MainWindo
     window.update_account("other", account_risk(position_risk()))
     window.show()
     assert window.positions_model.rowCount() == 1  # the removed account's figures were dropped
+
+
+def test_a_window_opened_from_the_tray_shows_every_held_row_before_its_first_paint(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    symbols = [f"S{i:02d}USDT" for i in range(pacing.INLINE_ROWS + 4)]  # wider than a live update renders inline
+    window.update_account("main", account_risk(*(position_risk(symbol=s, mark="100") for s in symbols)))
+    window.start_in_tray()
+    window.update_account("main", account_risk(*(position_risk(symbol=s, mark="101") for s in symbols)))
+    window.show()
+    model = window.positions_model
+    assert [model.index(r, Column.MARK).data() for r in range(model.rowCount())] == ["101.00"] * len(symbols)

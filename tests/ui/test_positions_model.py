@@ -10,9 +10,9 @@ from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
 from pytestqt.qtbot import QtBot
 
+from marginwatch import pacing
 from marginwatch.core.position import MarginType, PositionSide
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
-from marginwatch.ui import positions_model
 from marginwatch.ui.formatting import format_decimal, format_price, format_quantity, places_for_step
 from marginwatch.ui.positions_model import Column, KeyRole, PositionsModel, SortRole, TierRole
 from marginwatch.ui.tier_style import TIER_COLOURS
@@ -263,7 +263,7 @@ def test_proxy_sorts_numerically(model: PositionsModel) -> None:
 def test_a_wide_update_finishes_over_loop_turns_with_every_row_refreshed(
     model: PositionsModel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(positions_model, "_CHUNK_BUDGET_S", 0.0)  # one row per loop turn
+    monkeypatch.setattr(pacing, "RENDER_SLICE_S", 0.0)  # one row per loop turn
     count = 40
     symbols = [f"S{i:03d}USDT" for i in range(count)]
     model.update_account("main", account_risk(*(position_risk(symbol=s, mark="100") for s in symbols)))

@@ -2,7 +2,8 @@
 
 Mark-price ticks can arrive many times per second; repainting for each wastes CPU for no visible
 gain (the idea of Electrum's `rate_limited`). The first call after a quiet period goes through at
-once, later ones inside the interval are folded into one trailing call with the newest value.
+once (or `first_delay_ms` later), later ones inside the interval are folded into one trailing call
+with the newest value: a value waits at most one interval after the previous delivery.
 """
 
 from __future__ import annotations
@@ -17,27 +18,30 @@ T = TypeVar("T")
 
 
 class Coalescer(QObject, Generic[T]):
-    DEFER_MS = 100
     def __init__(
         self,
         callback: Callable[[T], None],
         max_per_second: float,
         parent: QObject | None = None,
         *,
-        defer_first: bool = False,
+        first_delay_ms: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`defer_first`: deliver even the first call `DEFER_MS` later, not inside `push` — for
-        expensive callbacks, so the caller's own work, the follow-up work it queued for the next
-        loop turns and this callback are separate short stalls of the GUI thread, not one long one."""
+        """`first_delay_ms`: deliver even the first call after a quiet period this much later, not
+        inside `push` — for expensive callbacks, so the caller's own work, the follow-up work it
+        queued for the next loop turns and this callback are separate short stalls of the GUI
+        thread, not one long one. `clock`: seconds, for tests."""
         super().__init__(parent)
-        self._defer_first = defer_first
         if max_per_second <= 0:
             raise ValueError("max_per_second must be > 0")
         self._callback = callback
         self._interval = 1.0 / max_per_second
+        self._first_delay_ms = first_delay_ms
+        self._clock = clock
         self._last_call = -float("inf")
         self._pending = False
         self._value: T | None = None
+        self._scheduled_ms: int | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
@@ -46,15 +50,25 @@ class Coalescer(QObject, Generic[T]):
     def pending(self) -> bool:
         return self._pending
 
+    @property
+    def scheduled_ms(self) -> int | None:
+        """The delay the pending delivery was scheduled with when it was first pushed; None when
+        nothing waits for the timer."""
+        return self._scheduled_ms if self._timer.isActive() else None
+
     def push(self, value: T) -> None:
         """Remember `value`; deliver it now if allowed, else when the interval has passed."""
         self._value = value
         self._pending = True
-        wait = self._last_call + self._interval - time.monotonic()
-        if wait <= 0 and not self._defer_first:
+        if self._timer.isActive():
+            return  # rides on the delivery already scheduled, which it does not postpone
+        wait = self._last_call + self._interval - self._clock()
+        if wait > 0:
+            self._schedule(int(wait * 1000) + 1)
+        elif self._first_delay_ms is not None:
+            self._schedule(self._first_delay_ms)
+        else:
             self.flush()
-        elif not self._timer.isActive():
-            self._timer.start(self.DEFER_MS if wait <= 0 else int(wait * 1000) + 1)
 
     def flush(self) -> None:
         """Deliver the pending value now (no-op when nothing is pending)."""
@@ -64,10 +78,14 @@ class Coalescer(QObject, Generic[T]):
         self._pending = False
         value = self._value
         self._value = None
-        self._last_call = time.monotonic()
+        self._last_call = self._clock()
         self._callback(value)  # type: ignore[arg-type]  # set together with _pending
 
     def cancel(self) -> None:
         self._timer.stop()
         self._pending = False
         self._value = None
+
+    def _schedule(self, delay_ms: int) -> None:
+        self._scheduled_ms = delay_ms
+        self._timer.start(delay_ms)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPalette, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
+from marginwatch import pacing
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.position import Direction, PositionSide
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
@@ -214,7 +215,9 @@ class LiquidationChart(QWidget):
     position_selected = Signal(str, str, str)  # account, symbol, position side
     rendered = Signal()  # after each render of new data (throttled; repainted only if it looks different)
 
-    def __init__(self, parent: QWidget | None = None, max_repaints_per_second: float = 4.0) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, max_repaints_per_second: float = pacing.CHART_RENDERS_PER_S
+    ) -> None:
         super().__init__(parent)
         self._thresholds = TierThresholds()
         self._bands: tuple[float, float] | None = None  # (warn_pct, danger_pct)
@@ -228,7 +231,7 @@ class LiquidationChart(QWidget):
         self._drawn_ranges: tuple[float, int] | None = None
         self._drawn_ticks: list[tuple[float, str]] | None = None
         self._coalescer: Coalescer[list[ChartRow]] = Coalescer(
-            self._render, max_repaints_per_second, self, defer_first=True
+            self._render, max_repaints_per_second, self, first_delay_ms=pacing.CHART_FIRST_DELAY_MS
         )
 
         base = self.palette().color(QPalette.ColorRole.Base)

@@ -48,7 +48,8 @@ class MainWindow(QMainWindow):
         self._chart: LiquidationChart | None = None
         self._about: QMessageBox | None = None
         # Hidden to the tray (or minimised, or started there): nobody sees the table, summary or
-        # chart, so each account's latest figures wait here and are shown when the window opens.
+        # chart, so each account's latest figures wait here and are shown when the window opens
+        # (alerts and the tray icon still follow every snapshot: they are fed by the container).
         self._in_tray = False
         self._pending: dict[str, tuple[AccountRisk, Mapping[str, Decimal] | None, Mapping[str, Decimal] | None]] = {}
 
@@ -206,11 +207,16 @@ class MainWindow(QMainWindow):
     # ---- Qt ---------------------------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
-        # Before the first paint: the window opens on the latest figures, not stale ones.
+        # Before the first paint: the window opens on the latest figures, not stale ones (every
+        # held row re-rendered now, not over the next loop turns as a live update would be).
         self._in_tray = False
         pending, self._pending = self._pending, {}
         for account, (risk, ticks, steps) in pending.items():
             self.update_account(account, risk, ticks, steps)
+        if pending:
+            self._model.render_pending()
+            if self._chart is not None:
+                self._chart.flush()
         super().showEvent(event)
 
     def hideEvent(self, event: QHideEvent) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from marginwatch import pacing
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
 from marginwatch.core.risk_tiers import TierThresholds
 from marginwatch.ui.index_runs import adjacent_runs
@@ -61,14 +62,6 @@ _CELL_FIELD: dict[int, str] = {
 # (PySide's plain emit() takes no arguments; the hint needs the full overload.)
 LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 SORT_HINT = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-# GUI-thread time spent re-rendering rows per turn of the event loop. Formatting a row costs
-# ~60-100 µs; 200 rows at once held the GUI thread for ~25 ms (a visible stall). The rest of a
-# wide update finishes on the next turns (QTimer 0), so input and paints interleave. A time
-# budget, not a row count: a paint follows each turn.
-_CHUNK_BUDGET_S = 0.006
-# Up to this many changed rows are re-rendered before update_account returns; a wider update is
-# all deferred, so the caller's own work (the risk computation) and ours are separate stalls.
-_INLINE_ROWS = 8
 
 
 class PositionsModel(QAbstractTableModel):
@@ -121,8 +114,9 @@ class PositionsModel(QAbstractTableModel):
 
         Tick/step sizes are remembered per symbol, so they need only be passed when they change.
         Rows whose figures did not change are not re-formatted. A few changed rows are re-rendered
-        before this returns, more on the next turns of the event loop, `_CHUNK_BUDGET_S` per turn
-        (`position_risk` and `chart_rows` give the new figures at once).
+        before this returns (`pacing.INLINE_ROWS`), more on the next turns of the event loop,
+        `pacing.RENDER_SLICE_S` per turn (`position_risk` and `chart_rows` give the new figures at
+        once; `render_pending` finishes them now).
         """
         # New tick/step sizes change the texts of rows whose figures did not change.
         reformat = _merge(self._ticks, tick_sizes) | _merge(self._steps, step_sizes)
@@ -147,7 +141,7 @@ class PositionsModel(QAbstractTableModel):
                 self._index[new.key] = first + offset
             self.endInsertRows()
             self._keep_sorted()
-        if len(self._stale) <= _INLINE_ROWS:
+        if len(self._stale) <= pacing.INLINE_ROWS:
             self._drain()
         elif not self._drain_timer.isActive():
             self._drain_timer.start()
@@ -300,13 +294,28 @@ class PositionsModel(QAbstractTableModel):
         self.layoutChanged[LAYOUT_ARGS].emit([], SORT_HINT)
 
     def _drain(self) -> None:
-        """Re-render stale rows for up to `_CHUNK_BUDGET_S` (at least one); the rest next loop turn.
+        """Re-render stale rows for up to `pacing.RENDER_SLICE_S` (at least one); the rest next loop turn.
 
         The change signals of a wide update go out together after its last slice: each batch of
         signals makes the view repaint, so one batch, not one per slice.
         """
-        deadline = time.perf_counter() + _CHUNK_BUDGET_S
         rendered = bool(self._stale)
+        self._render_stale(time.perf_counter() + pacing.RENDER_SLICE_S)
+        # A wide update is announced in a turn of its own: the repaint (and re-sort) it causes
+        # follows that turn, and should not add to a turn that has just spent its render budget.
+        if self._stale or (rendered and len(self._changes) > pacing.INLINE_ROWS):
+            self._drain_timer.start()
+            return
+        self._announce_changes()
+
+    def render_pending(self) -> None:
+        """Re-render and announce every row whose figures are newer than its cells, now: for a
+        window about to be shown, whose first paint should not show older figures."""
+        self._drain_timer.stop()
+        self._render_stale(None)
+        self._announce_changes()
+
+    def _render_stale(self, deadline: float | None) -> None:
         while self._stale:
             key = next(iter(self._stale))
             pr = self._stale.pop(key)
@@ -316,13 +325,10 @@ class PositionsModel(QAbstractTableModel):
             runs = changed_runs(old, new)
             if runs:
                 self._changes.append((key, runs))
-            if time.perf_counter() >= deadline:
-                break
-        # A wide update is announced in a turn of its own: the repaint (and re-sort) it causes
-        # follows that turn, and should not add to a turn that has just spent its render budget.
-        if self._stale or (rendered and len(self._changes) > _INLINE_ROWS):
-            self._drain_timer.start()
-            return
+            if deadline is not None and time.perf_counter() >= deadline:
+                return
+
+    def _announce_changes(self) -> None:
         changes, self._changes = self._changes, []
         self._announce(changes)
         if changes:
