@@ -628,6 +628,29 @@ class Journal(QObject):
                             spooled)
             )
 
+    def record_delivery(
+        self, dedupe_key: str, channel: str, state: str, *, reason: str = "", attempts: int = 0, alert_at: float
+    ) -> None:
+        """Set where forwarding `dedupe_key` to `channel` stands (queued, sent, failed, skipped)."""
+        row = (dedupe_key, channel, state, self._text(reason) or "", attempts, alert_at, self._clock())
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO deliveries (dedupe_key, channel, state, reason, attempts, alert_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key, channel) DO UPDATE SET"
+                " state = excluded.state, reason = excluded.reason, attempts = excluded.attempts,"
+                " updated_at = excluded.updated_at",
+                row,
+            )
+        )
+
+    def deliveries(self, dedupe_key: str | None = None) -> list[dict[str, Any]]:
+        """Forwarding rows, oldest first; all of them or those of one alert."""
+        sql = "SELECT * FROM deliveries" + (" WHERE dedupe_key = ?" if dedupe_key is not None else "")
+        with self._lock:
+            cur = self._live().execute(sql + " ORDER BY id", () if dedupe_key is None else (dedupe_key,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
     def record_connection(self, account: str, health: StreamHealth, *, at: float | None = None) -> bool:
         """Store a stream's state when it changed since the last one stored; True when stored."""
         key = (account, health.name)

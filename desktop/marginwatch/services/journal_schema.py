@@ -106,8 +106,23 @@ V2: tuple[Step, ...] = (
     "CREATE INDEX account_snapshots_at ON account_snapshots (at)",
 )
 
+# Forwarding: one row per alert and channel (a masked name and a hash, never the channel's URL).
+V3: tuple[Step, ...] = (
+    """CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        dedupe_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        alert_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (dedupe_key, channel)
+    )""",
+)
+
 # Version N is reached by running MIGRATIONS[N] on a database at version N - 1.
-MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2}
+MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
 CURRENT_VERSION = max(MIGRATIONS)
 
 

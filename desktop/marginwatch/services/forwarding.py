@@ -1,0 +1,332 @@
+"""Alerts forwarded beyond this desktop: the trader's phone (ntfy), webhooks, mail — any Apprise URL.
+
+`Forwarder.forward(alert)` returns at once; each matching channel gets its own task that journals
+the delivery as queued, sends, and retries with capped exponential backoff while the alert is
+still current. One alert is sent to one channel once: the (dedupe key, channel) pair is kept in
+memory and in the journal's `deliveries` table. A channel whose sends keep failing says so through
+`channel_state_changed`; an alert that reaches a channel only after it came back is marked late
+with the time it was raised.
+
+A channel's URL holds its tokens, so it is a secret: only `Channel.name` (masked) and `Channel.key`
+(a hash) are ever logged, journalled or shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as clock_time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.services.alert import Alert, AlertKind
+from marginwatch.services.forwarding_send import AppriseSender, Priority, SendOutcome, mask_url
+
+if TYPE_CHECKING:
+    from marginwatch.services.journal import Journal
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "env:"
+FIRST_RETRY_S = 2.0
+MAX_RETRY_S = 300.0
+CURRENT_FOR_S = 3600.0  # an alert older than this is history, not news: retries stop
+FAILING_AFTER = 3  # consecutive failed sends before a channel is shown as failing
+LATE_AFTER_S = 60.0
+
+
+class ForwardKind(StrEnum):
+    """What a channel can ask for."""
+
+    MARGIN_CALL = "margin_call"
+    DANGER = "danger"
+    WARNING = "warning"
+    HEALTH = "health"  # streams down and restored
+
+
+URGENT = frozenset({ForwardKind.MARGIN_CALL, ForwardKind.DANGER})
+
+
+def forward_kind(alert: Alert) -> ForwardKind | None:
+    """The kind a channel filters on; None for test alerts (sent to every channel)."""
+    if alert.kind is AlertKind.MARGIN_CALL:
+        return ForwardKind.MARGIN_CALL
+    if alert.kind is AlertKind.THRESHOLD:
+        return ForwardKind.DANGER if alert.tier >= RiskTier.DANGER else ForwardKind.WARNING
+    if alert.kind in (AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED):
+        return ForwardKind.HEALTH
+    return None
+
+
+def priority_for(alert: Alert) -> Priority:
+    """ntfy: margin calls and danger at `max` (5), warnings at `high` (4), the rest at default."""
+    kind = forward_kind(alert)
+    if kind in URGENT:
+        return Priority.MAX
+    if kind is ForwardKind.WARNING or (kind is None and alert.tier >= RiskTier.WARNING):
+        return Priority.HIGH
+    return Priority.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local wall-clock hours, e.g. 23:00-07:00 (across midnight); margin calls and danger ignore them."""
+
+    start: clock_time
+    end: clock_time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """`23:00-07:00` → QuietHours; ValueError with a plain message otherwise."""
+        try:
+            a, b = (clock_time.fromisoformat(p.strip()) for p in text.split("-", 1))
+        except ValueError:
+            raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM") from None
+        return cls(a, b)
+
+    def contains(self, when: datetime) -> bool:
+        t = when.time()
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One destination and what it takes. `url` is secret: repr, name and key never show it.
+
+    Built here from the command line; a settings-backed source makes the same values (URL from the
+    keychain, the filter fields from settings).
+    """
+
+    url: str = field(repr=False)
+    kinds: frozenset[ForwardKind] = frozenset(ForwardKind)
+    accounts: frozenset[str] | None = None  # None: every account
+    quiet_hours: QuietHours | None = None
+
+    @property
+    def name(self) -> str:
+        return mask_url(self.url)
+
+    @property
+    def key(self) -> str:
+        """Stable per URL across runs, for the journal: masked name and a short hash."""
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:12]
+        return f"{self.name}#{digest}"
+
+    def wants(self, alert: Alert, now: datetime) -> tuple[bool, str]:
+        """(send it?, why not) for this alert at local time `now`."""
+        kind = forward_kind(alert)
+        if kind is not None and kind not in self.kinds:
+            return False, f"{kind.value} alerts are not forwarded here"
+        if self.accounts is not None and alert.account and alert.account not in self.accounts:
+            return False, f"account {alert.account} is not forwarded here"
+        if self.quiet_hours is not None and kind not in URGENT and self.quiet_hours.contains(now):
+            return False, "quiet hours"
+        return True, ""
+
+
+def resolve_url(spec: str, environ: Mapping[str, str]) -> str:
+    """`env:NAME` → that variable's value (tokens stay out of `ps`); any other text as it is."""
+    if spec.startswith(ENV_PREFIX):
+        name = spec[len(ENV_PREFIX):]
+        value = environ.get(name, "").strip()
+        if not value:
+            raise ValueError(f"environment variable {name} is not set")
+        return value
+    return spec.strip()
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ChannelState(StrEnum):
+    OK = "ok"
+    FAILING = "failing"
+
+
+class Sender(Protocol):
+    async def send(self, url: str, title: str, body: str, priority: Priority = ...) -> SendOutcome: ...
+
+
+def backoff(attempt: int, first_s: float = FIRST_RETRY_S, cap_s: float = MAX_RETRY_S) -> float:
+    """Wait before retry `attempt` (1, 2, …): first_s, 2·first_s, 4·first_s, … capped at cap_s."""
+    return min(cap_s, first_s * 2 ** max(0, attempt - 1))
+
+
+class Forwarder(QObject):
+    """Forwards alerts to channels; `delivery_changed` and `channel_state_changed` report progress."""
+
+    delivery_changed = Signal(str, str, str, str)  # dedupe key, channel name, state, reason
+    channel_state_changed = Signal(str, str, str)  # channel name, "ok" | "failing", last reason
+
+    def __init__(
+        self,
+        channels: Iterable[Channel] = (),
+        *,
+        journal: Journal | None = None,
+        sender: Sender | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        current_for_s: float = CURRENT_FOR_S,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.channels = list(channels)
+        self.problems: list[str] = []  # channels that could not be set up, in plain words
+        self._journal = journal
+        self._sender: Sender = sender or AppriseSender()
+        self._clock = clock
+        self._sleep = sleep
+        self._current_for_s = current_for_s
+        self._claimed: set[tuple[str, str]] = set()  # (dedupe key, channel key) queued or sent this run
+        self._failures: dict[str, int] = {}
+        self._states: dict[str, ChannelState] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_specs(
+        cls, specs: Iterable[str], *, environ: Mapping[str, str], **kwargs: Any
+    ) -> Forwarder:
+        """One all-alerts channel per `--forward` value; bad ones go to `problems`, the rest work."""
+        forwarder = cls(**kwargs)
+        checker = forwarder._sender if isinstance(forwarder._sender, AppriseSender) else AppriseSender()
+        for spec in specs:
+            shown = spec if spec.startswith(ENV_PREFIX) else mask_url(spec)
+            try:
+                url = resolve_url(spec, environ)
+            except ValueError as exc:
+                forwarder.problems.append(f"Forwarding to {shown} is off: {exc}.")
+                continue
+            why = checker.check(url)
+            if why is not None:
+                forwarder.problems.append(f"Forwarding to {mask_url(url)} is off: {why}.")
+                continue
+            forwarder.channels.append(Channel(url))
+        for problem in forwarder.problems:
+            log.warning("forwarding: %s", problem)
+        return forwarder
+
+    def channel_state(self, channel: Channel) -> ChannelState:
+        return self._states.get(channel.key, ChannelState.OK)
+
+    # -- the alert path ---------------------------------------------------------------------------
+    def forward(self, alert: Alert) -> None:
+        """Queue `alert` for every channel that wants it; returns at once."""
+        if not self.channels:
+            return
+        now = datetime.fromtimestamp(self._clock())
+        for channel in self.channels:
+            pair = (alert.dedupe_key, channel.key)
+            if pair in self._claimed or self._already_sent(alert, channel):
+                continue
+            wanted, why = channel.wants(alert, now)
+            if not wanted:
+                self._record(alert, channel, DeliveryState.SKIPPED, why, 0)
+                continue
+            self._claimed.add(pair)
+            self._record(alert, channel, DeliveryState.QUEUED, "", 0)
+            task = asyncio.get_event_loop().create_task(self._deliver(alert, channel))
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    async def aclose(self, timeout_s: float = 3.0) -> None:
+        """At shutdown: let sends in flight finish briefly, then stop retrying (rows stay queued)."""
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def drain(self) -> None:
+        """Wait until every queued delivery is sent or given up (tests, the benchmark)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("forwarding: a delivery task failed", exc_info=task.exception())
+
+    async def _deliver(self, alert: Alert, channel: Channel) -> None:
+        attempts = 0
+        reason = ""
+        while True:
+            attempts += 1
+            # After a failed try the channel has come back: the trader must see when it was raised.
+            title, body = self._message(alert, late=attempts > 1 or self._is_late(alert))
+            outcome = await self._sender.send(channel.url, title, body, priority_for(alert))
+            if outcome.ok:
+                self._record(alert, channel, DeliveryState.SENT, "late" if attempts > 1 else "", attempts)
+                self._channel_ok(channel)
+                return
+            reason = outcome.reason
+            self._channel_failed(channel, reason)
+            wait = backoff(attempts)
+            if self._clock() + wait - alert.created_at > self._current_for_s:
+                self._record(alert, channel, DeliveryState.FAILED, f"gave up: {reason}", attempts)
+                return
+            self._record(alert, channel, DeliveryState.QUEUED, f"retrying: {reason}", attempts)
+            await self._sleep(wait)
+
+    def _is_late(self, alert: Alert) -> bool:
+        return self._clock() - alert.created_at >= LATE_AFTER_S
+
+    @staticmethod
+    def _message(alert: Alert, *, late: bool) -> tuple[str, str]:
+        if not late:
+            return alert.title, alert.body
+        raised = datetime.fromtimestamp(alert.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        return f"[late] {alert.title}", f"{alert.body}\n(Raised at {raised}; sent late.)".lstrip()
+
+    # -- state ----------------------------------------------------------------------------------
+    def _already_sent(self, alert: Alert, channel: Channel) -> bool:
+        if self._journal is None:
+            return False
+        try:
+            rows = self._journal.deliveries(alert.dedupe_key)
+        except Exception as exc:  # a journal in trouble must not stop forwarding
+            log.warning("forwarding: the journal could not be read (%s)", type(exc).__name__)
+            return False
+        return any(r["channel"] == channel.key and r["state"] == DeliveryState.SENT for r in rows)
+
+    def _record(self, alert: Alert, channel: Channel, state: DeliveryState, reason: str, attempts: int) -> None:
+        if self._journal is not None:
+            try:
+                self._journal.record_delivery(
+                    alert.dedupe_key, channel.key, state.value, reason=reason, attempts=attempts,
+                    alert_at=alert.created_at,
+                )
+            except Exception as exc:
+                log.warning("forwarding: the journal could not save a delivery (%s)", type(exc).__name__)
+        if state is not DeliveryState.SKIPPED:
+            log.info("forwarding %s to %s: %s %s", alert.kind.value, channel.name, state.value, reason)
+        self.delivery_changed.emit(alert.dedupe_key, channel.name, state.value, reason)
+
+    def _channel_failed(self, channel: Channel, reason: str) -> None:
+        count = self._failures.get(channel.key, 0) + 1
+        self._failures[channel.key] = count
+        if count >= FAILING_AFTER and self._states.get(channel.key) is not ChannelState.FAILING:
+            self._states[channel.key] = ChannelState.FAILING
+            log.warning("forwarding: %s is failing (%s)", channel.name, reason)
+            self.channel_state_changed.emit(channel.name, ChannelState.FAILING.value, reason)
+
+    def _channel_ok(self, channel: Channel) -> None:
+        self._failures[channel.key] = 0
+        if self._states.get(channel.key) is ChannelState.FAILING:
+            self._states[channel.key] = ChannelState.OK
+            self.channel_state_changed.emit(channel.name, ChannelState.OK.value, "")
