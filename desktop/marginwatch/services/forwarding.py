@@ -214,7 +214,9 @@ class Forwarder(QObject):
             if why is not None:
                 forwarder.problems.append(f"Forwarding to {mask_url(url)} is off: {why}.")
                 continue
-            forwarder.channels.append(Channel(url))
+            channel = Channel(url)
+            if all(c.key != channel.key for c in forwarder.channels):
+                forwarder.channels.append(channel)
         for problem in forwarder.problems:
             log.warning("forwarding: %s", problem)
         return forwarder

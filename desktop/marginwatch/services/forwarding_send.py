@@ -35,15 +35,16 @@ class Priority(StrEnum):
 
 def mask_url(url: str) -> str:
     """`ntfy://127.0.0.1:8080/…`: scheme and server only; users, tokens, topics and query dropped."""
+    scheme, sep, _ = url.strip().partition("://")
+    scheme = scheme.lower()
+    if not sep or not scheme.isalnum():
+        return "<unreadable URL>"
     try:
         parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
-        return "<unreadable URL>"
-    if not scheme:
-        return "<unreadable URL>"
+        host, port = "", None
     if scheme not in _HOST_SCHEMES or not host:
         return f"{scheme}://****"  # the "host" of e.g. tgram:// or discord:// is a token
     where = f"{host}:{port}" if port else host
