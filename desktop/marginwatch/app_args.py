@@ -22,6 +22,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--install-desktop-entry", action="store_true", help="add MarginWatch to this user's menu")
     p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove it from this user's menu")
     p.add_argument("--lang", default=None, help="UI language: system, en or zh_CN (default: as in Settings)")
+    p.add_argument(
+        "--forward", action="append", default=[], metavar="URL",
+        help="also send every alert of this run to this Apprise URL (repeatable); env:NAME reads it from $NAME",
+    )
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, _qt_args = p.parse_known_args(list(argv))
     if args.speed <= 0:

@@ -18,6 +18,7 @@ from marginwatch.exchange.log_redaction import configure_logging
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calc": ("marginwatch.cli_calc", "futures calculator: pnl, target, liquidation, max-open, open-price, auto-add"),
     "sim": ("marginwatch.cli_sim", "run the simulated Binance USDⓈ-M exchange on loopback"),
+    "notify": ("marginwatch.cli_notify", "forwarding channels: `notify test URL` sends one message"),
 }
 
 

@@ -27,6 +27,7 @@ from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine
+from marginwatch.services.forwarding import Forwarder
 from marginwatch.services.journal import Journal
 from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore, SecretStoreError
@@ -86,6 +87,8 @@ class AppController(QObject):
             sound_path=resources.sound_path(),
             parent=self,
         )
+        self.forwarder = Forwarder.from_specs(getattr(args, "forward", []), environ=os.environ, journal=self.journal,
+                                              parent=self)
         self.accounts: dict[str, Any] = {}  # name -> AccountService
         self._risks: dict[str, AccountRisk] = {}
         self._demo: Any = None
@@ -113,6 +116,9 @@ class AppController(QObject):
         self.tray.quit_requested.connect(self.request_quit)
         self.alerts.alert_raised.connect(self._deliver)
         self.notifier.delivered.connect(self._on_delivered)
+        self.forwarder.channel_state_changed.connect(
+            lambda name, state, why: self.window.add_event(time.time(), "info", f"{name}: {state} {why}".strip())
+        )
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_event_loop().create_task(coro)
@@ -125,6 +131,8 @@ class AppController(QObject):
         if self.journal.problem:
             self.window.add_event(time.time(), "info", self.journal.problem)
         self.journal.state_changed.connect(lambda state: self.window.add_event(time.time(), "info", state.reason))
+        for problem in self.forwarder.problems:
+            self.window.add_event(time.time(), "info", problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
         # The exchange starts at once; pyqtgraph (+numpy, ~0.35 s) is imported meanwhile on a
@@ -248,6 +256,7 @@ class AppController(QObject):
         if self._demo is not None:
             await self._demo.stop()
         await self.notifier.aclose()
+        await self.forwarder.aclose()
         self._snapshots.stop()
         self.journal.close()
         self.tray.hide()
@@ -336,6 +345,7 @@ class AppController(QObject):
             first_line = alert.body.splitlines()[0] if alert.body else ""
             self.window.show_alert(f"{alert.title} — {first_line}" if first_line else alert.title, alert.tier)
         self.notifier.notify(alert)
+        self.forwarder.forward(alert)  # after the desktop: channels never delay it
 
     def _on_delivered(self, alert: Alert, channel: str) -> None:
         alert_id = self._alert_ids.pop(alert.dedupe_key, None)
