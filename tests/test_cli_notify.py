@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -50,3 +53,13 @@ def test_notify_test_exits_2_when_refused(capsys: pytest.CaptureFixture[str], mo
 def test_notify_test_with_an_unset_variable_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["notify", "test", "env:MW_SURELY_UNSET"]) == 2
     assert "environment variable MW_SURELY_UNSET is not set" in capsys.readouterr().err
+
+
+def test_notify_test_runs_without_qt() -> None:
+    # The frozen CLI is built without PySide6: `notify test` must not need it.
+    code = (
+        "import sys; from marginwatch.cli import main; rc = main(['notify', 'test', 'env:MW_SURELY_UNSET']);"
+        " sys.exit(3 if any(m.startswith('PySide6') for m in sys.modules) else rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ)
+    assert proc.returncode == 2, proc.stderr

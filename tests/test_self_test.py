@@ -18,6 +18,7 @@ def test_self_test_passes_and_reports_every_check() -> None:
     report = json.loads(lines[0])
     assert proc.returncode == 0, report
     assert report["ok"] is True
-    for check in ("margin_call_notified", "positions_shown", "chart_live", "resources", "imports"):
+    for check in ("margin_call_notified", "positions_shown", "chart_live", "resources", "imports",
+                  "forwarding_plugins"):
         assert report["checks"][check] is True, check
     assert report["margin_call"].startswith("Margin call on Demo")

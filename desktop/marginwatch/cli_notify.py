@@ -24,8 +24,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from marginwatch.cli import CliError
-    from marginwatch.services.forwarding import resolve_url
-    from marginwatch.services.forwarding_send import AppriseSender, Priority, mask_url
+    from marginwatch.services.forwarding_send import AppriseSender, Priority, mask_url, resolve_url  # no Qt
 
     try:
         url = resolve_url(args.url, os.environ)

@@ -26,6 +26,8 @@ LAZY_MODULES = (
     "pyqtgraph",
     "marginwatch.cli_calc",
     "marginwatch.cli_sim",
+    "marginwatch.cli_notify",
+    "apprise",
     "marginwatch.exchange.sim",
     "marginwatch.ui.liquidation_chart",
 )
@@ -40,6 +42,25 @@ def _imports() -> dict[str, bool]:
         except Exception:
             out[name] = False
     return out
+
+
+# Apprise finds its plugins by listing its plugins folder: a bundle without the files has no services.
+FORWARDING_SAMPLES = {
+    "ntfy": "ntfy://127.0.0.1:9/topic",
+    "json": "json://127.0.0.1:9/hook",
+    "mailto": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com",
+}
+
+
+def _forwarding_plugins() -> dict[str, bool]:
+    """Scheme -> whether Apprise builds a sender for it (nothing is sent)."""
+    try:
+        import apprise
+    except Exception:
+        return dict.fromkeys(FORWARDING_SAMPLES, False)
+    return {
+        scheme: apprise.Apprise.instantiate(url) is not None for scheme, url in FORWARDING_SAMPLES.items()
+    }
 
 
 def run_self_test(timeout_s: float = 60.0, language: str = "system") -> int:
@@ -76,6 +97,10 @@ def run_self_test(timeout_s: float = 60.0, language: str = "system") -> int:
     checks["resources"] = all(res.values())
     if not checks["resources"]:
         report["missing_resources"] = [k for k, ok in res.items() if not ok]
+    plugins = _forwarding_plugins()
+    checks["forwarding_plugins"] = all(plugins.values())
+    if not checks["forwarding_plugins"]:
+        report["missing_forwarding_plugins"] = [k for k, ok in plugins.items() if not ok]
     imports = _imports()
     checks["imports"] = all(imports.values())
     if not checks["imports"]:

@@ -222,7 +222,27 @@ def test_migration_from_first_schema_keeps_data(tmp_path: Path) -> None:
         assert j.record_alert(alert("a:new")) is not None
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == CURRENT_VERSION
-        assert [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")] == list(
+            range(1, CURRENT_VERSION + 1)
+        )
+        j2 = Journal.open(path)
+        j2.record_delivery("mc:old", "ntfy://host/…#ab12", "sent", attempts=1, alert_at=10.0)  # v3's table
+        assert [r["state"] for r in j2.deliveries("mc:old")] == ["sent"]
+        j2.close()
+
+
+def test_a_delivery_row_is_updated_in_place_per_alert_and_channel(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.sqlite3") as j:
+        j.record_delivery("mc:1", "ch#1", "queued", alert_at=5.0)
+        j.record_delivery("mc:1", "ch#1", "queued", reason="retrying: connection refused", attempts=1, alert_at=5.0)
+        j.record_delivery("mc:1", "ch#2", "sent", attempts=1, alert_at=5.0)
+        j.record_delivery("mc:1", "ch#1", "sent", reason="late", attempts=2, alert_at=5.0)
+        rows = j.deliveries("mc:1")
+    assert [(r["channel"], r["state"], r["reason"], r["attempts"]) for r in rows] == [
+        ("ch#1", "sent", "late", 2),
+        ("ch#2", "sent", "", 1),
+    ]
+    assert rows[0]["alert_at"] == 5.0
 
 
 def _garbage(path: Path) -> None:

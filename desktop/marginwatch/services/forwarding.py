@@ -28,14 +28,15 @@ from PySide6.QtCore import QObject, Signal
 
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.services.alert import Alert, AlertKind
-from marginwatch.services.forwarding_send import AppriseSender, Priority, SendOutcome, mask_url
+from marginwatch.services.forwarding_send import ENV_PREFIX, AppriseSender, Priority, SendOutcome, mask_url, resolve_url
 
 if TYPE_CHECKING:
     from marginwatch.services.journal import Journal
 
+__all__ = ["Channel", "ForwardKind", "Forwarder", "QuietHours", "mask_url", "resolve_url"]
+
 log = logging.getLogger(__name__)
 
-ENV_PREFIX = "env:"
 FIRST_RETRY_S = 2.0
 MAX_RETRY_S = 300.0
 CURRENT_FOR_S = 3600.0  # an alert older than this is history, not news: retries stop
@@ -132,17 +133,6 @@ class Channel:
         if self.quiet_hours is not None and kind not in URGENT and self.quiet_hours.contains(now):
             return False, "quiet hours"
         return True, ""
-
-
-def resolve_url(spec: str, environ: Mapping[str, str]) -> str:
-    """`env:NAME` → that variable's value (tokens stay out of `ps`); any other text as it is."""
-    if spec.startswith(ENV_PREFIX):
-        name = spec[len(ENV_PREFIX):]
-        value = environ.get(name, "").strip()
-        if not value:
-            raise ValueError(f"environment variable {name} is not set")
-        return value
-    return spec.strip()
 
 
 class DeliveryState(StrEnum):

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
+ENV_PREFIX = "env:"
 SEND_TIMEOUT_S = 10.0
 # Schemes whose host part names a server rather than holding a token: shown in masked URLs.
 _HOST_SCHEMES = frozenset(
@@ -51,6 +53,17 @@ def mask_url(url: str) -> str:
     user = "****@" if parts.username or parts.password else ""
     rest = "/…" if parts.path.strip("/") or parts.query else ""
     return f"{scheme}://{user}{where}{rest}"
+
+
+def resolve_url(spec: str, environ: Mapping[str, str]) -> str:
+    """`env:NAME` → that variable's value (tokens stay out of `ps`); any other text as it is."""
+    if spec.startswith(ENV_PREFIX):
+        name = spec[len(ENV_PREFIX):]
+        value = environ.get(name, "").strip()
+        if not value:
+            raise ValueError(f"environment variable {name} is not set")
+        return value
+    return spec.strip()
 
 
 def with_priority(url: str, priority: Priority) -> str:
