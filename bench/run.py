@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["pipeline", "alert_latency", "gui_cost", "cold_start", "memory", "idle_cpu", "robustness"]
+SCRIPTS = ["pipeline", "alert_latency", "forward_latency", "gui_cost", "cold_start", "memory", "idle_cpu", "robustness"]
 
 
 def main() -> int:
