@@ -267,6 +267,28 @@ def test_channel_url_never_reaches_logs_or_the_journal(
         assert token.encode() not in data and topic.encode() not in data
 
 
+def test_closing_stops_retries_in_backoff_at_once_and_leaves_them_queued(qapp: QApplication, tmp_path: Path) -> None:
+    async def main() -> None:
+        never = asyncio.Event()
+        started_waiting = asyncio.Event()
+
+        async def backoff_forever() -> None:
+            started_waiting.set()
+            await never.wait()
+
+        server = LoopbackReceiver()  # down
+        with Journal.open(tmp_path / "j.sqlite3") as journal:
+            fwd = Forwarder([Channel(server.url())], journal=journal, clock=lambda: NOON,
+                            sleep=Delays(backoff_forever))
+            fwd.forward(alert())
+            await started_waiting.wait()
+            await asyncio.wait_for(fwd.aclose(timeout_s=60), 10)  # not the 60 s a send in flight may take
+            [row] = journal.deliveries()
+        assert (row["state"], row["reason"]) == ("queued", "retrying: connection refused")
+
+    run(main())
+
+
 def test_mask_url_keeps_scheme_and_server_only() -> None:
     assert mask_url("ntfy://tk_abc@ntfy.example.com:8443/secret-topic?priority=max") == "ntfy://****@ntfy.example.com:8443/…"
     assert mask_url("json://127.0.0.1:9000") == "json://127.0.0.1:9000"

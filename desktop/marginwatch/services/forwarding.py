@@ -185,6 +185,7 @@ class Forwarder(QObject):
         self._failures: dict[str, int] = {}
         self._states: dict[str, ChannelState] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()  # those waiting on a send, not in backoff
 
     @classmethod
     def from_specs(
@@ -235,10 +236,11 @@ class Forwarder(QObject):
             task.add_done_callback(self._task_done)
 
     async def aclose(self, timeout_s: float = 3.0) -> None:
-        """At shutdown: let sends in flight finish briefly, then stop retrying (rows stay queued)."""
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        """At shutdown: let sends in flight finish briefly; retries waiting out a backoff stop at once
+        (their rows stay queued)."""
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=timeout_s)
+        pending = set(self._tasks)
         for task in pending:
             task.cancel()
         if pending:
@@ -261,7 +263,13 @@ class Forwarder(QObject):
             attempts += 1
             # After a failed try the channel has come back: the trader must see when it was raised.
             title, body = self._message(alert, late=attempts > 1 or self._is_late(alert))
-            outcome = await self._sender.send(channel.url, title, body, priority_for(alert))
+            me = asyncio.current_task()
+            assert me is not None  # _deliver only runs as a task
+            self._sending.add(me)
+            try:
+                outcome = await self._sender.send(channel.url, title, body, priority_for(alert))
+            finally:
+                self._sending.discard(me)
             if outcome.ok:
                 self._record(alert, channel, DeliveryState.SENT, "late" if attempts > 1 else "", attempts)
                 self._channel_ok(channel)
