@@ -640,14 +640,18 @@ class Journal(QObject):
                 " state = excluded.state, reason = excluded.reason, attempts = excluded.attempts,"
                 " updated_at = excluded.updated_at",
                 row,
-            )
+            ),
+            None,  # a status the file cannot take now is skipped: the forwarder holds it for this run
         )
 
     def deliveries(self, dedupe_key: str | None = None) -> list[dict[str, Any]]:
         """Forwarding rows, oldest first; all of them or those of one alert."""
         sql = "SELECT * FROM deliveries" + (" WHERE dedupe_key = ?" if dedupe_key is not None else "")
         with self._lock:
-            cur = self._live().execute(sql + " ORDER BY id", () if dedupe_key is None else (dedupe_key,))
+            self._check_open()
+            if self._conn is None:
+                return []
+            cur = self._conn.execute(sql + " ORDER BY id", () if dedupe_key is None else (dedupe_key,))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
