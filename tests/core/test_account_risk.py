@@ -106,3 +106,43 @@ def test_two_hundred_positions_are_fast() -> None:
     assert len(r.positions) == 200
     # ~0.1 ms per position here; the bound leaves room for slow CI machines.
     assert elapsed < 0.2, elapsed
+
+
+def test_a_position_with_a_negative_entry_price_is_risk_unavailable_and_the_others_stay_computed() -> None:
+    good = mk("BTCUSDT", "0.5", "60000", "58000")
+    bad = mk("ETHUSDT", "-10", "-5", "3100")
+    alone = assess_account([good], D(20000), {}, SNAP)
+    r = assess_account([good, bad], D(20000), {}, SNAP)
+    btc, eth = r.positions
+    assert eth.risk_unavailable == "risk unavailable: entry price -5 is not positive"
+    assert eth.liquidation_price is None and eth.margin_ratio is None
+    assert btc.risk_unavailable is None
+    assert btc.liquidation_price == alone.positions[0].liquidation_price is not None
+    assert r.margin_ratio == alone.margin_ratio  # the bad leg is left out of the cross totals
+    assert [(u.symbol, u.position_side, u.text) for u in r.unavailable] == [
+        ("ETHUSDT", PositionSide.BOTH, "risk unavailable: entry price -5 is not positive")]
+
+
+def test_a_position_whose_liquidation_solve_raises_is_risk_unavailable_alone() -> None:
+    # Linear and inverse legs cannot share a price: the solver raises for that symbol only.
+    from dataclasses import replace
+
+    from marginwatch.core.position import ContractKind
+
+    long_leg = mk("XRPUSDT", "5000", "0.6", "0.55", PositionSide.LONG)
+    short_leg = replace(mk("XRPUSDT", "-2000", "0.62", "0.55", PositionSide.SHORT), contract=ContractKind.INVERSE)
+    good = mk("BTCUSDT", "0.5", "60000", "58000")
+    r = assess_account([good, long_leg, short_leg], D(20000), {}, SNAP)
+    btc, *xrp = r.positions
+    assert btc.liquidation_price is not None and btc.risk_unavailable is None
+    assert all(p.risk_unavailable == "risk unavailable: legs: linear and inverse legs cannot share a liquidation price"
+               for p in xrp)
+    assert len(r.unavailable) == 2
+
+
+def test_non_finite_and_non_positive_marks_make_only_that_position_unavailable() -> None:
+    good = mk("BTCUSDT", "0.5", "60000", "58000")
+    r = assess_account([good, mk("ETHUSDT", "1", "3000", "0"), mk("SOLUSDT", "1", "150", "NaN")], D(20000), {}, SNAP)
+    assert [p.risk_unavailable for p in r.positions] == [
+        None, "risk unavailable: mark price 0 is not positive", "risk unavailable: mark price is not a number (NaN)"]
+    assert r.positions[0].liquidation_price is not None

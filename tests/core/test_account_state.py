@@ -305,3 +305,38 @@ def test_brackets_arriving_after_the_snapshot_complete_the_comparison() -> None:
     assert state.positions()[("ETHUSDT", BOTH)].liquidation_price_at_snapshot is None  # no brackets yet
     state.set_brackets(parse_leverage_brackets((FIXTURES / "leverage_bracket.json").read_bytes()))
     assert state.positions()[("ETHUSDT", BOTH)].liquidation_price_at_snapshot is not None
+
+
+def test_an_account_update_row_with_a_negative_entry_price_keeps_the_account_live_and_names_the_symbol(
+    state: AccountState,
+) -> None:
+    before = state.risk()
+    btc_liq = next(p.liquidation_price for p in before.positions if p.position.symbol == "BTCUSDT")
+    ev = _update(SNAP + 5, [{"s": "ETHUSDT", "ps": "LONG", "pa": "3", "ep": "-5"}])
+    assert [(d.where, d.name, d.keys) for d in ev.data.dropped] == [("P", "ETHUSDT", ("ep",))]
+    state.apply_account_update(ev)
+    after = state.risk()
+    assert [(u.symbol, u.text) for u in after.unavailable] == [
+        ("ETHUSDT", "risk unavailable: ACCOUNT_UPDATE row unreadable (ep)")]
+    assert next(p.liquidation_price for p in after.positions if p.position.symbol == "BTCUSDT") == btc_liq
+    # A readable row for the symbol clears the note.
+    state.apply_account_update(_update(SNAP + 6, [{"s": "ETHUSDT", "ps": "LONG", "pa": "3", "ep": "3000"}]))
+    assert state.risk().unavailable == ()
+
+
+def test_a_reseed_names_the_dropped_position_risk_rows_as_risk_unavailable() -> None:
+    from marginwatch.core.rest_models import decode_position_risk
+
+    body = json.dumps([
+        {"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0.5", "entryPrice": "60000",
+         "markPrice": "61000"},
+        {"symbol": "ETHUSDT", "positionSide": "BOTH", "positionAmt": "2", "entryPrice": "-5", "markPrice": "3100"},
+    ])
+    rows = decode_position_risk(body)
+    assert [r.symbol for r in rows] == ["BTCUSDT"]
+    s = AccountState(fallback_brackets=load_snapshot())
+    s.reseed([_pos("BTCUSDT", BOTH, "0.5", "60000", "61000")], Decimal(1000), dropped=rows.dropped)
+    r = s.risk()
+    assert [(u.symbol, u.text) for u in r.unavailable] == [
+        ("ETHUSDT", "risk unavailable: positionRisk row unreadable (entryPrice)")]
+    assert r.positions[0].liquidation_price is not None

@@ -220,3 +220,13 @@ def test_fuzzed_bodies_only_raise_malformed_response(name: str, cut: int, junk: 
             decode(body)
         except rm.MalformedResponseError:
             pass
+
+
+@pytest.mark.parametrize(("key", "sent"), [("entryPrice", "-5"), ("markPrice", "0"), ("isolatedWallet", "-1")])
+def test_a_position_risk_row_with_an_impossible_number_is_dropped_and_named(key: str, sent: str) -> None:
+    row = {"symbol": "ETHUSDT", "positionSide": "BOTH", "positionAmt": "2", "entryPrice": "3000",
+           "markPrice": "3100", "isolatedWallet": "0", key: sent}
+    good = {"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0", "entryPrice": "0", "markPrice": "0"}
+    rows = rm.decode_position_risk(json.dumps([good, row]))
+    assert [r.symbol for r in rows] == ["BTCUSDT"]  # a closed row's zero mark is no fault
+    assert [(d.name, d.keys) for d in rows.dropped] == [("ETHUSDT", (key,))]

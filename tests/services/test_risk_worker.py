@@ -56,3 +56,18 @@ def test_close_drops_a_computation_in_flight(qtbot: QtBot, count: int) -> None:
     with qtbot.assertNotEmitted(worker.computed, wait=200):
         pass
     assert got == []
+
+
+def test_a_computation_that_fails_is_emitted_with_its_reason_not_only_logged(qtbot: QtBot) -> None:
+    from typing import Any
+
+    worker = RiskWorker("t")
+    state = state_with(1)
+    broken: Any = {"S0USDT": "not a bracket table"}  # a bug elsewhere, not bad exchange data
+    state.set_brackets(broken, merge=False)
+    failures: list[tuple[int, str]] = []
+    worker.failed.connect(lambda version, reason: failures.append((version, reason)))
+    worker.request(state)
+    qtbot.waitUntil(lambda: bool(failures) and not worker.busy, timeout=5000)
+    assert failures == [(state.version, "AttributeError: 'str' object has no attribute 'for_notional'")]
+    worker.close()

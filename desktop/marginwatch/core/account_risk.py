@@ -5,6 +5,10 @@ against `cross_wallet_balance`. A cross position's liquidation price uses the cr
 and the MM and uPnL of all *other* cross symbols (at their marks) as TMM1/UPNL1; hedge-mode LONG
 and SHORT legs of one cross symbol are solved together and share one price. An isolated position
 uses only its own isolated wallet.
+
+A position whose figures cannot be computed (an impossible number, a bracket table that does not
+cover it) never stops the others: it carries `risk_unavailable`, and when its own numbers are
+unusable it is left out of the totals (a failed liquidation solve keeps its margin in them).
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from decimal import Decimal
 
 from marginwatch.core import risk
 from marginwatch.core.brackets import BracketTable
-from marginwatch.core.position import ZERO, Position
+from marginwatch.core.errors import CoreError
+from marginwatch.core.position import ZERO, Position, PositionSide
+
+# What the maths can raise on a position it cannot use (InvalidOperation is an ArithmeticError).
+_RISK_ERRORS = (CoreError, ArithmeticError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,22 @@ class PositionRisk:
     margin_ratio: Decimal | None
     liquidation_price: Decimal | None
     distance_pct: Decimal | None
+    # "risk unavailable: <reason>" when this position's figures could not be computed (then every
+    # figure above is None or zero).
+    risk_unavailable: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnavailableRisk:
+    """A position the account's figures leave out, and why (shown next to it)."""
+
+    symbol: str
+    position_side: PositionSide | None  # None when the row naming it gave no readable side
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"risk unavailable: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +66,32 @@ class AccountRisk:
     maint_margin: Decimal
     margin_ratio: Decimal | None  # cross account: cross MM / cross margin balance
     positions: tuple[PositionRisk, ...]
+    # Positions left out of the figures above (also those whose snapshot row could not be read).
+    unavailable: tuple[UnavailableRisk, ...] = ()
+    multi_assets: bool | None = None  # the cross wallet is the USD value of several assets
+
+
+def _unusable(p: Position) -> str | None:
+    """Why the maths cannot take this position, or None (checked before any arithmetic: a NaN
+    raises on the first comparison, a negative entry price only deep in the solver)."""
+    for name, value in (("amount", p.amount), ("entry price", p.entry_price), ("mark price", p.mark_price),
+                        ("isolated wallet", p.isolated_wallet), ("contract size", p.contract_size)):
+        if not value.is_finite():
+            return f"{name} is not a number ({value})"
+    if p.entry_price <= 0:
+        return f"entry price {p.entry_price} is not positive"
+    if p.mark_price <= 0:
+        return f"mark price {p.mark_price} is not positive"
+    if p.contract_size <= 0:
+        return f"contract size {p.contract_size} is not positive"
+    if p.is_isolated and p.isolated_wallet < 0:
+        return f"isolated wallet {p.isolated_wallet} is negative"
+    return None
+
+
+def _unavailable(p: Position, reason: str) -> PositionRisk:
+    return PositionRisk(position=p, notional=ZERO, unrealized_pnl=ZERO, maint_margin=None, margin_ratio=None,
+                        liquidation_price=None, distance_pct=None, risk_unavailable=f"risk unavailable: {reason}")
 
 
 def assess_account(
@@ -49,25 +99,47 @@ def assess_account(
     cross_wallet_balance: Decimal,
     brackets: Mapping[str, BracketTable],
     fallback: Mapping[str, BracketTable] | None = None,
+    *,
+    unreadable: tuple[UnavailableRisk, ...] = (),
+    multi_assets: bool | None = None,
 ) -> AccountRisk:
     """Figures for every open position and the cross account, at each position's mark price.
 
     Brackets come from `brackets`, else `fallback`; a symbol in neither gets None for its
     maintenance margin, ratio and liquidation price and is left out of the account totals' MM.
+    A position the maths cannot take gets `risk_unavailable` and is listed in `unavailable`, after
+    `unreadable` (rows the snapshot or stream could not give us); it never raises.
     """
     fallback = fallback or {}
-    open_positions = [p for p in positions if p.amount != 0]
+    open_positions: list[Position] = []
+    order: list[Position | PositionRisk] = []
+    for p in positions:
+        if not p.amount.is_finite() or p.amount == 0:
+            if not p.amount.is_finite():
+                order.append(_unavailable(p, f"amount is not a number ({p.amount})"))
+            continue
+        reason = _unusable(p)
+        order.append(_unavailable(p, reason) if reason else p)
+        if reason is None:
+            open_positions.append(p)
     tables: list[BracketTable | None] = []
     upnls: list[Decimal] = []
     notionals: list[Decimal] = []
     mms: list[Decimal | None] = []
-    for p in open_positions:
+    failed: dict[int, str] = {}
+    for i, p in enumerate(open_positions):
         table = brackets.get(p.symbol) or fallback.get(p.symbol)
-        n = risk.notional(p)
         tables.append(table)
+        try:
+            n = risk.notional(p)
+            upnl = risk.unrealized_pnl(p)
+            mm = None if table is None else risk.maintenance_margin(n, table)
+        except _RISK_ERRORS as exc:
+            failed[i] = str(exc) or type(exc).__name__
+            n, upnl, mm = ZERO, ZERO, None
         notionals.append(n)
-        upnls.append(risk.unrealized_pnl(p))
-        mms.append(None if table is None else risk.maintenance_margin(n, table))
+        upnls.append(upnl)
+        mms.append(mm)
 
     cross_mm = ZERO
     cross_upnl = ZERO
@@ -77,6 +149,8 @@ def assess_account(
     # Per cross symbol: (MM, uPnL, leg indexes) so each symbol can exclude itself.
     groups: dict[str, tuple[Decimal, Decimal, list[int]]] = {}
     for i, p in enumerate(open_positions):
+        if i in failed:
+            continue
         mm = mms[i]
         total_upnl += upnls[i]
         if mm is not None:
@@ -100,25 +174,37 @@ def assess_account(
         if table is None:
             continue
         legs = [open_positions[i] for i in idx]
-        liq = risk.liquidation_price(legs, cross_wallet_balance, table, cross_mm - g_mm, cross_upnl - g_upnl)
+        try:
+            liq = risk.liquidation_price(legs, cross_wallet_balance, table, cross_mm - g_mm, cross_upnl - g_upnl)
+        except _RISK_ERRORS as exc:
+            for i in idx:
+                failed[i] = str(exc) or type(exc).__name__
+            continue
         for i in idx:
             liqs[i] = liq
 
-    out: list[PositionRisk] = []
+    computed: list[PositionRisk] = []
     for i, p in enumerate(open_positions):
         mm = mms[i]
         table = tables[i]
         ratio: Decimal | None
+        if i in failed:
+            computed.append(_unavailable(p, failed[i]))
+            continue
         if p.is_isolated:
             liq = None
             ratio = None
             if table is not None and mm is not None:
-                liq = risk.liquidation_price([p], p.isolated_wallet, table)
+                try:
+                    liq = risk.liquidation_price([p], p.isolated_wallet, table)
+                except _RISK_ERRORS as exc:
+                    computed.append(_unavailable(p, str(exc) or type(exc).__name__))
+                    continue
                 ratio = risk.margin_ratio(mm, p.isolated_wallet + upnls[i])
         else:
             liq = liqs[i]
             ratio = cross_ratio if mm is not None else None
-        out.append(
+        computed.append(
             PositionRisk(
                 position=p,
                 notional=notionals[i],
@@ -130,6 +216,11 @@ def assess_account(
             )
         )
 
+    fresh = iter(computed)
+    out = [next(fresh) if isinstance(item, Position) else item for item in order]
+    missing = [*unreadable, *(UnavailableRisk(r.position.symbol, r.position.position_side,
+                                              (r.risk_unavailable or "").removeprefix("risk unavailable: "))
+                              for r in out if r.risk_unavailable is not None)]
     wallet = cross_wallet_balance + isolated_wallet
     return AccountRisk(
         cross_wallet_balance=cross_wallet_balance,
@@ -142,4 +233,6 @@ def assess_account(
         maint_margin=total_mm,
         margin_ratio=cross_ratio,
         positions=tuple(out),
+        unavailable=tuple(missing),
+        multi_assets=multi_assets,
     )

@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
-from marginwatch.core.account_risk import AccountRisk, assess_account
+from marginwatch.core.account_risk import AccountRisk, UnavailableRisk, assess_account
 from marginwatch.core.brackets import BracketTable
-from marginwatch.core.errors import CoreError
-from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, MarkPriceUpdate, PositionUpdate
+from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, DroppedRow, MarkPriceUpdate, PositionUpdate
 from marginwatch.core.position import ZERO, ContractKind, MarginType, Position, PositionSide
 
 _NAN = Decimal("NaN")
@@ -64,6 +63,9 @@ class AccountState:
         self._snapshot_legs: tuple[list[Position], Decimal] | None = None  # as the snapshot gave them
         self._version = 0
         self.bad_marks = 0  # mark prices that were not positive finite numbers
+        # Positions a snapshot or stream row named but we could not read: shown as risk unavailable
+        # until a readable row for the symbol (or a new snapshot) arrives.
+        self._unreadable: dict[str, UnavailableRisk] = {}
         self._risk: AccountRisk | None = None
         self._risk_version = -1
         self._view: Mapping[PositionKey, Position] = MappingProxyType({})
@@ -95,6 +97,10 @@ class AccountState:
     def fallback_brackets(self) -> Mapping[str, BracketTable]:
         """Bracket tables used for symbols missing from `brackets` (fixed at construction)."""
         return MappingProxyType(self._fallback)
+
+    @property
+    def unreadable(self) -> tuple[UnavailableRisk, ...]:
+        return tuple(self._unreadable.values())
 
     def held_symbols(self) -> frozenset[str]:
         return self._held
@@ -129,7 +135,8 @@ class AccountState:
         """Whole-account figures, computed on demand and cached until the next change."""
         if self._risk is None or self._risk_version != self._version:
             self._risk = assess_account(
-                self.positions().values(), self._cross_wallet, self._brackets, self._fallback
+                self.positions().values(), self._cross_wallet, self._brackets, self._fallback,
+                unreadable=self.unreadable, multi_assets=self._multi_assets,
             )
             self._risk_version = self._version
         return self._risk
@@ -154,11 +161,14 @@ class AccountState:
         cross_wallet_balance: Decimal,
         brackets: Mapping[str, BracketTable] | None = None,
         snapshot_time_ms: int | None = None,
+        *,
+        dropped: Iterable[DroppedRow] = (),
     ) -> None:
         """Replace positions, marks, leverage and wallet with a REST snapshot.
 
         `brackets=None` keeps the current bracket tables (they are fetched less often).
-        Events older than `snapshot_time_ms` are ignored afterwards.
+        Events older than `snapshot_time_ms` are ignored afterwards. `dropped`: positionRisk rows
+        the decoder left out; their symbols show as risk unavailable.
         """
         legs: dict[PositionKey, Position] = {}
         for pos in positions:
@@ -174,8 +184,19 @@ class AccountState:
             self._brackets = dict(brackets)
         self._snapshot_time = snapshot_time_ms
         self._snapshot_legs = (list(legs.values()), cross_wallet_balance)
+        self._unreadable = {}
+        self._note_unreadable(dropped, "positionRisk row")
         self._check_against_snapshot()
         self._bump()
+
+    def _note_unreadable(self, rows: Iterable[DroppedRow], what: str) -> bool:
+        noted = False
+        for row in rows:
+            if row.where in ("P", "positionRisk"):
+                self._unreadable[row.name] = UnavailableRisk(
+                    row.name, None, f"{what} unreadable ({', '.join(row.keys)})")
+                noted = True
+        return noted
 
     def set_brackets(self, brackets: Mapping[str, BracketTable], *, merge: bool = True) -> None:
         """Install refreshed bracket tables (merged into the known ones unless merge=False)."""
@@ -194,8 +215,8 @@ class AccountState:
         legs, wallet = self._snapshot_legs
         try:
             assessed = assess_account(legs, wallet, self._brackets, self._fallback)
-        except CoreError:
-            return  # a position the maths rejects: the live risk() reports it
+        except Exception:
+            return
         then = {pr.position.key: pr.liquidation_price for pr in assessed.positions}
         for key, pos in self._legs.items():
             if pos.exchange_liquidation_price is not None and key in then:
@@ -222,8 +243,12 @@ class AccountState:
             if bal.asset == self._margin_asset and bal.cross_wallet != self._cross_wallet:
                 self._cross_wallet = bal.cross_wallet
                 dirty = True
+        if data.dropped and self._note_unreadable(data.dropped, "ACCOUNT_UPDATE row"):
+            dirty = True
         changed: set[PositionKey] = set()
         for upd in data.positions or ():
+            if self._unreadable.pop(upd.symbol, None) is not None:
+                dirty = True
             key = (upd.symbol, upd.position_side)
             old = self._legs.get(key)
             if upd.amount == 0:

@@ -7,8 +7,8 @@ becomes an int; unknown keys are ignored so new exchange fields do not break us.
 
 Two kinds of frame are never dropped whole for one odd part: a MARGIN_CALL decodes as far as it
 can be read, naming the rest in `unreadable` (a margin call must reach the user); an ACCOUNT_UPDATE
-row holding a number that is not finite (NaN, sNaN, ±inf) or not plausibly sized is left out and
-named in `dropped`, the other rows kept.
+row holding a number that is not finite (NaN, sNaN, ±inf), not plausibly sized or impossible (a
+negative entry price) is left out and named in `dropped`, the other rows kept.
 """
 
 from __future__ import annotations
@@ -335,13 +335,26 @@ class DroppedRow(_Wire, frozen=True, kw_only=True):
     keys: tuple[str, ...]
 
 
+# Numbers that are finite but impossible for what they say (a negative entry price): the row is
+# dropped like a NaN one, because the risk maths would reject the position it describes.
+_NEGATIVE = frozenset({"ep", "iw", "entryPrice", "isolatedWallet"})
+_POSITIVE_WHEN_OPEN = frozenset({"markPrice"})  # with a nonzero amount (`positionAmt`)
+
+
 def implausible_numbers(row: msgspec.Struct) -> tuple[str, ...]:
-    """Wire keys of a decoded row's Decimals that are not finite or not plausibly sized."""
-    return tuple(
-        key
-        for attr, key in zip(row.__struct_fields__, row.__struct_encode_fields__, strict=True)
-        if isinstance(value := getattr(row, attr), Decimal) and not _plausible(value)
-    )
+    """Wire keys of a decoded row's Decimals that are not finite, not plausibly sized, or impossible:
+    a negative entry price or isolated wallet; a mark price <= 0 on an open positionRisk row."""
+    out: list[str] = []
+    open_row = getattr(row, "positionAmt", None)
+    for attr, key in zip(row.__struct_fields__, row.__struct_encode_fields__, strict=True):
+        value = getattr(row, attr)
+        if not isinstance(value, Decimal):
+            continue
+        if not _plausible(value):
+            out.append(key)
+        elif (key in _NEGATIVE and value < 0) or (key in _POSITIVE_WHEN_OPEN and value <= 0 and open_row):
+            out.append(key)
+    return tuple(out)
 
 
 class AccountUpdateData(_Wire, frozen=True, kw_only=True):

@@ -289,12 +289,13 @@ class AccountSession:
             client.account(), client.position_risk(), client.symbol_config(), client.leverage_brackets()
         )
         account = _typed(account_raw, AccountInfo, "account")
+        dropped = tuple(getattr(risk_raw, "dropped", ()))  # rows the decoder left out: shown, not lost
         rows = _typed(risk_raw, list[PositionRiskRow], "positionRisk")
         configs = _typed(config_raw, list[SymbolConfig], "symbolConfig")
         asset = account.asset("USDT")
         cross_wallet = asset.crossWalletBalance if asset is not None else account.totalCrossWalletBalance
         positions = positions_from_snapshot(rows, configs, self._exchange_symbols)
-        self.state.reseed(positions, cross_wallet, brackets, t0)
+        self.state.reseed(positions, cross_wallet, brackets, t0, dropped=dropped)
         self.resyncs += 1
         self._latest.reset(t0)
         self._end_buffering()
@@ -340,6 +341,8 @@ class AccountSession:
         if filtered is None:
             return
         self.state.apply_account_update(filtered)
+        if filtered.data.dropped:  # a row we could not read: the snapshot has the exchange's own figures
+            self.request_resync()
         self.applied_updates += 1
         self._after_state_change()
 

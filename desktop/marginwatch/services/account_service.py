@@ -74,6 +74,7 @@ class RiskWorker(QObject):
     """
 
     computed = Signal(int, object)  # state version, AccountRisk
+    failed = Signal(int, str)  # state version, what went wrong (the last good risk is stale from here on)
     _finished = Signal(int, int, object)  # generation, state version, Future (emitted on the worker)
 
     def __init__(self, name: str = "", parent: QObject | None = None) -> None:
@@ -98,11 +99,12 @@ class RiskWorker(QObject):
         version = state.version
         positions = tuple(state.positions().values())
         args = (positions, state.cross_wallet_balance, dict(state.brackets), dict(state.fallback_brackets))
+        extra = {"unreadable": state.unreadable, "multi_assets": state.multi_assets_margin}
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"risk-{self._name}")
         self._busy = True
         generation = self._generation
-        future = self._executor.submit(assess_account, *args)
+        future = self._executor.submit(assess_account, *args, **extra)
         future.add_done_callback(lambda f: self._finished.emit(generation, version, f))
 
     def close(self) -> None:
@@ -120,8 +122,9 @@ class RiskWorker(QObject):
         self._busy = False
         try:
             risk = future.result()
-        except Exception:  # a bug in one snapshot must not stop the monitor
+        except Exception as exc:  # a bug in one snapshot must not stop the monitor, nor go unseen
             log.exception("risk assessment failed for %s", self._name)
+            self.failed.emit(version, f"{type(exc).__name__}: {exc}"[:200])
         else:
             self.computed.emit(version, risk)
         pending, self._pending = self._pending, None
@@ -131,6 +134,8 @@ class RiskWorker(QObject):
 
 class AccountService(QObject):
     risk_changed = Signal(str, object)  # account name, AccountRisk
+    # account name, reason ("" once a computation succeeds again): the shown risk is stale meanwhile
+    risk_failed = Signal(str, str)
     margin_call = Signal(str, object)  # account name, MarginCall event
     health_changed = Signal(str, object)  # account name, StreamHealth
     log_entry = Signal(str, str, str)  # account name, kind, text
@@ -165,6 +170,8 @@ class AccountService(QObject):
         self._health: dict[str, StreamHealth] = {}
         self._risk_worker = RiskWorker(name, self)
         self._risk_worker.computed.connect(self._on_risk_computed)
+        self._risk_worker.failed.connect(self._on_risk_failed)
+        self.risk_error: str | None = None  # why the latest risk computation failed, None while it works
 
     @property
     def session(self) -> AccountSession:
@@ -214,7 +221,18 @@ class AccountService(QObject):
             log.exception("risk snapshot failed for %s", self.name)
 
     def _on_risk_computed(self, _version: int, risk: AccountRisk) -> None:
+        if self.risk_error is not None:
+            self.risk_error = None
+            self.risk_failed.emit(self.name, "")
+            self.log_entry.emit(self.name, "risk", "risk computation works again")
         self.risk_changed.emit(self.name, risk)
+
+    def _on_risk_failed(self, _version: int, reason: str) -> None:
+        first = self.risk_error is None
+        self.risk_error = reason
+        self.risk_failed.emit(self.name, reason)
+        if first:
+            self.log_entry.emit(self.name, "risk", f"risk computation failed: {reason}")
 
     def _on_margin_call(self, event: object) -> None:
         self.margin_call.emit(self.name, event)
