@@ -230,3 +230,46 @@ def test_a_position_risk_row_with_an_impossible_number_is_dropped_and_named(key:
     rows = rm.decode_position_risk(json.dumps([good, row]))
     assert [r.symbol for r in rows] == ["BTCUSDT"]  # a closed row's zero mark is no fault
     assert [(d.name, d.keys) for d in rows.dropped] == [("ETHUSDT", (key,))]
+
+
+def _symbol(name: str, **extra: object) -> dict[str, object]:
+    return {"symbol": name, "pair": name, "contractType": "PERPETUAL", "status": "TRADING", "marginAsset": "USDT",
+            "filters": [{"filterType": "PRICE_FILTER", "maxPrice": "300", "minPrice": "0.0001", "tickSize": "0.0001"},
+                        {"filterType": "LOT_SIZE", "maxQty": "1000", "minQty": "1", "stepSize": "1"},
+                        {"filterType": "PERCENT_PRICE", "multiplierUp": "1.1500", "multiplierDown": "0.8500",
+                         "multiplierDecimal": 4}], **extra}
+
+
+def test_exchange_info_with_multiplier_decimal_as_a_number_decodes_every_kept_field() -> None:
+    info = rm.decode_exchange_info(json.dumps({"timezone": "UTC", "serverTime": 1, "symbols": [_symbol("XUSDT")]}))
+    (sym,) = info.symbols
+    assert (sym.symbol, sym.pair, sym.contractType, sym.status, sym.marginAsset) == (
+        "XUSDT", "XUSDT", "PERPETUAL", "TRADING", "USDT")
+    assert (sym.tick_size, sym.step_size) == (Decimal("0.0001"), Decimal("1"))
+    assert info.dropped == ()
+
+
+def test_exchange_info_symbol_with_an_unreadable_field_loses_that_symbol_only() -> None:
+    body = {"symbols": [_symbol("AUSDT"), _symbol("BUSDT", pricePrecision="two"), _symbol("CUSDT")]}
+    info = rm.decode_exchange_info(json.dumps(body))
+    assert [s.symbol for s in info.symbols] == ["AUSDT", "CUSDT"]
+    assert [(d.where, d.name, d.keys) for d in info.dropped] == [("exchangeInfo", "BUSDT", ("$.pricePrecision",))]
+
+
+def test_a_leverage_bracket_symbol_with_no_brackets_loses_that_symbol_only() -> None:
+    good = {"symbol": "BTCUSDT", "brackets": [{"bracket": 1, "initialLeverage": 125, "notionalCap": 50000,
+                                               "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0}]}
+    tables = rm.decode_leverage_brackets(json.dumps([{"symbol": "ETHUSDT", "notionalCoef": 1.5, "brackets": []}, good]))
+    assert list(tables) == ["BTCUSDT"]
+    (b,) = tables["BTCUSDT"].brackets
+    assert (b.bracket, b.initial_leverage, b.cap, b.floor, b.maint_margin_ratio, b.cum) == (
+        1, 125, Decimal(50000), Decimal(0), Decimal("0.004"), Decimal(0))
+    assert [(d.name, d.keys) for d in tables.dropped] == [("ETHUSDT", ("NoBracketsError",))]
+
+
+def test_an_account_body_without_the_totals_we_do_not_read_decodes() -> None:
+    body = {"assets": [{"asset": "USDT", "walletBalance": "10.5", "crossWalletBalance": "9.5"}]}
+    info = rm.decode_account(json.dumps(body))
+    (asset,) = info.assets
+    assert (asset.asset, asset.walletBalance, asset.crossWalletBalance) == ("USDT", Decimal("10.5"), Decimal("9.5"))
+    assert info.totalCrossWalletBalance is None and info.positions == ()

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import Struct
 
 from marginwatch.core.account_state import SymbolFilters
-from marginwatch.core.brackets import BracketTable, parse_leverage_brackets
+from marginwatch.core.brackets import BracketTable, table_from_binance
 from marginwatch.core.events import DroppedRow, FrameError, encode_wire, implausible_numbers
 from marginwatch.core.position import ContractKind, MarginType, Position, PositionSide
 
@@ -29,6 +29,7 @@ __all__ = [
     "ApiRestrictions",
     "BalanceRow",
     "BinanceError",
+    "BracketTables",
     "ExchangeFilter",
     "ExchangeInfo",
     "ExchangeSymbol",
@@ -132,21 +133,22 @@ class AccountPosition(_Rest, frozen=True, kw_only=True):
 
 
 class AccountInfo(_Rest, frozen=True, kw_only=True):
-    """`GET /fapi/v3/account`. In single-asset mode the totals cover USDT only."""
+    """`GET /fapi/v3/account`. In single-asset mode the totals cover USDT only; in multi-assets
+    mode they are USD values. Only the asset rows and `totalCrossWalletBalance` are read."""
 
-    totalInitialMargin: Decimal
-    totalMaintMargin: Decimal
-    totalWalletBalance: Decimal
-    totalUnrealizedProfit: Decimal
-    totalMarginBalance: Decimal
+    totalInitialMargin: Decimal | None = None
+    totalMaintMargin: Decimal | None = None
+    totalWalletBalance: Decimal | None = None
+    totalUnrealizedProfit: Decimal | None = None
+    totalMarginBalance: Decimal | None = None
     totalPositionInitialMargin: Decimal | None = None
     totalOpenOrderInitialMargin: Decimal | None = None
-    totalCrossWalletBalance: Decimal
+    totalCrossWalletBalance: Decimal | None = None
     totalCrossUnPnl: Decimal | None = None
     availableBalance: Decimal | None = None
     maxWithdrawAmount: Decimal | None = None
     assets: tuple[AccountAsset, ...]
-    positions: tuple[AccountPosition, ...]
+    positions: tuple[AccountPosition, ...] = ()
 
     def asset(self, name: str) -> AccountAsset | None:
         return next((a for a in self.assets if a.asset == name), None)
@@ -206,7 +208,7 @@ class ExchangeFilter(_Rest, frozen=True, kw_only=True):
     notional: Decimal | None = None
     multiplierUp: Decimal | None = None
     multiplierDown: Decimal | None = None
-    multiplierDecimal: str | None = None
+    multiplierDecimal: str | int | None = None  # a string on the wire, a number in Binance's docs example
 
 
 class ExchangeSymbol(_Rest, frozen=True, kw_only=True):
@@ -243,6 +245,7 @@ class ExchangeInfo(_Rest, frozen=True, kw_only=True):
     timezone: str | None = None
     serverTime: int | None = None
     symbols: tuple[ExchangeSymbol, ...] = ()
+    dropped: tuple[DroppedRow, ...] = ()  # symbols left out for an odd field; never on the wire
 
     def by_symbol(self) -> dict[str, ExchangeSymbol]:
         return {s.symbol: s for s in self.symbols}
@@ -368,9 +371,45 @@ def decode_account_config(raw: bytes | str) -> AccountConfig:
     return cfg
 
 
+class _ExchangeInfoWire(_Rest, frozen=True, kw_only=True):
+    timezone: str | None = None
+    serverTime: int | None = None
+    symbols: tuple[msgspec.Raw, ...] = ()
+
+
+class _Named(msgspec.Struct):
+    symbol: str = ""
+
+
+_SYMBOL_DEC = msgspec.json.Decoder(ExchangeSymbol, strict=False)
+_NAMED_DEC = msgspec.json.Decoder(_Named)
+
+
+def _row_name(raw: msgspec.Raw) -> str:
+    try:
+        return _NAMED_DEC.decode(raw).symbol
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return ""
+
+
+def _error_path(exc: Exception) -> str:
+    """`$.filters[6].multiplierDecimal` from msgspec's message: where, never the value."""
+    text = str(exc)
+    return text.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in text else type(exc).__name__
+
+
 def decode_exchange_info(raw: bytes | str) -> ExchangeInfo:
-    info: ExchangeInfo = _decode(raw, ExchangeInfo, "exchangeInfo")
-    return info
+    """One symbol with a field we cannot read loses that symbol (in `dropped`), never the body."""
+    wire: _ExchangeInfoWire = _decode(raw, _ExchangeInfoWire, "exchangeInfo")
+    kept: list[ExchangeSymbol] = []
+    dropped: list[DroppedRow] = []
+    for item in wire.symbols:
+        try:
+            kept.append(_SYMBOL_DEC.decode(item))
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+            dropped.append(DroppedRow(where="exchangeInfo", name=_row_name(item), keys=(_error_path(exc),)))
+    return ExchangeInfo(timezone=wire.timezone, serverTime=wire.serverTime, symbols=tuple(kept),
+                        dropped=tuple(dropped))
 
 
 def decode_premium_index(raw: bytes | str) -> list[PremiumIndex]:
@@ -398,15 +437,49 @@ def decode_api_restrictions(raw: bytes | str) -> ApiRestrictions:
     return r
 
 
-def decode_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:
-    """`GET /fapi/v1/leverageBracket` (list, or one object with `symbol=`) via core.brackets."""
+class BracketTables(dict[str, BracketTable]):
+    """The tables of a leverageBracket answer, and the symbols left out (no or unreadable brackets)."""
+
+    def __init__(self, tables: Mapping[str, BracketTable] | None = None,
+                 dropped: tuple[DroppedRow, ...] = ()) -> None:
+        super().__init__(tables or {})
+        self.dropped = dropped
+
+
+_BRACKET_JSON = msgspec.json.Decoder(float_hook=Decimal)
+_BRACKET_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+
+def decode_leverage_brackets(raw: bytes | str) -> BracketTables:
+    """`GET /fapi/v1/leverageBracket` (list, or one object with `symbol=`) via core.brackets.
+
+    A symbol whose table cannot be read (`"brackets": []` is in Binance's own SDK example) is left
+    out and named in `dropped`; the other symbols' tables are kept.
+    """
     try:
-        return parse_leverage_brackets(raw)
-    except (msgspec.DecodeError, RecursionError) as exc:
+        data = _BRACKET_JSON.decode(raw)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedResponseError(f"malformed JSON in leverageBracket response: {str(exc)[:200]}") from None
-    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-        # ValueError covers NoBracketsError (an empty table) and bad numbers.
-        raise MalformedResponseError(f"unexpected leverageBracket response: {type(exc).__name__}") from None
+    entries = [data] if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise MalformedResponseError("unexpected leverageBracket response: not a list or object")
+    tables: dict[str, BracketTable] = {}
+    dropped: list[DroppedRow] = []
+    shared: dict[Any, Any] = {}
+    for entry in entries:
+        name = str(entry.get("symbol", entry.get("pair", ""))) if isinstance(entry, dict) else ""
+        try:
+            if not isinstance(entry, dict):
+                raise TypeError("entry")
+            table = table_from_binance(entry, shared)
+        except _BRACKET_ERRORS as exc:
+            # ValueError covers NoBracketsError (an empty table) and bad numbers.
+            dropped.append(DroppedRow(where="leverageBracket", name=name, keys=(type(exc).__name__,)))
+            continue
+        tables[table.symbol] = table
+    if entries and not tables:  # nothing usable at all: not the documented shape
+        raise MalformedResponseError(f"unexpected leverageBracket response: {dropped[0].keys[0]}")
+    return BracketTables(tables, tuple(dropped))
 
 
 # --------------------------------------------------------------------------- encoding
