@@ -340,3 +340,95 @@ def test_a_reseed_names_the_dropped_position_risk_rows_as_risk_unavailable() -> 
     assert [(u.symbol, u.text) for u in r.unavailable] == [
         ("ETHUSDT", "risk unavailable: positionRisk row unreadable (entryPrice)")]
     assert r.positions[0].liquidation_price is not None
+
+
+def _asset(asset: str, cw: str, avail: str = "0") -> dict[str, str]:
+    return {"asset": asset, "walletBalance": cw, "crossWalletBalance": cw, "availableBalance": avail}
+
+
+def _balance_update(e_time: int, asset: str, cw: str) -> AccountUpdate:
+    ev = decode_user_event(json.dumps({"e": "ACCOUNT_UPDATE", "E": e_time, "T": e_time,
+                                       "a": {"m": "ORDER", "B": [{"a": asset, "wb": cw, "cw": cw, "bc": "0"}],
+                                             "P": []}}))
+    assert isinstance(ev, AccountUpdate)
+    return ev
+
+
+def _reseed_from_bodies(state: AccountState, account: dict[str, Any], rows: list[dict[str, Any]],
+                        brackets: bytes) -> None:
+    """What AccountSession._reseed does with the decoded REST bodies."""
+    from marginwatch.core.rest_models import (
+        collateral_from_account,
+        decode_account,
+        decode_leverage_brackets,
+        decode_position_risk,
+        positions_from_snapshot,
+    )
+
+    info = decode_account(json.dumps(account))
+    risk_rows = decode_position_risk(json.dumps(rows))
+    cw, collateral, multi = collateral_from_account(info, risk_rows, state.multi_assets_margin)
+    state.reseed(positions_from_snapshot(risk_rows, []), cw, decode_leverage_brackets(brackets), SNAP,
+                 dropped=risk_rows.dropped, collateral=collateral, multi_assets=multi)
+
+
+_BTC_BRACKETS = (b'[{"symbol":"BTCUSDT","brackets":[{"bracket":1,"initialLeverage":125,"notionalCap":50000,'
+                 b'"notionalFloor":0,"maintMarginRatio":0.004,"cum":0.0},{"bracket":2,"initialLeverage":100,'
+                 b'"notionalCap":600000,"notionalFloor":50000,"maintMarginRatio":0.005,"cum":50.0}]}]')
+# A multi-assets account shaped like a captured one: USDT 3.73 + USDC 22.00, the exchange's LP 64,846.99.
+_MULTI_ACCOUNT = {"totalCrossWalletBalance": "25.72610060", "availableBalance": "18.65949928",
+                  "assets": [_asset("FDUSD", "0", "18.46663722"), _asset("USDT", "3.72964781", "18.65856952"),
+                             _asset("USDC", "22.00000000", "18.65830123")]}
+_MULTI_ROWS = [{"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0.009", "entryPrice": "67445.9",
+                "markPrice": "67502.68519858", "liquidationPrice": "64846.98753790", "marginAsset": "USDT",
+                "isolatedWallet": "0", "notional": "607.52416678", "positionInitialMargin": "7.59405208"}]
+
+
+def test_multi_assets_cross_wallet_is_the_usd_value_of_all_collateral_and_the_liquidation_price_matches() -> None:
+    state = AccountState()
+    _reseed_from_bodies(state, _MULTI_ACCOUNT, _MULTI_ROWS, _BTC_BRACKETS)
+    risk = state.risk()
+    assert risk.multi_assets is True and state.multi_assets_margin is True
+    assert state.cross_wallet_balance == Decimal("25.72610060")
+    (btc,) = risk.positions
+    assert btc.liquidation_price is not None
+    assert abs(btc.liquidation_price / Decimal("64846.98753790") - 1) < Decimal("0.0005")
+
+
+def test_multi_assets_a_balance_change_of_any_collateral_asset_moves_the_cross_wallet_at_its_rate() -> None:
+    state = AccountState()
+    _reseed_from_bodies(state, _MULTI_ACCOUNT, _MULTI_ROWS, _BTC_BRACKETS)
+    usdc_rate = (Decimal("25.72610060") - Decimal("3.72964781")) / 22
+    state.apply_account_update(_balance_update(SNAP + 5, "USDC", "12.00000000"))
+    assert abs(state.cross_wallet_balance - (Decimal("25.72610060") - 10 * usdc_rate)) < Decimal("1e-20")
+    state.apply_account_update(_balance_update(SNAP + 6, "USDT", "4.72964781"))
+    assert abs(state.cross_wallet_balance - (Decimal("26.72610060") - 10 * usdc_rate)) < Decimal("1e-20")
+
+
+def test_a_single_asset_account_keeps_the_margin_asset_row_only() -> None:
+    account = {"totalCrossWalletBalance": "100", "assets": [_asset("USDT", "100"), _asset("USDC", "50")]}
+    state = AccountState()
+    _reseed_from_bodies(state, account, [], _BTC_BRACKETS)
+    assert state.multi_assets_margin is False and state.cross_wallet_balance == Decimal(100)
+    state.apply_account_update(_balance_update(SNAP + 5, "USDC", "10"))
+    assert state.cross_wallet_balance == Decimal(100)
+
+
+def test_an_eu_account_with_bnfcr_credits_sees_its_wallet_change() -> None:
+    account = {"totalCrossWalletBalance": "5000.00000000",
+               "assets": [_asset("USDT", "0"), _asset("BNFCR", "5000.00000000")]}
+    state = AccountState()
+    _reseed_from_bodies(state, account, [], _BTC_BRACKETS)
+    assert list(state.collateral) == ["BNFCR"] and state.multi_assets_margin is False
+    assert state.cross_wallet_balance == Decimal("5000.00000000")
+    before = state.version
+    state.apply_account_update(_balance_update(SNAP + 5, "BNFCR", "5001.28983031"))
+    assert state.cross_wallet_balance == Decimal("5001.28983031") and state.version > before
+
+
+def test_an_eu_account_takes_the_margin_asset_of_its_positions() -> None:
+    rows = [{**_MULTI_ROWS[0], "marginAsset": "BNFCR"}]
+    account = {"totalCrossWalletBalance": "0", "assets": [_asset("USDT", "0"), _asset("BNFCR", "500")]}
+    state = AccountState()
+    _reseed_from_bodies(state, account, rows, _BTC_BRACKETS)
+    assert list(state.collateral) == ["BNFCR"] and state.cross_wallet_balance == Decimal(500)

@@ -21,7 +21,7 @@ from marginwatch.core.position import ZERO, ContractKind, MarginType, Position, 
 
 _NAN = Decimal("NaN")
 
-__all__ = ["AccountState", "PositionKey", "SymbolFilters"]
+__all__ = ["AccountState", "Collateral", "PositionKey", "SymbolFilters"]
 
 PositionKey = tuple[str, PositionSide]
 
@@ -32,6 +32,21 @@ class SymbolFilters:
 
     tick_size: Decimal | None = None
     step_size: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Collateral:
+    """One asset whose cross wallet counts toward the account's cross wallet.
+
+    Single-asset mode: the margin asset (USDT, or BNFCR credits on EU accounts) at rate 1.
+    Multi-assets mode: every asset with a balance at its USD value per unit after the haircut,
+    as the last snapshot implied it; a balance change between snapshots moves the cross wallet
+    by the change times that rate (prices drift until the next reseed).
+    """
+
+    asset: str
+    cross_wallet: Decimal  # in units of the asset
+    usd_rate: Decimal = Decimal(1)
 
 
 class AccountState:
@@ -54,6 +69,7 @@ class AccountState:
         self._provisional: set[str] = set()  # held symbols whose "mark" is still the entry price
         self._held: frozenset[str] = frozenset()
         self._cross_wallet = ZERO
+        self._collateral: dict[str, Collateral] = {}
         self._brackets: dict[str, BracketTable] = {}
         self._fallback: dict[str, BracketTable] = dict(fallback_brackets or {})
         self._filters: dict[str, SymbolFilters] = {}
@@ -80,6 +96,11 @@ class AccountState:
     @property
     def cross_wallet_balance(self) -> Decimal:
         return self._cross_wallet
+
+    @property
+    def collateral(self) -> Mapping[str, Collateral]:
+        """The assets whose ACCOUNT_UPDATE balances move the cross wallet."""
+        return MappingProxyType(self._collateral)
 
     @property
     def snapshot_time_ms(self) -> int | None:
@@ -163,12 +184,16 @@ class AccountState:
         snapshot_time_ms: int | None = None,
         *,
         dropped: Iterable[DroppedRow] = (),
+        collateral: Iterable[Collateral] | None = None,
+        multi_assets: bool | None = None,
     ) -> None:
         """Replace positions, marks, leverage and wallet with a REST snapshot.
 
         `brackets=None` keeps the current bracket tables (they are fetched less often).
         Events older than `snapshot_time_ms` are ignored afterwards. `dropped`: positionRisk rows
-        the decoder left out; their symbols show as risk unavailable.
+        the decoder left out; their symbols show as risk unavailable. `collateral` (default: the
+        constructor's margin asset at rate 1) says which balances move the cross wallet later;
+        `multi_assets` None keeps the mode last known.
         """
         legs: dict[PositionKey, Position] = {}
         for pos in positions:
@@ -180,6 +205,11 @@ class AccountState:
         self._held = frozenset(self._marks)
         self._leverage = {pos.symbol: pos.leverage for pos in legs.values()}
         self._cross_wallet = cross_wallet_balance
+        if collateral is None:
+            collateral = [Collateral(self._margin_asset, cross_wallet_balance)]
+        self._collateral = {c.asset: c for c in collateral}
+        if multi_assets is not None:
+            self._multi_assets = multi_assets
         if brackets is not None:
             self._brackets = dict(brackets)
         self._snapshot_time = snapshot_time_ms
@@ -240,9 +270,15 @@ class AccountState:
         data = ev.data
         dirty = False
         for bal in data.balances or ():
-            if bal.asset == self._margin_asset and bal.cross_wallet != self._cross_wallet:
-                self._cross_wallet = bal.cross_wallet
-                dirty = True
+            held = self._collateral.get(bal.asset)
+            if held is None or bal.cross_wallet == held.cross_wallet:
+                continue
+            if len(self._collateral) == 1:
+                self._cross_wallet = bal.cross_wallet * held.usd_rate  # exact in single-asset mode
+            else:
+                self._cross_wallet += (bal.cross_wallet - held.cross_wallet) * held.usd_rate
+            self._collateral[bal.asset] = Collateral(bal.asset, bal.cross_wallet, held.usd_rate)
+            dirty = True
         if data.dropped and self._note_unreadable(data.dropped, "ACCOUNT_UPDATE row"):
             dirty = True
         changed: set[PositionKey] = set()

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from marginwatch.core.account_state import SymbolFilters
+from marginwatch.core.account_state import Collateral, SymbolFilters
 from marginwatch.core.brackets import BracketTable, table_from_binance
 from marginwatch.core.events import DroppedRow, FrameError, encode_wire, implausible_numbers
 from marginwatch.core.position import ContractKind, MarginType, Position, PositionSide
@@ -40,6 +40,7 @@ __all__ = [
     "PremiumIndex",
     "ServerTime",
     "SymbolConfig",
+    "collateral_from_account",
     "decode_account",
     "decode_account_config",
     "decode_api_restrictions",
@@ -586,3 +587,58 @@ def positions_from_snapshot(
             )
         )
     return out
+
+
+def _margin_asset(account: AccountInfo, rows: Iterable[PositionRiskRow]) -> str:
+    """The open positions' margin asset; without positions the asset holding the wallet (USDT
+    first, then e.g. BNFCR credits on EU accounts)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.positionAmt != 0 and row.marginAsset:
+            counts[row.marginAsset] = counts.get(row.marginAsset, 0) + 1
+    if counts:
+        return max(counts, key=lambda a: counts[a])
+    usdt = account.asset("USDT")
+    if usdt is not None and usdt.walletBalance != 0:
+        return "USDT"
+    return next((a.asset for a in account.assets if a.walletBalance != 0), "USDT")
+
+
+def collateral_from_account(
+    account: AccountInfo, rows: Iterable[PositionRiskRow], multi_assets: bool | None = None
+) -> tuple[Decimal, list[Collateral], bool]:
+    """(cross wallet, collateral, multi-assets mode) from `GET /fapi/v3/account` and positionRisk.
+
+    Single-asset mode: the margin asset's own row. Multi-assets mode (`multi_assets`, or inferred:
+    the USD total differs from the margin asset's row while other assets hold balances): the
+    account's USD `totalCrossWalletBalance`, with per-asset rates for later balance changes.
+    USDT counts at 1; the others' prices are estimated from their `availableBalance` (the
+    account's available USD in that asset's units) and scaled so they add up to the total,
+    which puts the haircuts in the rates.
+    """
+    margin = _margin_asset(account, rows)
+    own = account.asset(margin)
+    total = account.totalCrossWalletBalance
+    held = [a for a in account.assets if a.crossWalletBalance != 0]
+    if multi_assets is None:
+        own_cw = own.crossWalletBalance if own is not None else Decimal(0)
+        multi_assets = total is not None and total != own_cw and any(a.asset != margin for a in held)
+    if not multi_assets:
+        cw = own.crossWalletBalance if own is not None else (total or Decimal(0))
+        return cw, [Collateral(margin, cw)], False
+    if total is None:
+        total = sum((a.crossWalletBalance for a in held), Decimal(0))
+    usdt = account.asset("USDT")
+    base = usdt.crossWalletBalance if usdt is not None else Decimal(0)
+    avail = account.availableBalance
+    estimates: dict[str, Decimal] = {}
+    for a in held:
+        if a.asset == "USDT":
+            continue
+        ok = avail is not None and avail > 0 and a.availableBalance is not None and a.availableBalance > 0
+        estimates[a.asset] = avail / a.availableBalance if ok else Decimal(1)  # type: ignore[operator]
+    weight = sum((a.crossWalletBalance * estimates[a.asset] for a in held if a.asset in estimates), Decimal(0))
+    scale = (total - base) / weight if weight else Decimal(1)
+    out = [Collateral("USDT", base)] if usdt is not None else []
+    out += [Collateral(a.asset, a.crossWalletBalance, estimates[a.asset] * scale) for a in held if a.asset in estimates]
+    return total, out, True

@@ -30,6 +30,7 @@ from marginwatch.core.rest_models import (
     MalformedResponseError,
     PositionRiskRow,
     SymbolConfig,
+    collateral_from_account,
     positions_from_snapshot,
 )
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -292,10 +293,10 @@ class AccountSession:
         dropped = tuple(getattr(risk_raw, "dropped", ()))  # rows the decoder left out: shown, not lost
         rows = _typed(risk_raw, list[PositionRiskRow], "positionRisk")
         configs = _typed(config_raw, list[SymbolConfig], "symbolConfig")
-        asset = account.asset("USDT")
-        cross_wallet = asset.crossWalletBalance if asset is not None else account.totalCrossWalletBalance
+        cross_wallet, collateral, multi = collateral_from_account(account, rows, self.state.multi_assets_margin)
         positions = positions_from_snapshot(rows, configs, self._exchange_symbols)
-        self.state.reseed(positions, cross_wallet, brackets, t0, dropped=dropped)
+        self.state.reseed(positions, cross_wallet, brackets, t0, dropped=dropped, collateral=collateral,
+                          multi_assets=multi)
         self.resyncs += 1
         self._latest.reset(t0)
         self._end_buffering()
@@ -328,8 +329,9 @@ class AccountSession:
             else:
                 self._apply_account_update(event)
         elif isinstance(event, AccountConfigUpdate):
-            if self.state.apply_config_update(event):
-                self.request_resync()  # a new leverage can move the bracket cap: refetch brackets
+            if self.state.apply_config_update(event) or event.asset_mode is not None:
+                # A new leverage can move the bracket cap; a new asset mode changes the collateral.
+                self.request_resync()
             self._schedule_change()
 
     def _apply_account_update(self, event: AccountUpdate) -> None:
