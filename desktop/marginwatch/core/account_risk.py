@@ -74,6 +74,11 @@ class AccountRisk:
 def _unusable(p: Position) -> str | None:
     """Why the maths cannot take this position, or None (checked before any arithmetic: a NaN
     raises on the first comparison, a negative entry price only deep in the solver)."""
+    e, m, c, w = p.entry_price, p.mark_price, p.contract_size, p.isolated_wallet
+    # Every position passes this on every recompute: no tuples, no loop, on the common path.
+    if e.is_finite() and m.is_finite() and c.is_finite() and w.is_finite() and e > 0 and m > 0 and c > 0:
+        if w >= 0 or not p.is_isolated:
+            return None
     for name, value in (("amount", p.amount), ("entry price", p.entry_price), ("mark price", p.mark_price),
                         ("isolated wallet", p.isolated_wallet), ("contract size", p.contract_size)):
         if not value.is_finite():
