@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 from marginwatch.core import risk
-from marginwatch.core.account_risk import assess_account
+from marginwatch.core.account_risk import assess_account, other_cross_totals
 from marginwatch.core.brackets_snapshot import load_snapshot
 from marginwatch.core.position import MarginType, Position, PositionSide
 
@@ -146,3 +146,26 @@ def test_non_finite_and_non_positive_marks_make_only_that_position_unavailable()
     assert [p.risk_unavailable for p in r.positions] == [
         None, "risk unavailable: mark price 0 is not positive", "risk unavailable: mark price is not a number (NaN)"]
     assert r.positions[0].liquidation_price is not None
+
+
+def test_other_cross_totals_reproduce_the_accounts_cross_liquidation_prices() -> None:
+    # What the calculator is prefilled with must give the price the table shows for the position.
+    r = assess_account(account(), D(20000), SNAP)
+    for p in r.positions:
+        if p.position.is_isolated or p.position.symbol not in SNAP:
+            continue
+        others = other_cross_totals(r, p.position)
+        legs = [q.position for q in r.positions if q.position.symbol == p.position.symbol]
+        price = risk.liquidation_price(legs, D(20000), SNAP[p.position.symbol], *others)
+        assert price == p.liquidation_price, p.position.symbol
+
+
+def test_other_cross_totals_leave_out_the_symbols_own_legs_and_isolated_positions() -> None:
+    r = assess_account(account(), D(20000), SNAP)
+    by = {(p.position.symbol, p.position.position_side): p for p in r.positions}
+    btc, eth, foo = (by[(s, PositionSide.BOTH)] for s in ("BTCUSDT", "ETHUSDT", "FOOUSDT"))
+    xrp_long = by[("XRPUSDT", PositionSide.LONG)].position
+    others = other_cross_totals(r, xrp_long)
+    assert others.maint_margin == btc.maint_margin + eth.maint_margin  # type: ignore[operator]  # FOO has no table
+    assert others.unrealized_pnl == btc.unrealized_pnl + eth.unrealized_pnl + foo.unrealized_pnl
+    assert other_cross_totals(r, by[("SOLUSDT", PositionSide.BOTH)].position) == (0, 0)

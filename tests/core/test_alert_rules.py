@@ -147,3 +147,16 @@ def test_margin_ratio_danger_latch_holds_within_its_hysteresis_and_eases_past_it
     assert ratio_alerts(mon.observe("a", account("0.74"), now=4)) == []
     assert ratio_alerts(mon.observe("a", account("0.60"), now=5)) == []
     assert [a.level for a in ratio_alerts(mon.observe("a", account("0.85"), now=6))] == [RiskTier.DANGER]
+
+
+def test_a_forgotten_account_raises_neither_down_nor_restored():
+    mon = StreamDownMonitor(down_after_s=60)
+    mon.observe("alerted", StreamHealth("user", StreamState.FAILED), now=-100)
+    assert [d.account for d in mon.poll(now=0)] == ["alerted"]
+    mon.observe("gone", StreamHealth("market", StreamState.RECONNECTING), now=0)
+    mon.observe("kept", StreamHealth("market", StreamState.RECONNECTING), now=0)
+    mon.forget("gone")
+    mon.forget("alerted")
+    assert [d.account for d in mon.poll(now=61)] == ["kept"]
+    # A stream of that name coming back later is a new stream, not a restored one.
+    assert mon.observe("alerted", StreamHealth("user", StreamState.LIVE), now=62) == []

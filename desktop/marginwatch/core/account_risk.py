@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from marginwatch.core import risk
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.errors import CoreError
-from marginwatch.core.position import ZERO, Position, PositionSide
+from marginwatch.core.position import ZERO, MarginType, Position, PositionSide
 
 # What the maths can raise on a position it cannot use (InvalidOperation is an ArithmeticError).
 _RISK_ERRORS = (CoreError, ArithmeticError)
@@ -241,3 +242,27 @@ def assess_account(
         unavailable=tuple(missing),
         multi_assets=multi_assets,
     )
+
+
+class OtherCross(NamedTuple):
+    """TMM1 and UPNL1 of Binance's cross formula for one symbol: the account's *other* cross positions."""
+
+    maint_margin: Decimal
+    unrealized_pnl: Decimal
+
+
+def other_cross_totals(account: AccountRisk, position: Position) -> OtherCross:
+    """Maintenance margin and uPnL of every cross position in `account` on another symbol than `position`.
+
+    Both hedge legs of the position's own symbol are left out (they are solved together); a
+    position without a bracket table adds no maintenance margin. Zeros for an isolated position,
+    whose liquidation depends on its own wallet only.
+    """
+    maint = upnl = ZERO
+    if position.margin_type is not MarginType.CROSS:
+        return OtherCross(maint, upnl)
+    for p in account.positions:
+        if p.position.symbol != position.symbol and p.position.margin_type is MarginType.CROSS:
+            maint += p.maint_margin or ZERO
+            upnl += p.unrealized_pnl
+    return OtherCross(maint, upnl)

@@ -186,6 +186,12 @@ class StreamDownMonitor:
         self._down_since.setdefault(key, now)
         return self.poll(now)
 
+    def forget(self, account: str) -> None:
+        """Drop a removed account's streams: neither 'down' nor 'restored' follows for them."""
+        self._down_since = {k: v for k, v in self._down_since.items() if k[0] != account}
+        self._alerted = {k for k in self._alerted if k[0] != account}
+        self._last = {k: v for k, v in self._last.items() if k[0] != account}
+
     def poll(self, now: float) -> list[StreamDownAlert]:
         out: list[StreamDownAlert] = []
         for key, since in self._down_since.items():

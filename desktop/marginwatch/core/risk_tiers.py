@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from marginwatch.core.account_risk import AccountRisk
 
 
 class RiskTier(IntEnum):
@@ -37,3 +42,13 @@ class TierThresholds:
         if ratio >= self.warning:
             return RiskTier.WARNING
         return RiskTier.CALM
+
+
+def worst_tier(accounts: Iterable[AccountRisk], thresholds: TierThresholds) -> RiskTier:
+    """The highest tier of any account's cross ratio or position's ratio; UNKNOWN when none is known."""
+    worst = RiskTier.UNKNOWN
+    for account in accounts:
+        worst = max(worst, thresholds.tier_for_ratio(account.margin_ratio))
+        for p in account.positions:
+            worst = max(worst, thresholds.tier_for_ratio(p.margin_ratio))
+    return worst
