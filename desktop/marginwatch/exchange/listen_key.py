@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from marginwatch.exchange.errors import IpBanned, ListenKeyNotFound, RateLimited
+from marginwatch.exchange.tasks import spawn
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class ListenKeyManager:
         """Start the background task (the first POST happens there; use wait_key() for the key)."""
         if self.running:
             return
-        self._task = asyncio.create_task(self._run(), name="listen-key-keepalive")
+        self._task = spawn(self._run(), name="listen-key-keepalive")
 
     async def wait_key(self) -> str:
         if not self.running and self.key is None:

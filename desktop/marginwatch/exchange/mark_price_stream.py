@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection
 from marginwatch.core.events import ErrorReply, FrameError, UnknownEvent, decode_market_frame
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.tasks import spawn
 from marginwatch.exchange.ws_connection import (
     ConnectionOptions,
     ConnectReason,
@@ -78,7 +79,7 @@ class MarkPriceStream:
     def start(self) -> None:
         self.connection.start()
         if self._sender is None or self._sender.done():
-            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+            self._sender = spawn(self._send_loop(), name="mark stream subscriptions")
 
     async def stop(self) -> None:
         if self._sender is not None:

@@ -47,6 +47,7 @@ from marginwatch.exchange.event_order import Deduplicator, LatestByKey
 from marginwatch.exchange.listen_key import ListenKeyManager
 from marginwatch.exchange.mark_price_stream import MarkPriceStream
 from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.exchange.tasks import spawn
 from marginwatch.exchange.user_stream import UserDataStream
 from marginwatch.exchange.ws_connection import Backoff, Clock, ConnectionOptions, ConnectReason, Sleep
 
@@ -389,18 +390,12 @@ class AccountSession:
             log.exception("%s: callback failed", self.name)
 
     def _spawn(self, coro: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(self._report_crash)
-        return task
+        return spawn(coro, self._tasks, name=f"{self.name} session", on_failure=self._report_crash)
 
-    def _report_crash(self, task: asyncio.Task[Any]) -> None:
-        """A bug in a background task must show as FAILED, never as a silent stall."""
-        if task.cancelled() or task.exception() is None or self._stopping:
+    def _report_crash(self, exc: BaseException) -> None:
+        """A bug in a background task must show as FAILED, never as a silent stall (spawn logged it)."""
+        if self._stopping:
             return
-        exc = task.exception()
-        log.error("%s: background task failed", self.name, exc_info=exc)
         self.failed_reason = f"internal error: {type(exc).__name__}"
         self._set_health(StreamHealth(REST, StreamState.FAILED, self.failed_reason))
 

@@ -135,6 +135,8 @@ class UserDataStream:
         self.events += 1
         self._on_event(event)
 
+
+
     def _on_new_key(self, key: str) -> None:
         if self._key_in_use is not None and key != self._key_in_use:
             self.connection.request_reconnect("new listenKey")

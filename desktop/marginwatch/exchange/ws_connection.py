@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.exchange.attempt_window import AttemptWindow
+from marginwatch.exchange.tasks import spawn
 
 log = logging.getLogger(__name__)
 
@@ -479,7 +480,4 @@ class ResilientConnection:
                 log.exception("%s stream: health callback failed", self.name)
 
     def _spawn(self, coro: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return spawn(coro, self._tasks, name=f"{self.name} stream")

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.exchange.tasks import spawn
 from marginwatch.services.alert import Alert
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,7 @@ class Notifier(QObject):
         self._fallback = fallback
 
     def notify(self, alert: Alert) -> None:
-        task = asyncio.get_event_loop().create_task(self.send(alert))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(self.send(alert), self._tasks, name="notification")
 
     async def send(self, alert: Alert) -> str:
         channel = "none"
