@@ -114,3 +114,16 @@ def test_each_outage_of_a_stream_raises_its_own_down_alert(qtbot):
         engine.on_health("main", StreamHealth("user", StreamState.LIVE))
     kinds = [a.kind for a in got]
     assert kinds == [AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED] * 2
+
+
+def test_a_forgotten_account_raises_no_stream_down_alert(qtbot):
+    clock = FakeClock()
+    engine = AlertEngine(AlertPolicy(stream_down_after_s=60), clock=clock)
+    got = collect(engine)
+    engine.on_health("gone", StreamHealth("market", StreamState.RECONNECTING, reason="connection refused"))
+    engine.on_health("kept", StreamHealth("market", StreamState.RECONNECTING, reason="connection refused"))
+    engine.forget_account("gone")
+    clock.t = 61
+    # A stream event polls every stream that is down, as the poll timer does.
+    engine.on_health("kept", StreamHealth("market", StreamState.RECONNECTING, reason="timed out"))
+    assert [(a.kind, a.account) for a in got] == [(AlertKind.STREAM_DOWN, "kept")]

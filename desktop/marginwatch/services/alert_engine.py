@@ -62,7 +62,12 @@ class AlertEngine(QObject):
             monitor.set_policy(self._policy_for(account))
 
     def forget_account(self, account: str) -> None:
+        """A removed account: drop its thresholds and its streams' down-timers (no alert follows)."""
         self._monitors.pop(account, None)
+        self._streams.forget(account)
+        self._down = {key for key in self._down if key[0] != account}
+        if not self._down:
+            self._poll.stop()
 
     def _monitor(self, account: str) -> ThresholdMonitor:
         monitor = self._monitors.get(account)
