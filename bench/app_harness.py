@@ -72,7 +72,7 @@ async def running_app(app: QApplication, argv: list[str]) -> AsyncIterator[tuple
 
     await wait_for(live, 30, "the demo account to go live")
     try:
-        yield controller, controller._demo.sim
+        yield controller, controller.registry.demo.sim
     finally:
         controller.request_quit()
         await asyncio.wait_for(run, 15)

@@ -104,21 +104,6 @@ class _SignalWakeup:
             pass  # nothing left; Python runs the pending handler as this slot returns
 
 
-def _trace_first_paint(window: object) -> None:
-    """bench/cold_start.py: print `startup painted <epoch s>` to stderr at the window's first paint."""
-    import time
-
-    from PySide6.QtCore import QEvent, QObject
-
-    class _FirstPaint(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                print(f"startup painted {time.time():.6f}", file=sys.stderr, flush=True)
-                obj.removeEventFilter(self)
-            return False
-
-    probe = _FirstPaint(window)  # type: ignore[arg-type]  # parented: lives as long as the window
-    window.installEventFilter(probe)  # type: ignore[attr-defined]
 
 
 def _desktop_entry(*, install: bool) -> int:
@@ -177,8 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from marginwatch.ui.main_window import MainWindow
 
     window = MainWindow()
-    if os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1":
-        _trace_first_paint(window)
+    from marginwatch import startup_trace
+
+    if startup_trace.enabled():
+        startup_trace.trace_first_paint(window)
     if args.minimised or settings.start_minimised():
         window.start_in_tray()
     else:

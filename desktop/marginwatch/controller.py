@@ -1,8 +1,9 @@
 """The app container: owns the services, feeds the widgets, routes alerts. Widgets never see it.
 
-Order of start-up matters for how fast the user sees something: the window is already painted
-when `run()` starts; the chart (pyqtgraph) and the exchange (aiohttp, the simulator in demo mode)
-come in right after.
+Accounts start and stop in services.account_registry; this module only wires what they say to
+the window, the tray, the alert engine and the journal. Order of start-up matters for how fast
+the user sees something: the window is already painted when `run()` starts; the chart
+(pyqtgraph) and the exchange (aiohttp, the simulator in demo mode) come in right after.
 """
 
 from __future__ import annotations
@@ -12,33 +13,42 @@ import asyncio
 import importlib
 import logging
 import os
-import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from marginwatch import resources
-from marginwatch.core.account_risk import AccountRisk
-from marginwatch.core.risk_tiers import RiskTier
-from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
+from marginwatch.core.risk_tiers import worst_tier
+from marginwatch.core.stream_health import StreamHealth
+from marginwatch.exchange.tasks import spawn
+from marginwatch.services.account_registry import AccountRegistry
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine
 from marginwatch.services.forwarding import Forwarder
 from marginwatch.services.journal import Journal
 from marginwatch.services.notifier import Notifier
-from marginwatch.services.secret_store import SecretStore, SecretStoreError
+from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.startup_trace import ChartLiveTrace
 from marginwatch.ui.main_window import MainWindow
 from marginwatch.ui.tier_style import tier_word
 from marginwatch.ui.tray_icon import TrayIcon
 
+if TYPE_CHECKING:
+    # Imported when first used: the window paints before any of these is loaded.
+    from marginwatch.core.account_state import AccountState
+    from marginwatch.services.account_service import AccountService
+    from marginwatch.ui.calculator_dialog import CalculatorDialog
+    from marginwatch.ui.history_dialog import HistoryDialog
+    from marginwatch.ui.settings_dialog import SettingsDialog
+
 log = logging.getLogger(__name__)
 
-SHUTDOWN_TIMEOUT_S = 5.0
 SNAPSHOT_INTERVAL_MS = 60_000
 JOURNAL_KEEP_DAYS = 30
 _LOG_KIND = {
@@ -51,6 +61,8 @@ _LOG_KIND = {
 
 
 class AppController(QObject):
+    """`app` stays in the signature for its callers; the controller needs nothing from it."""
+
     alert_delivered = Signal(object, str)  # Alert, channel — for tests and the self-test
     started = Signal()
 
@@ -62,20 +74,24 @@ class AppController(QObject):
         settings: Settings | None = None,
         journal: Journal | None = None,
         secrets: SecretStore | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
-        self._app = app
         self.window = window
-        self._args = args
         self.settings = settings or Settings()
         self.journal = journal or Journal.open()
         self.secrets = secrets or SecretStore()  # one instance: it also holds run-only secrets
+        self.registry = AccountRegistry(
+            self.settings, self.secrets, demo_only=args.demo, scenario=args.scenario, speed=args.speed,
+            redact=self.journal.add_redaction, parent=self,
+        )
         self._alert_ids: dict[str, int] = {}
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
         policy = self.settings.alert_policy()
-        self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, parent=self)
+        self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
         self.settings.changed.connect(self._apply_settings)
         window.set_thresholds(policy.ratio)
         window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
@@ -89,18 +105,18 @@ class AppController(QObject):
         )
         self.forwarder = Forwarder.from_specs(getattr(args, "forward", []), environ=os.environ, journal=self.journal,
                                               parent=self)
-        self.accounts: dict[str, Any] = {}  # name -> AccountService
-        self._risks: dict[str, AccountRisk] = {}
-        self._demo: Any = None
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._calculator: Any = None
-        self._settings_dialog: Any = None
-        self._configs: dict[str, AccountConfig] = {}  # what each running real account was started with
-        self._accounts_lock = asyncio.Lock()
-        self._history_dialog: Any = None
-        self._trace_startup = os.environ.get("MARGINWATCH_TRACE_STARTUP") == "1"
+        self._calculator: CalculatorDialog | None = None
+        self._settings_dialog: SettingsDialog | None = None
+        self._history_dialog: HistoryDialog | None = None
+        self._chart_live = ChartLiveTrace()
         self._wire()
+
+    @property
+    def accounts(self) -> Mapping[str, AccountService]:
+        """The running accounts by name (the registry's live view)."""
+        return self.registry.accounts
 
     # -- wiring ---------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -119,11 +135,25 @@ class AppController(QObject):
         self.forwarder.channel_state_changed.connect(
             lambda name, state, why: self.window.add_event(time.time(), "info", f"{name}: {state} {why}".strip())
         )
+        r = self.registry
+        r.account_added.connect(self._on_account_added)
+        r.account_removed.connect(self._on_account_removed)
+        r.demo_changed.connect(self.window.set_demo_mode)
+        r.notice.connect(lambda text: self.window.add_event(time.time(), "info", text))
+
+    def _on_account_added(self, svc: AccountService) -> None:
+        svc.risk_changed.connect(self._on_risk)
+        svc.margin_call.connect(self._on_margin_call)
+        svc.health_changed.connect(self._on_health)
+        svc.log_entry.connect(lambda _acc, kind, text: self.window.add_event(time.time(), kind, text))
+
+    def _on_account_removed(self, name: str) -> None:
+        self.alerts.forget_account(name)
+        self.window.remove_account(name)
+        self._refresh_tray()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_event_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(coro, self._tasks)
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -139,7 +169,7 @@ class AppController(QObject):
         # worker thread, and the chart is attached (created here, on the GUI thread) when it is in.
         self._spawn(self._attach_chart_when_imported())
         try:
-            await self._start_accounts()
+            await self.registry.sync()
         except Exception as exc:
             log.exception("start-up failed")
             self.window.add_event(time.time(), "info", self.tr("Start-up failed: {e}").format(e=exc))
@@ -156,105 +186,10 @@ class AppController(QObject):
         self.window.raise_()
         self.window.activateWindow()
 
-    async def _start_accounts(self) -> None:
-        await self._sync_accounts()
-
-    async def _sync_accounts(self, restart: frozenset[str] = frozenset()) -> None:
-        """Bring the running accounts in line with settings: stop what went, start what came.
-
-        `--demo` runs only the demo; otherwise the demo runs exactly while no account is enabled.
-        """
-        from marginwatch.services.account_service import AccountService
-        from marginwatch.services.demo import DEMO_ACCOUNT, DemoExchange
-
-        async with self._accounts_lock:
-            configs = {} if self._args.demo else {a.name: a for a in self.settings.accounts() if a.enabled}
-            want_demo = not configs
-            for name in list(self.accounts):
-                if name == DEMO_ACCOUNT and self._demo is not None:
-                    keep = want_demo
-                else:
-                    keep = name in configs and name not in restart and self._configs.get(name) == configs[name]
-                if not keep:
-                    await self._remove_account(name)
-            if self._demo is not None and not want_demo:
-                await self._demo.stop()
-                self._demo = None
-                self.window.set_demo_mode(False)
-            started = []
-            if want_demo and self._demo is None:
-                self._demo = DemoExchange(scenario=self._args.scenario, speed=self._args.speed)
-                endpoints = await self._demo.start()
-                self.window.set_demo_mode(True)
-                started.append(AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self))
-            for name, config in configs.items():
-                if name not in self.accounts:
-                    svc = self._real_account(config)
-                    if svc is not None:
-                        self._configs[name] = config
-                        started.append(svc)
-            for svc in started:
-                self._add_account(svc)
-            await asyncio.gather(*(svc.start() for svc in started))
-
-    async def _remove_account(self, name: str) -> None:
-        svc = self.accounts.pop(name)
-        self._configs.pop(name, None)
-        svc.risk_changed.disconnect(self._on_risk)
-        svc.margin_call.disconnect(self._on_margin_call)
-        svc.health_changed.disconnect(self._on_health)
-        try:
-            await asyncio.wait_for(svc.stop(), SHUTDOWN_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("account %s did not stop within %ss", name, SHUTDOWN_TIMEOUT_S)
-        self._risks.pop(name, None)
-        self.alerts.forget_account(name)
-        self.window.remove_account(name)
-        svc.deleteLater()
-
-    def _real_account(self, config: AccountConfig) -> Any:
-        """An AccountService for a configured account, its secret from the OS keychain."""
-        from marginwatch.services.account_service import AccountService
-        from marginwatch.services.key_check import credentials_for, endpoints_for
-
-        try:
-            secret = self.secrets.load(config.name)
-        except SecretStoreError as exc:
-            secret = None
-            self.window.add_event(time.time(), "info", str(exc))
-        if not secret:
-            self.window.add_event(
-                time.time(), "info",
-                self.tr("{name}: no secret in the keychain; add it in Settings → Accounts.").format(name=config.name),
-            )
-            return None
-        try:
-            endpoints = endpoints_for(config)
-            credentials = credentials_for(config, secret)
-        except ValueError as exc:
-            self.window.add_event(time.time(), "info", f"{config.name}: {exc}")
-            return None
-        for value in (config.api_key, secret):  # masked in every journalled text, should one echo them
-            self.journal.add_redaction(value)
-        return AccountService(config.name, endpoints, credentials, parent=self)
-
-    def _add_account(self, svc: Any) -> None:
-        self.accounts[svc.name] = svc
-        svc.risk_changed.connect(self._on_risk)
-        svc.margin_call.connect(self._on_margin_call)
-        svc.health_changed.connect(self._on_health)
-        svc.log_entry.connect(lambda _acc, kind, text: self.window.add_event(time.time(), kind, text))
-
     async def _shutdown(self) -> None:
         log.info("shutting down")
         self.window.allow_close()
-        stops = [svc.stop() for svc in self.accounts.values()]
-        try:
-            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), SHUTDOWN_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("accounts did not stop within %ss", SHUTDOWN_TIMEOUT_S)
-        if self._demo is not None:
-            await self._demo.stop()
+        await self.registry.close()
         await self.notifier.aclose()
         await self.forwarder.aclose()
         self._snapshots.stop()
@@ -276,23 +211,17 @@ class AppController(QObject):
         from marginwatch.ui.liquidation_chart import LiquidationChart
 
         self.window.attach_chart(LiquidationChart())
-        for name, risk in self._risks.items():
+        for name, risk in self.registry.risks.items():
             self.window.update_account(name, risk, self._tick_sizes(name))
-            self._trace_chart_live(risk)
-
-    def _trace_chart_live(self, risk: AccountRisk) -> None:
-        if self._trace_startup and self.window.chart is not None and risk.positions:
-            self._trace_startup = False  # bench/cold_start.py: the chart now has live data
-            print(f"startup chart_live {time.time():.6f}", file=sys.stderr, flush=True)
+            self._chart_live.observe(self.window, risk)
 
     def _tick_sizes(self, name: str) -> dict[str, Any]:
         svc = self.accounts.get(name)
         return svc.tick_sizes() if svc is not None else {}
 
     def _on_risk(self, account: str, risk: AccountRisk) -> None:
-        self._risks[account] = risk
         self.window.update_account(account, risk, self._tick_sizes(account))
-        self._trace_chart_live(risk)
+        self._chart_live.observe(self.window, risk)
         self.alerts.on_risk(account, risk)
         self._refresh_tray()
 
@@ -307,7 +236,7 @@ class AppController(QObject):
         self.alerts.on_margin_call(account, event)
 
     def _record_snapshots(self) -> None:
-        for account, risk in self._risks.items():
+        for account, risk in self.registry.risks.items():
             self.journal.record_snapshot(account, risk)
 
     def _on_health(self, account: str, health: StreamHealth) -> None:
@@ -317,15 +246,8 @@ class AppController(QObject):
         self._refresh_tray()
 
     def _refresh_tray(self) -> None:
-        thresholds = self.alerts.policy.ratio
-        worst = RiskTier.UNKNOWN
-        for risk in self._risks.values():
-            worst = max(worst, thresholds.tier_for_ratio(risk.margin_ratio))
-            for p in risk.positions:
-                worst = max(worst, thresholds.tier_for_ratio(p.margin_ratio))
-        disconnected = not self.accounts or any(
-            h.state is not StreamState.LIVE for svc in self.accounts.values() for h in svc.health.values()
-        )
+        worst = worst_tier(self.registry.risks.values(), self.alerts.policy.ratio)
+        disconnected = not self.registry.all_live()
         tip = f"MarginWatch — {tier_word(worst)}" + (" — " + self.tr("not live") if disconnected else "")
         self.tray.set_state(worst, disconnected=disconnected, tooltip=tip)
 
@@ -373,9 +295,9 @@ class AppController(QObject):
             dialog.test_requested.connect(lambda config, secret: self._spawn(self._test_key(config, secret)))
             dialog.start_at_login_changed.connect(self._on_start_at_login)
             # A saved account may carry a new secret: restart it even when its settings look the same.
-            dialog.account_saved.connect(lambda c: self._spawn(self._sync_accounts(frozenset({c.name}))))
-            dialog.account_removed.connect(lambda _n: self._spawn(self._sync_accounts()))
-            dialog.account_enabled_changed.connect(lambda _n, _on: self._spawn(self._sync_accounts()))
+            dialog.account_saved.connect(lambda c: self.registry.request_sync(frozenset({c.name})))
+            dialog.account_removed.connect(lambda _n: self.registry.request_sync())
+            dialog.account_enabled_changed.connect(lambda _n, _on: self.registry.request_sync())
             self._settings_dialog = dialog
         self._settings_dialog.show()
         self._settings_dialog.raise_()
@@ -430,19 +352,14 @@ class AppController(QObject):
         dialog.raise_()
         dialog.activateWindow()
 
-    def _prefill(self, dialog: Any, account: str, state: Any, symbol: str, side: str) -> None:
-        from marginwatch.core.position import MarginType, PositionSide
+    def _prefill(self, dialog: CalculatorDialog, account: str, state: AccountState, symbol: str, side: str) -> None:
+        from marginwatch.core.position import PositionSide
 
         position = state.positions().get((symbol, PositionSide(side)))
         if position is None:
             return
-        risk = self._risks.get(account)
-        other_maint = other_upnl = Decimal(0)
-        if risk is not None and position.margin_type is MarginType.CROSS:
-            for p in risk.positions:
-                if p.position.symbol != symbol and p.position.margin_type is MarginType.CROSS:
-                    other_maint += p.maint_margin or 0
-                    other_upnl += p.unrealized_pnl
+        risk = self.registry.risks.get(account)
+        others = other_cross_totals(risk, position) if risk is not None else OtherCross(Decimal(0), Decimal(0))
         filters = state.symbol_filters(symbol)
         dialog.prefill_from_position(
             position,
@@ -450,7 +367,7 @@ class AppController(QObject):
             brackets=state.brackets.get(symbol),
             tick_size=filters.tick_size if filters else None,
             step_size=filters.step_size if filters else None,
-            other_maint=other_maint,
-            other_upnl=other_upnl,
+            other_maint=others.maint_margin,
+            other_upnl=others.unrealized_pnl,
             account=account,
         )

@@ -7,6 +7,7 @@ or mainnet account would be: signed REST, listenKey, routed streams.
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import qasync
@@ -174,12 +175,12 @@ def test_adding_an_account_replaces_the_demo_and_removing_it_brings_the_demo_bac
                 name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
                 rest_url=sim.base_url, ws_url=sim.ws_url,
             ))
-            await controller._sync_accounts(frozenset({"Main"}))
+            await controller.registry.sync({"Main"})
             assert list(controller.accounts) == ["Main"]
             assert not window.demo_banner.isVisibleTo(window)
             assert all(k[0] == "Main" for k in _model_accounts(window))
             settings.remove_account("Main")
-            await controller._sync_accounts()
+            await controller.registry.sync()
             assert list(controller.accounts) == ["Demo"] and window.demo_banner.isVisibleTo(window)
             controller.request_quit()
             await asyncio.wait_for(run, 10)
@@ -197,3 +198,60 @@ async def _wait_signal(signal) -> None:
 def _model_accounts(window: MainWindow) -> list[tuple[str, ...]]:
     model = window.positions_model
     return [model.key_at(r) for r in range(model.rowCount())]
+
+
+def test_a_removed_account_whose_stream_is_down_raises_no_stream_down_alert_later(
+    qapp, qtbot, tmp_path: Path
+) -> None:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    secrets = SecretStore(backend=kr, allow_insecure=True)
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    with socket.socket() as s:  # a port nobody listens on: every connect is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name in ("Gone", "Kept"):
+        secrets.save(name, DEMO_API_SECRET)
+        settings.save_account(AccountConfig(
+            name=name, environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
+            rest_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}",
+        ))
+    now = [0.0]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = AppController(
+        qapp, window, parse_args([]), settings=settings, journal=Journal.open(tmp_path / "j.sqlite3"),
+        secrets=secrets, clock=lambda: now[0],
+    )
+    raised: list = []
+    controller.alerts.alert_raised.connect(raised.append)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        down = {name: loop.create_future() for name in ("Gone", "Kept")}
+
+        def on_added(svc) -> None:
+            svc.health_changed.connect(
+                lambda name, h: down[name].done()
+                or h.state in (StreamState.LIVE, StreamState.STOPPED)
+                or down[name].set_result(h)
+            )
+
+        controller.registry.account_added.connect(on_added)
+        run = loop.create_task(controller.run())
+        await asyncio.wait_for(asyncio.gather(*down.values()), 10)  # both count as down from t = 0
+        secrets.delete("Gone")
+        settings.remove_account("Gone")
+        await controller.registry.sync()
+        assert list(controller.accounts) == ["Kept"]
+        now[0] = 61.0  # past the 60 s stream-down delay
+        first = loop.create_future()
+        controller.alerts.alert_raised.connect(lambda a: first.done() or first.set_result(a))
+        await asyncio.wait_for(first, 10)  # the next poll, within a second
+        controller.request_quit()
+        await asyncio.wait_for(run, 10)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(scenario())
+    down_alerts = [a for a in raised if a.kind is AlertKind.STREAM_DOWN]
+    assert down_alerts and {a.account for a in down_alerts} == {"Kept"}

@@ -1,0 +1,203 @@
+"""Where an account starts and stops: the AccountRegistry.
+
+`sync()` is the one place an AccountService is made and started, and, with `close()` at exit,
+the one place one is stopped. It brings the running accounts in line with the settings:
+
+- `--demo` (`demo_only`) runs only the demo; otherwise the demo runs exactly while no account is
+  enabled, on a simulated exchange in this process.
+- an enabled account starts with its secret from the SecretStore; without one (or with a config
+  the exchange layer refuses) it does not start, and `notice` says why.
+- an account that went, was disabled, changed, or is named in `restart` (saved with a new
+  secret) is stopped; a changed or restarted one then starts again with what settings hold now.
+
+`account_added` comes before the service starts, so listeners see all it says; a removed
+service is silenced before it stops (its last "stopped" health would read as "restored"), and
+`account_removed` comes once it has stopped. The registry also keeps each account's latest risk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.stream_health import StreamState
+from marginwatch.exchange.tasks import spawn
+from marginwatch.services.secret_store import SecretStore, SecretStoreError
+from marginwatch.services.settings import AccountConfig, Settings
+
+if TYPE_CHECKING:
+    # The exchange stack (aiohttp, websockets) is imported on the first sync, after the window paints.
+    from marginwatch.services.account_service import AccountService
+    from marginwatch.services.demo import DemoExchange
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 5.0
+translate = QCoreApplication.translate  # the strings keep their "AppController" context and translations
+
+
+class AccountRegistry(QObject):
+    account_added = Signal(object)  # AccountService, not started yet
+    account_removed = Signal(str)  # account name, after its service stopped
+    demo_changed = Signal(bool)  # the demo exchange started (True) or stopped (False)
+    notice = Signal(str)  # plain words for the event log: why an account did not start
+
+    def __init__(
+        self,
+        settings: Settings,
+        secrets: SecretStore,
+        *,
+        demo_only: bool = False,
+        scenario: str = "demo",
+        speed: float = 1.0,
+        stop_timeout: float = STOP_TIMEOUT_S,
+        redact: Callable[[str], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        # Told each real account's key and secret before it starts, so texts that echo them are masked.
+        self._redact = redact or (lambda _value: None)
+        self._settings = settings
+        self._secrets = secrets
+        self._demo_only = demo_only
+        self._scenario = scenario
+        self._speed = speed
+        self._stop_timeout = stop_timeout
+        self._accounts: dict[str, AccountService] = {}
+        self._configs: dict[str, AccountConfig] = {}  # what each running real account was started with
+        self._risks: dict[str, AccountRisk] = {}
+        self._demo: DemoExchange | None = None
+        self._lock = asyncio.Lock()  # one sync at a time: settings may change while one runs
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def accounts(self) -> Mapping[str, AccountService]:
+        """The running accounts by name (a live, read-only view)."""
+        return MappingProxyType(self._accounts)
+
+    @property
+    def risks(self) -> Mapping[str, AccountRisk]:
+        """Each running account's latest risk, once it has one (a live, read-only view)."""
+        return MappingProxyType(self._risks)
+
+    @property
+    def demo(self) -> DemoExchange | None:
+        return self._demo
+
+    def all_live(self) -> bool:
+        """True when some account runs and every stream of every account is live."""
+        return bool(self._accounts) and all(
+            h.state is StreamState.LIVE for svc in self._accounts.values() for h in svc.health.values()
+        )
+
+    def request_sync(self, restart: Collection[str] = frozenset()) -> None:
+        """`sync` in the background (from a Qt slot); a failure is logged and told through `notice`."""
+        spawn(self.sync(restart), self._tasks, name="account sync", on_failure=self._sync_failed)
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        self.notice.emit(translate("AppController", "Start-up failed: {e}").format(e=exc))
+
+    async def sync(self, restart: Collection[str] = frozenset()) -> None:
+        """Stop what went or changed, then start what is new (see the module's docstring)."""
+        from marginwatch.services.demo import DEMO_ACCOUNT
+
+        async with self._lock:
+            wanted = {} if self._demo_only else {a.name: a for a in self._settings.accounts() if a.enabled}
+            want_demo = not wanted
+            for name in list(self._accounts):
+                if name == DEMO_ACCOUNT and self._demo is not None:
+                    keep = want_demo
+                else:
+                    keep = name in wanted and name not in restart and self._configs.get(name) == wanted[name]
+                if not keep:
+                    await self._remove(name)
+            if self._demo is not None and not want_demo:
+                await self._demo.stop()
+                self._demo = None
+                self.demo_changed.emit(False)
+            started = []
+            if want_demo and self._demo is None:
+                started.append(await self._start_demo())
+            for name, config in wanted.items():
+                if name not in self._accounts:
+                    svc = self._real_account(config)
+                    if svc is not None:
+                        self._configs[name] = config
+                        started.append(svc)
+            for svc in started:
+                self._add(svc)
+            await asyncio.gather(*(svc.start() for svc in started))
+
+    async def close(self) -> None:
+        """At exit: stop every account (bounded by stop_timeout) and the demo exchange."""
+        stops = [svc.stop() for svc in self._accounts.values()]
+        try:
+            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), self._stop_timeout)
+        except TimeoutError:
+            log.warning("accounts did not stop within %ss", self._stop_timeout)
+        if self._demo is not None:
+            await self._demo.stop()
+
+    async def _start_demo(self) -> AccountService:
+        from marginwatch.services.account_service import AccountService
+        from marginwatch.services.demo import DEMO_ACCOUNT, DemoExchange
+
+        self._demo = DemoExchange(scenario=self._scenario, speed=self._speed)
+        endpoints = await self._demo.start()
+        self.demo_changed.emit(True)
+        return AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self)
+
+    def _real_account(self, config: AccountConfig) -> AccountService | None:
+        """An AccountService for a configured account, its secret from the SecretStore; None (and a notice) if not."""
+        from marginwatch.services.account_service import AccountService
+        from marginwatch.services.key_check import credentials_for, endpoints_for
+
+        try:
+            secret = self._secrets.load(config.name)
+        except SecretStoreError as exc:
+            secret = None
+            self.notice.emit(str(exc))
+        if not secret:
+            self.notice.emit(
+                translate("AppController", "{name}: no secret in the keychain; add it in Settings → Accounts.").format(
+                    name=config.name
+                )
+            )
+            return None
+        try:
+            endpoints = endpoints_for(config)
+            credentials = credentials_for(config, secret)
+        except ValueError as exc:
+            self.notice.emit(f"{config.name}: {exc}")
+            return None
+        for value in (config.api_key, secret):
+            self._redact(value)
+        return AccountService(config.name, endpoints, credentials, parent=self)
+
+    def _add(self, svc: AccountService) -> None:
+        self._accounts[svc.name] = svc
+        # Connected before account_added: the latest risk is in place when listeners hear of it.
+        svc.risk_changed.connect(self._keep_risk)
+        self.account_added.emit(svc)
+
+    def _keep_risk(self, account: str, risk: AccountRisk) -> None:
+        if account in self._accounts:
+            self._risks[account] = risk
+
+    async def _remove(self, name: str) -> None:
+        svc = self._accounts.pop(name)
+        self._configs.pop(name, None)
+        self._risks.pop(name, None)
+        svc.blockSignals(True)
+        try:
+            await asyncio.wait_for(svc.stop(), self._stop_timeout)
+        except TimeoutError:
+            log.warning("account %s did not stop within %ss", name, self._stop_timeout)
+        self.account_removed.emit(name)
+        svc.deleteLater()

@@ -1,0 +1,176 @@
+"""AccountRegistry: which accounts run after each sync, and what it says while they start and stop.
+
+Real parts throughout: settings in an ini file, secrets in keyrings.alt's file keyring, accounts
+followed on the simulator over loopback, a qasync loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from keyrings.alt.file import PlaintextKeyring
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from marginwatch.core.stream_health import StreamState
+from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+from marginwatch.services.account_registry import AccountRegistry
+from marginwatch.services.account_service import AccountService
+from marginwatch.services.secret_store import SecretStore
+from marginwatch.services.settings import AccountConfig, Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> SecretStore:
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring.cfg")
+    return SecretStore(backend=kr, allow_insecure=True)  # a real file backend, tests only
+
+
+def run_qasync(qapp: QApplication, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
+        runner.run(main())
+
+
+def sim_account(sim: SimulatedExchange, name: str = "Main") -> AccountConfig:
+    return AccountConfig(
+        name=name, environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
+        rest_url=sim.base_url, ws_url=sim.ws_url,
+    )
+
+
+class Heard:
+    """Everything a registry says, in order."""
+
+    def __init__(self, registry: AccountRegistry) -> None:
+        self.added: list[AccountService] = []
+        self.removed: list[str] = []
+        self.demo: list[bool] = []
+        self.notices: list[str] = []
+        registry.account_added.connect(self.added.append)
+        registry.account_removed.connect(self.removed.append)
+        registry.demo_changed.connect(self.demo.append)
+        registry.notice.connect(self.notices.append)
+
+
+def test_the_demo_runs_exactly_while_no_account_is_enabled(qapp, settings, secrets) -> None:
+    registry = AccountRegistry(settings, secrets, speed=1)
+    heard = Heard(registry)
+
+    async def main() -> None:
+        async with SimulatedExchange(scenario="calm") as sim:
+            await registry.sync()
+            assert list(registry.accounts) == ["Demo"] and registry.demo is not None
+            assert [s.name for s in heard.added] == ["Demo"] and heard.demo == [True]
+            secrets.save("Main", DEMO_API_SECRET)
+            settings.save_account(sim_account(sim))
+            await registry.sync()
+            assert list(registry.accounts) == ["Main"] and registry.demo is None
+            assert heard.removed == ["Demo"] and heard.demo == [True, False]
+            settings.set_account_enabled("Main", False)
+            await registry.sync()
+            assert list(registry.accounts) == ["Demo"] and heard.removed == ["Demo", "Main"]
+            assert heard.demo == [True, False, True]
+            await registry.close()
+
+    run_qasync(qapp, main)
+
+
+def test_demo_only_runs_the_demo_even_with_an_account_enabled(qapp, settings, secrets) -> None:
+    secrets.save("Main", DEMO_API_SECRET)
+    settings.save_account(AccountConfig("Main", "mainnet", "hmac", "KEY123"))
+    registry = AccountRegistry(settings, secrets, demo_only=True)
+
+    async def main() -> None:
+        await registry.sync()
+        assert list(registry.accounts) == ["Demo"]
+        await registry.close()
+
+    run_qasync(qapp, main)
+
+
+def test_an_unchanged_account_keeps_running_a_changed_or_restarted_one_starts_again(
+    qapp, settings, secrets
+) -> None:
+    secrets.save("Main", DEMO_API_SECRET)
+    registry = AccountRegistry(settings, secrets)
+    heard = Heard(registry)
+
+    async def main() -> None:
+        async with SimulatedExchange(scenario="calm") as sim:
+            settings.save_account(sim_account(sim))
+            await registry.sync()
+            first = registry.accounts["Main"]
+            await registry.sync()
+            assert registry.accounts["Main"] is first and heard.removed == []
+            await registry.sync({"Main"})  # saved with a new secret: same settings, new credentials
+            second = registry.accounts["Main"]
+            assert second is not first and heard.removed == ["Main"]
+            settings.save_account(replace(sim_account(sim), ws_url=sim.ws_url + "/"))
+            await registry.sync()
+            assert registry.accounts["Main"] is not second and heard.removed == ["Main", "Main"]
+            assert [s.name for s in heard.added] == ["Main"] * 3
+            await registry.close()
+
+    run_qasync(qapp, main)
+
+
+def test_an_account_without_a_secret_does_not_start_and_says_why(qapp, settings, secrets) -> None:
+    settings.save_account(AccountConfig("Main", "mainnet", "hmac", "KEY123"))
+    registry = AccountRegistry(settings, secrets)
+    heard = Heard(registry)
+
+    async def main() -> None:
+        await registry.sync()
+
+    run_qasync(qapp, main)
+    assert dict(registry.accounts) == {} and heard.added == []
+    assert heard.notices == ["Main: no secret in the keychain; add it in Settings → Accounts."]
+
+
+def test_a_removed_account_is_silent_while_it_stops_and_announced_once_stopped(qapp, settings, secrets) -> None:
+    secrets.save("Main", DEMO_API_SECRET)
+    registry = AccountRegistry(settings, secrets)
+    heard = Heard(registry)
+    states: list[StreamState] = []
+    at_removal: list[set[StreamState]] = []
+
+    async def main() -> None:
+        async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
+            settings.save_account(sim_account(sim))
+            loop = asyncio.get_running_loop()
+            risk_kept = loop.create_future()
+            registry.account_added.connect(
+                lambda svc: svc.risk_changed.connect(
+                    lambda name, _risk: risk_kept.done() or risk_kept.set_result(name in registry.risks)
+                )
+            )
+            await registry.sync()
+            svc = registry.accounts["Main"]
+            svc.health_changed.connect(lambda _name, health: states.append(health.state))
+            registry.account_removed.connect(
+                lambda _name: at_removal.append({h.state for h in svc.session.health.values()})
+            )
+            # The registry's own slot runs first: the risk is kept when listeners hear of it.
+            assert await asyncio.wait_for(risk_kept, 10)
+            settings.remove_account("Main")
+            heard_before = len(states)
+            await registry.sync()
+            assert heard.removed == ["Main"]
+            assert at_removal == [{StreamState.STOPPED}]  # announced after the service stopped
+            assert len(states) == heard_before  # its "stopped" health went nowhere
+            assert "Main" not in registry.risks
+            await registry.close()
+
+    run_qasync(qapp, main)
