@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from keyring.backends import fail
+from keyring.errors import PasswordSetError
 from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
@@ -244,3 +245,20 @@ def test_key_test_wired_like_the_container_against_the_simulator(
                     assert "cannot trade or withdraw" in dialog.test_result_text()
 
     asyncio.run(main())
+
+
+def test_a_keychain_refusal_is_shown_and_the_form_kept(qtbot: QtBot, settings: Settings, tmp_path: Path) -> None:
+    class RefusingKeyring(PlaintextKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise PasswordSetError("the collection is locked")
+
+    kr = RefusingKeyring()
+    kr.file_path = str(tmp_path / "refusing.cfg")
+    dialog = _dialog(qtbot, settings, SecretStore(backend=kr, allow_insecure=True))
+    saved: list[AccountConfig] = []
+    dialog.account_saved.connect(saved.append)
+    _fill(dialog, "main", "KEYmain123", SECRET)
+    assert not dialog.save_account()
+    assert "the collection is locked" in dialog.account_message.text()
+    assert not dialog.keychain_panel.isVisible() and saved == [] and settings.accounts() == []
+    assert dialog.secret_edit.text() == SECRET and dialog.name_edit.text() == "main"  # nothing typed is lost

@@ -1,16 +1,16 @@
 """The Accounts tab of the settings dialog: the list of accounts (ticked = monitored) and the form
 for one account (name, environment, custom URLs, key type, API key, secret) with its key test.
 
-No network code here. "Test key" (and every account save) emits `test_requested(config, secret)`;
-the container answers through `show_test_result(result)`. Secrets go only to the SecretStore (the
-OS keychain), or, when there is none and the user agrees, into memory for this run. Changes apply
-at once. Strings keep the "SettingsDialog" translation context they had before this tab had a
-module of its own, so the existing translations still match.
+No network code here, and no account/secret bookkeeping: services.account_save.AccountSaver
+saves, renames and removes an account with its secret (the keychain, or with the user's consent
+memory for this run) and this tab shows the outcome. "Test key" (and every account save) emits
+`test_requested(config, secret)`; the container answers through `show_test_result(result)`.
+Changes apply at once. Strings keep the "SettingsDialog" translation context they had before this
+tab had a module of its own, so the existing translations still match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from marginwatch.services.account_save import AccountSaver, SaveOutcome, SaveStatus
 from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings, account_problem
 from marginwatch.ui.message_styles import ERROR, OK, WARN
@@ -45,21 +46,12 @@ translate = QCoreApplication.translate
 class TestResult(Protocol):
     """What `show_test_result` reads (services.key_check.KeyCheckResult has these)."""
 
-    ok: bool
-    messages: Sequence[str]
-    warnings: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """An account save waiting for the user's "use for this run only"."""
-
-    config: AccountConfig
-    replaces: str | None
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"_Pending({self.config.name!r}, secret=<hidden>)"
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def messages(self) -> Sequence[str]: ...
+    @property
+    def warnings(self) -> Sequence[str]: ...
 
 
 class AccountEditor(QWidget):
@@ -77,11 +69,10 @@ class AccountEditor(QWidget):
     def __init__(self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._secrets = secrets
+        self._saver = AccountSaver(settings, secrets)
         self._editing: str | None = None  # name of the account in the editor; None for a new one
         self._testing: str | None = None  # account name whose key test is running
-        self._pending: _Pending | None = None
-        self._build()
+        self._setup_ui()
 
     def reload(self) -> None:
         """Show the accounts the settings hold now, keeping the one in the editor if it still exists."""
@@ -89,7 +80,22 @@ class AccountEditor(QWidget):
         if self._editing is None or self._settings.account(self._editing) is None:
             self.new_account()
 
-    def _build(self) -> None:
+    # -- building the page ---------------------------------------------------------------------
+    def _setup_ui(self) -> None:
+        layout = QHBoxLayout(self)
+        layout.addLayout(self._setup_account_list(), 2)
+        right = QVBoxLayout()
+        right.addLayout(self._setup_form())
+        right.addWidget(self._setup_hint())
+        right.addLayout(self._setup_buttons())
+        right.addWidget(self._setup_keychain_panel())
+        self._setup_messages()
+        right.addWidget(self.account_message)
+        right.addWidget(self.test_result_label)
+        right.addStretch(1)
+        layout.addLayout(right, 3)
+
+    def _setup_account_list(self) -> QVBoxLayout:
         self.account_list = QListWidget()
         self.account_list.currentItemChanged.connect(self._on_current_changed)
         self.account_list.itemChanged.connect(self._on_item_changed)
@@ -103,7 +109,9 @@ class AccountEditor(QWidget):
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         left.addLayout(row)
+        return left
 
+    def _setup_form(self) -> QFormLayout:
         self.name_edit = QLineEdit()
         self.environment_combo = QComboBox()
         for label, value in (
@@ -122,6 +130,20 @@ class AccountEditor(QWidget):
         self.key_type_combo.addItem(translate("SettingsDialog", "Ed25519 (private key, PEM)"), "ed25519")
         self.key_type_combo.currentIndexChanged.connect(self._sync_secret_field)
         self.api_key_edit = QLineEdit()
+        self._setup_secret_fields()
+
+        self.form = QFormLayout()
+        self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
+        self.form.addRow(translate("SettingsDialog", "Environment"), self.environment_combo)
+        self.form.addRow(translate("SettingsDialog", "REST base URL"), self.rest_url_edit)
+        self.form.addRow(translate("SettingsDialog", "WebSocket base URL"), self.ws_url_edit)
+        self.form.addRow(translate("SettingsDialog", "Key type"), self.key_type_combo)
+        self.form.addRow(translate("SettingsDialog", "API key"), self.api_key_edit)
+        self.form.addRow(translate("SettingsDialog", "Secret"), self._secret_stack)
+        return self.form
+
+    def _setup_secret_fields(self) -> None:
+        """A password field for an HMAC secret, a text box for an Ed25519 PEM key; one shows at a time."""
         self.secret_edit = QLineEdit()
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.pem_edit = QPlainTextEdit()
@@ -132,14 +154,7 @@ class AccountEditor(QWidget):
         self._secret_stack.addWidget(self.pem_edit)
         self._sync_secret_field()
 
-        self.form = QFormLayout()
-        self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
-        self.form.addRow(translate("SettingsDialog", "Environment"), self.environment_combo)
-        self.form.addRow(translate("SettingsDialog", "REST base URL"), self.rest_url_edit)
-        self.form.addRow(translate("SettingsDialog", "WebSocket base URL"), self.ws_url_edit)
-        self.form.addRow(translate("SettingsDialog", "Key type"), self.key_type_combo)
-        self.form.addRow(translate("SettingsDialog", "API key"), self.api_key_edit)
-        self.form.addRow(translate("SettingsDialog", "Secret"), self._secret_stack)
+    def _setup_hint(self) -> QLabel:
         hint = QLabel(
             translate(
                 "SettingsDialog",
@@ -149,7 +164,9 @@ class AccountEditor(QWidget):
         )
         hint.setWordWrap(True)
         hint.setEnabled(False)
+        return hint
 
+    def _setup_buttons(self) -> QHBoxLayout:
         self.test_button = QPushButton(translate("SettingsDialog", "Test key"))
         self.test_button.clicked.connect(self.test_key)
         self.save_account_button = QPushButton(translate("SettingsDialog", "Save account"))
@@ -158,7 +175,10 @@ class AccountEditor(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.save_account_button)
+        return buttons
 
+    def _setup_keychain_panel(self) -> QFrame:
+        """Shown when a save finds no keychain: why, and the offer to use the key for this run only."""
         self.keychain_panel = QFrame()
         self.keychain_panel.setFrameShape(QFrame.Shape.StyledPanel)
         self.keychain_label = QLabel()
@@ -169,7 +189,9 @@ class AccountEditor(QWidget):
         panel.addWidget(self.keychain_label)
         panel.addWidget(self.run_only_button, 0, Qt.AlignmentFlag.AlignRight)
         self.keychain_panel.hide()
+        return self.keychain_panel
 
+    def _setup_messages(self) -> None:
         self.account_message = QLabel()
         self.account_message.setWordWrap(True)
         self.account_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -177,18 +199,7 @@ class AccountEditor(QWidget):
         self.test_result_label.setWordWrap(True)
         self.test_result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        right = QVBoxLayout()
-        right.addLayout(self.form)
-        right.addWidget(hint)
-        right.addLayout(buttons)
-        right.addWidget(self.keychain_panel)
-        right.addWidget(self.account_message)
-        right.addWidget(self.test_result_label)
-        right.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 2)
-        layout.addLayout(right, 3)
-
+    # -- showing accounts ------------------------------------------------------------------------
     def _sync_custom_fields(self) -> None:
         custom = self.environment_combo.currentData() == "custom"
         for field in (self.rest_url_edit, self.ws_url_edit):
@@ -262,7 +273,7 @@ class AccountEditor(QWidget):
         self._load_form(config)
 
     def _load_form(self, config: AccountConfig) -> None:
-        self._pending = None
+        self._saver.discard_pending()
         self.keychain_panel.hide()
         self._set_message("")
         self.test_result_label.clear()
@@ -303,11 +314,8 @@ class AccountEditor(QWidget):
         return self.secret_edit.text().strip()
 
     def _secret_for_test(self) -> str | None:
-        secret = self._form_secret()
-        if secret or self._editing is None:
-            return secret or None
         try:
-            return self._secrets.load(self._editing)
+            return self._saver.secret_for_test(self._form_secret(), self._editing)
         except SecretStoreError as exc:
             self._set_message(str(exc), ERROR)
             return None
@@ -353,103 +361,71 @@ class AccountEditor(QWidget):
         return self.test_result_label.text()
 
     def save_account(self) -> bool:
-        """Validate and save the editor's account, its secret to the keychain, then test the key.
+        """Save the editor's account with its secret (AccountSaver), show the outcome, then test the key.
 
         Without a keychain nothing is saved: the dialog says so and offers "Use for this run only".
         """
-        self._pending = None
         self.keychain_panel.hide()
-        config = self.form_config()
-        problem = account_problem(config)
-        if problem is not None:
-            self._set_message(problem, ERROR)  # words from services.settings
-            return False
-        taken = config.name != self._editing and self._settings.account(config.name) is not None
-        if taken:
-            self._set_message(translate("SettingsDialog", "An account named %s already exists.") % config.name, ERROR)
-            return False
-        secret = self._form_secret()
-        if not secret and self._editing is None:
-            self._set_message(
-                translate("SettingsDialog", "Enter the API secret (or, for Ed25519, the private key)."), ERROR
-            )
-            return False
-        if secret and not self._secrets.available():
-            self._pending = _Pending(config, self._editing, secret)
+        return self._show_outcome(self._saver.save(self.form_config(), self._form_secret(), self._editing))
+
+    def use_for_this_run_only(self) -> bool:
+        """After a refused save: keep the account and its secret in memory only (the config is saved)."""
+        self.keychain_panel.hide()
+        outcome = self._saver.save_for_this_run()
+        return outcome is not None and self._show_outcome(outcome)
+
+    def _show_outcome(self, outcome: SaveOutcome) -> bool:
+        """Say what a save did; after a save, show the saved account, tell the dialog, test the key."""
+        status = outcome.status
+        if status is SaveStatus.NO_KEYCHAIN:
             self.keychain_label.setText(
                 translate(
                     "SettingsDialog",
                     "The secret was not saved. %s\n\nYou can still use this key until MarginWatch exits; "
                     "you will need to enter the secret again next time.",
                 )
-                % (self._secrets.why_unavailable or "")
+                % outcome.detail
             )
             self.keychain_panel.show()
             self._set_message("")
             return False
-        try:
-            if secret:
-                self._secrets.save(config.name, secret)
-            elif self._editing is not None and self._editing != config.name:
-                self._move_secret(self._editing, config.name)
-        except SecretStoreError as exc:
-            self._set_message(str(exc), ERROR)
+        if not outcome.saved:
+            self._set_message(self._refusal_text(outcome), ERROR)  # INVALID and FAILED: words from services
             return False
-        self._commit_account(config, self._editing)
-        if not secret:
-            secret = self._secret_for_test() or ""
-        self._set_message(
-            translate("SettingsDialog", "Saved. The secret is in the keychain (%s).") % self._secrets.backend_name(), OK
-        )
-        if secret:
-            self._request_test(config, secret)
+        self._after_save(outcome)
+        if status is SaveStatus.RUN_ONLY:
+            style = WARN
+            text = translate("SettingsDialog", "Using this key until MarginWatch exits; its secret was not stored.")
+        else:
+            style = OK
+            text = translate("SettingsDialog", "Saved. The secret is in the keychain (%s).") % outcome.detail
+        if outcome.warning:
+            text, style = f"{text}\n{outcome.warning}", WARN
+        self._set_message(text, style)
+        if outcome.test_secret:
+            self._request_test(outcome.config, outcome.test_secret)
         return True
 
-    def _move_secret(self, old: str, new: str) -> None:
-        value = self._secrets.load(old)
-        if value is None:
-            return
-        if self._secrets.is_run_only(old) or not self._secrets.available():
-            self._secrets.remember_for_this_run(new, value)
-        else:
-            self._secrets.save(new, value)
-        self._secrets.delete(old)
+    @staticmethod
+    def _refusal_text(outcome: SaveOutcome) -> str:
+        if outcome.status is SaveStatus.NAME_TAKEN:
+            return translate("SettingsDialog", "An account named %s already exists.") % outcome.config.name
+        if outcome.status is SaveStatus.SECRET_MISSING:
+            return translate("SettingsDialog", "Enter the API secret (or, for Ed25519, the private key).")
+        return outcome.detail
 
-    def _commit_account(self, config: AccountConfig, replaces: str | None) -> None:
-        try:
-            self._settings.save_account(config, replaces=replaces)
-        except ValueError as exc:
-            self._set_message(str(exc), ERROR)
-            return
+    def _after_save(self, outcome: SaveOutcome) -> None:
+        config = outcome.config
         self._clear_secret_fields()
-        if replaces is not None and replaces != config.name:
-            self.account_removed.emit(replaces)
-            self.account_renamed.emit(replaces, config.name)
+        old = outcome.renamed_from
+        if old is not None:
+            self.account_removed.emit(old)
+            self.account_renamed.emit(old, config.name)
         self._editing = config.name
         self._reload_accounts(select=config.name)
         self._load_form(config)
         self.accounts_changed.emit()
         self.account_saved.emit(config)
-
-    def use_for_this_run_only(self) -> bool:
-        """After a refused save: keep the account and its secret in memory only (the config is saved)."""
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return False
-        self.keychain_panel.hide()
-        try:
-            self._secrets.remember_for_this_run(pending.config.name, pending.secret)
-            if pending.replaces is not None and pending.replaces != pending.config.name:
-                self._secrets.delete(pending.replaces)
-        except SecretStoreError as exc:
-            self._set_message(str(exc), ERROR)
-            return False
-        self._commit_account(pending.config, pending.replaces)
-        self._set_message(
-            translate("SettingsDialog", "Using this key until MarginWatch exits; its secret was not stored."), WARN
-        )
-        self._request_test(pending.config, pending.secret)
-        return True
 
     def set_account_enabled(self, name: str, enabled: bool) -> None:
         if self._settings.set_account_enabled(name, enabled):
@@ -474,12 +450,11 @@ class AccountEditor(QWidget):
 
     def remove_account(self, name: str) -> bool:
         """Forget the account and its secret (and, through `account_forgotten`, its threshold override)."""
-        if not self._settings.remove_account(name):
+        outcome = self._saver.remove(name)
+        if not outcome.removed:
             return False
-        try:
-            self._secrets.delete(name)
-        except SecretStoreError as exc:
-            self._set_message(str(exc), ERROR)
+        if outcome.secret_error:
+            self._set_message(outcome.secret_error, ERROR)
         else:
             self._set_message(translate("SettingsDialog", "Removed %s.") % name)
         self.account_removed.emit(name)

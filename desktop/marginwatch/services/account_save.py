@@ -1,0 +1,188 @@
+"""Saving or removing an account together with its secret: AccountSaver.
+
+`save(config, secret, replaces)` returns a SaveOutcome; the settings dialog only shows it. What
+happens to the secret (`secret` is what the user typed, "" when the field was left empty):
+
+- typed in: stored in the keychain under `config.name`;
+- left empty when editing: the stored secret stays where it is and is used for the key test;
+- on a rename (`replaces` is the old name) left empty: the stored secret moves to the new name,
+  as it was kept (keychain stays keychain, "this run only" stays in memory; into memory when the
+  keychain has gone meanwhile); typed in: the new name gets the new one. Either way the old
+  name's secret is then deleted, so no orphan stays in the keychain;
+- no usable keychain (none, or only a plain-file keyring): nothing is written and the outcome is
+  NO_KEYCHAIN; `save_for_this_run()` (the user's "Use for this run only") then finishes that
+  save with the secret in memory until the app exits.
+
+Order: the secret goes to the new name first, the settings are written next, the old name's
+secret is deleted last, so a refusal at any step leaves the account as it was. Outcomes never
+show a secret in their repr; only `test_secret` holds one, for the key test that follows a save.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from marginwatch.services.secret_store import SecretStore, SecretStoreError
+from marginwatch.services.settings import AccountConfig, Settings, account_problem
+
+log = logging.getLogger(__name__)
+
+
+class SaveStatus(StrEnum):
+    SAVED = "saved"  # settings written, the secret in the keychain; detail: the keychain's name
+    RUN_ONLY = "run_only"  # settings written, the secret in memory until the app exits
+    INVALID = "invalid"  # detail: what is wrong, in plain words
+    NAME_TAKEN = "name_taken"  # another account has config.name
+    SECRET_MISSING = "secret_missing"  # a new account needs its secret
+    NO_KEYCHAIN = "no_keychain"  # nothing written; detail: why; save_for_this_run() can finish it
+    FAILED = "failed"  # the keychain refused, nothing written; detail: its words (never the secret)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    status: SaveStatus
+    config: AccountConfig
+    replaces: str | None = None
+    detail: str = ""
+    warning: str = ""  # saved, but something is left over (e.g. the old name's secret not deleted)
+    test_secret: str | None = field(default=None, repr=False)  # test the key with this after a save
+
+    @property
+    def saved(self) -> bool:
+        return self.status in (SaveStatus.SAVED, SaveStatus.RUN_ONLY)
+
+    @property
+    def renamed_from(self) -> str | None:
+        """The old name, when this save renamed the account."""
+        if self.saved and self.replaces is not None and self.replaces != self.config.name:
+            return self.replaces
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveOutcome:
+    removed: bool  # False: there was no such account
+    secret_error: str = ""  # the account is gone but the keychain kept its secret: why
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A save refused for want of a keychain, waiting for "use for this run only"."""
+
+    config: AccountConfig
+    replaces: str | None
+    secret: str = field(repr=False)
+
+
+class AccountSaver:
+    """Accounts in Settings and their secrets in the SecretStore, changed together."""
+
+    def __init__(self, settings: Settings, secrets: SecretStore) -> None:
+        self._settings = settings
+        self._secrets = secrets
+        self._pending: _Pending | None = None
+
+    @property
+    def has_pending(self) -> bool:
+        """A NO_KEYCHAIN save is waiting for `save_for_this_run()`."""
+        return self._pending is not None
+
+    def discard_pending(self) -> None:
+        self._pending = None
+
+    def save(self, config: AccountConfig, secret: str, replaces: str | None = None) -> SaveOutcome:
+        """Add `config`, or change the account named `replaces`, with `secret` ("" keeps the stored one)."""
+        self._pending = None
+        problem = account_problem(config)
+        if problem is not None:
+            return SaveOutcome(SaveStatus.INVALID, config, replaces, detail=problem)
+        if config.name != replaces and self._settings.account(config.name) is not None:
+            return SaveOutcome(SaveStatus.NAME_TAKEN, config, replaces)
+        if replaces is not None and self._settings.account(replaces) is None:
+            detail = f"There is no account named {replaces!r} to change."
+            return SaveOutcome(SaveStatus.INVALID, config, replaces, detail=detail)
+        if not secret and replaces is None:
+            return SaveOutcome(SaveStatus.SECRET_MISSING, config, replaces)
+        if secret and not self._secrets.available():
+            self._pending = _Pending(config, replaces, secret)
+            return SaveOutcome(SaveStatus.NO_KEYCHAIN, config, replaces, detail=self._secrets.why_unavailable or "")
+        return self._commit(config, replaces, secret, run_only=False)
+
+    def save_for_this_run(self) -> SaveOutcome | None:
+        """Finish the save refused with NO_KEYCHAIN, its secret in memory only; None if there is none."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        return self._commit(pending.config, pending.replaces, pending.secret, run_only=True)
+
+    def secret_for_test(self, typed: str, name: str | None) -> str | None:
+        """The secret a key test uses: the one typed in, else account `name`'s stored one.
+
+        Raises SecretStoreError when the keychain cannot be read.
+        """
+        if typed or name is None:
+            return typed or None
+        return self._secrets.load(name)
+
+    def remove(self, name: str) -> RemoveOutcome:
+        """Forget the account (settings, threshold override), then its secret everywhere."""
+        if not self._settings.remove_account(name):
+            return RemoveOutcome(False)
+        try:
+            self._secrets.delete(name)
+        except SecretStoreError as exc:
+            return RemoveOutcome(True, str(exc))
+        return RemoveOutcome(True)
+
+    def _commit(self, config: AccountConfig, replaces: str | None, secret: str, *, run_only: bool) -> SaveOutcome:
+        old = replaces if replaces is not None and replaces != config.name else None
+        try:
+            if secret and run_only:
+                self._secrets.remember_for_this_run(config.name, secret)
+            elif secret:
+                self._secrets.save(config.name, secret)
+            elif old is not None:
+                self._copy_secret(old, config.name)
+        except SecretStoreError as exc:
+            return SaveOutcome(SaveStatus.FAILED, config, replaces, detail=str(exc))
+        try:
+            self._settings.save_account(config, replaces=replaces)
+        except ValueError as exc:
+            if old is not None:
+                self._drop_copy(config.name)
+            return SaveOutcome(SaveStatus.INVALID, config, replaces, detail=str(exc))
+        warnings = []
+        if old is not None:
+            try:
+                self._secrets.delete(old)
+            except SecretStoreError as exc:
+                warnings.append(str(exc))
+        test_secret: str | None = secret
+        if not secret:
+            try:
+                test_secret = self._secrets.load(config.name)
+            except SecretStoreError as exc:
+                test_secret = None
+                warnings.append(str(exc))
+        if self._secrets.is_run_only(config.name):
+            status, detail = SaveStatus.RUN_ONLY, ""
+        else:
+            status, detail = SaveStatus.SAVED, self._secrets.backend_name()
+        return SaveOutcome(status, config, replaces, detail, "\n".join(warnings), test_secret or None)
+
+    def _copy_secret(self, old: str, new: str) -> None:
+        value = self._secrets.load(old)
+        if value is None:
+            return
+        if self._secrets.is_run_only(old) or not self._secrets.available():
+            self._secrets.remember_for_this_run(new, value)
+        else:
+            self._secrets.save(new, value)
+
+    def _drop_copy(self, name: str) -> None:
+        try:
+            self._secrets.delete(name)
+        except SecretStoreError as exc:
+            log.warning("could not undo the secret copied to %r: %s", name, exc)
