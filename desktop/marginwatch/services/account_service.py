@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -98,13 +99,15 @@ class RiskWorker(QObject):
             return
         version = state.version
         positions = tuple(state.positions().values())
-        args = (positions, state.cross_wallet_balance, dict(state.brackets), dict(state.fallback_brackets))
-        extra = {"unreadable": state.unreadable, "multi_assets": state.multi_assets_margin}
+        job = partial(
+            assess_account, positions, state.cross_wallet_balance, dict(state.brackets), dict(state.fallback_brackets),
+            unreadable=state.unreadable, multi_assets=state.multi_assets_margin,
+        )
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"risk-{self._name}")
         self._busy = True
         generation = self._generation
-        future = self._executor.submit(assess_account, *args, **extra)
+        future = self._executor.submit(job)
         future.add_done_callback(lambda f: self._finished.emit(generation, version, f))
 
     def close(self) -> None:

@@ -86,8 +86,11 @@ class Notifier(QObject):
                 from desktop_notifier import DesktopNotifier, Icon
 
                 icon = Icon(path=self._icon_path) if self._icon_path else None
-                kwargs = {"app_name": self._app_name}
-                self._backend = DesktopNotifier(**kwargs, app_icon=icon) if icon else DesktopNotifier(**kwargs)
+                self._backend = (
+                    DesktopNotifier(app_name=self._app_name, app_icon=icon)
+                    if icon
+                    else DesktopNotifier(app_name=self._app_name)  # the library's default icon
+                )
             except Exception as exc:  # a missing platform backend must not stop alerts
                 self._backend_broken = True
                 self.last_error = f"desktop notifications unavailable: {exc}"

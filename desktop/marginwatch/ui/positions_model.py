@@ -285,13 +285,13 @@ class PositionsModel(QAbstractTableModel):
         ordered = sorted(self._rows, key=lambda view: view.cells[column].sort, reverse=self._sort_descending)
         if all(a is b for a, b in zip(ordered, self._rows, strict=True)):
             return
-        self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], SORT_HINT)
+        self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], SORT_HINT)  # type: ignore[index]  # PySide's overload
         was = [view.key for view in self._rows]
         self._rows = ordered
         self._index = {view.key: i for i, view in enumerate(ordered)}
         old = self.persistentIndexList()  # few: a view's selection and current cell
         self.changePersistentIndexList(old, [self.index(self._index[was[i.row()]], i.column()) for i in old])
-        self.layoutChanged[LAYOUT_ARGS].emit([], SORT_HINT)
+        self.layoutChanged[LAYOUT_ARGS].emit([], SORT_HINT)  # type: ignore[index]  # PySide's overload
 
     def _drain(self) -> None:
         """Re-render stale rows for up to `pacing.RENDER_SLICE_S` (at least one); the rest next loop turn.

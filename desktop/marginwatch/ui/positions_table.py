@@ -59,7 +59,7 @@ class _CellDelegate(QStyledItemDelegate):
         if cell is None:
             option.displayAlignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
             option.backgroundBrush = _NO_BRUSH
-            option.styleObject = None
+            option.styleObject = None  # type: ignore[assignment]  # the stub says QObject; Qt takes None
             return
         text, alignment, foreground, background, _tooltip, _sort = cell
         option.displayAlignment = alignment
@@ -74,7 +74,7 @@ class _CellDelegate(QStyledItemDelegate):
             palette.setBrush(_TEXT_ROLE, foreground)
             option.palette = palette
         option.backgroundBrush = background if background is not None else _NO_BRUSH
-        option.styleObject = None  # as Qt's: no style animations inside item views
+        option.styleObject = None  # type: ignore[assignment]  # as Qt's: no style animations inside item views
 
 
 class PositionsTable(QTableView):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -32,7 +32,7 @@ class TrayIcon(QObject):
         self._tray.activated.connect(self._on_activated)
         self._refresh()
 
-    def _add(self, menu: QMenu, text: str, signal: Signal) -> QAction:
+    def _add(self, menu: QMenu, text: str, signal: SignalInstance) -> QAction:
         action = menu.addAction(text)
         action.triggered.connect(signal.emit)
         return action
