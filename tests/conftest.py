@@ -1,7 +1,88 @@
-"""Shared test set-up: Qt runs offscreen unless a test asks for a real display."""
+"""Shared test set-up: Qt runs offscreen unless a test asks for a real display; Hypothesis keeps its
+examples outside the checkout; in CI a skipped end-to-end, packaging or official-SDK test fails the run."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins = ("pytester",)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+# ----------------------------------------------------------------------------- Hypothesis
+
+
+def _hypothesis_profile() -> None:
+    from hypothesis import settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    from platformdirs import user_cache_path
+
+    # CI starts from a clean clone each time: replaying saved examples there buys nothing.
+    database = None if in_ci() else DirectoryBasedExampleDatabase(user_cache_path("marginwatch-tests") / "hypothesis")
+    settings.register_profile("marginwatch", database=database)
+    settings.load_profile("marginwatch")
+
+
+_hypothesis_profile()
+
+
+# ----------------------------------------------------------------------------- no skips in CI
+
+# These only prove something when they run: a skip in CI (a program or package missing from
+# .ci/setup) would let the run go green without them. Paths are relative to the rootdir.
+REQUIRED_IN_CI = ("tests/e2e/", "tests/test_packaging.py", "tests/exchange/test_sim_official_sdk.py")
+
+
+def _required_in_ci(config: pytest.Config, path: Path, item: pytest.Item | None = None) -> bool:
+    if item is not None and item.get_closest_marker("required_in_ci") is not None:
+        return True
+    try:
+        rel = path.resolve().relative_to(config.rootpath.resolve()).as_posix()
+    except ValueError:
+        return False
+    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in REQUIRED_IN_CI)
+
+
+def _skip_reason(longrepr: object) -> str:
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _fail_instead_of_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    report.outcome = "failed"
+    report.longrepr = f"skipped in CI (CI=true), which must not happen here: {_skip_reason(report.longrepr)}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "required_in_ci: a skip of this test fails the run when CI=true")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and in_ci() and _required_in_ci(item.config, item.path, item):
+        _fail_instead_of_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    # A module-level importorskip skips the whole file at collection.
+    report = yield
+    if report.skipped and in_ci() and _required_in_ci(collector.config, collector.path):
+        _fail_instead_of_skip(report)
+    return report
