@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import fnmatch
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -235,14 +237,15 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctio
     return out
 
 
-def _segment_lines(source: str, node: ast.AST) -> list[str]:
-    return (ast.get_source_segment(source, node) or "").splitlines()
+def _segment_lines(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return lines[node.lineno - 1 : node.end_lineno]
 
 
 def describe_mutants(module: str, rel: str, original: str, mutated: str, codes: dict[str, int | None]) -> list[Mutant]:
     """Each mutant's line in the original file and its change, from the copies mutmut wrote."""
     orig_funcs = _functions(ast.parse(original))
     mut_tree = ast.parse(mutated)
+    mut_lines = mutated.splitlines()
     copies: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     for node in ast.walk(mut_tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
@@ -255,8 +258,8 @@ def describe_mutants(module: str, rel: str, original: str, mutated: str, codes: 
         line, before, after = 0, "?", "?"
         orig_copy, mutant = copies.get(f"{base}__mutmut_orig"), copies.get(name)
         if orig_copy is not None and mutant is not None:
-            a = _segment_lines(mutated, orig_copy)
-            b = [s.replace(name, orig_copy.name) for s in _segment_lines(mutated, mutant)]
+            a = _segment_lines(mut_lines, orig_copy)
+            b = [s.replace(name, orig_copy.name) for s in _segment_lines(mut_lines, mutant)]
             for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
                 if tag != "equal":
                     before = " ".join(s.strip() for s in a[i1:i2]) or "(nothing)"
@@ -279,11 +282,27 @@ def _natural(key: str) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Allowed:
+    """One equivalent mutant (`before` and `after` as the report prints them), or with `case_only`
+    every mutant of the function(s) that only changes letter case in a line matching `before_regex`."""
+
     file: str
-    function: str
-    before: str
-    after: str
+    function: str  # Class.method or function; fnmatch patterns allowed
     reason: str
+    before: str = ""
+    after: str = ""
+    case_only: bool = False
+    before_regex: str = ""
+
+    def matches(self, m: Mutant) -> bool:
+        if m.file != self.file or not fnmatch.fnmatchcase(m.function, self.function):
+            return False
+        if self.case_only:
+            return (
+                m.before != m.after
+                and m.before.lower() == m.after.lower()
+                and (not self.before_regex or re.search(self.before_regex, m.before) is not None)
+            )
+        return (self.before, self.after) == (_norm(m.before), _norm(m.after))
 
 
 def _norm(text: str) -> str:
@@ -296,11 +315,15 @@ def load_allow_list(path: Path = ALLOW_FILE) -> list[Allowed]:
     data = tomllib.loads(path.read_text("utf-8"))
     out = []
     for i, entry in enumerate(data.get("allow", []), 1):
-        missing = [k for k in ("file", "function", "before", "after", "reason") if not str(entry.get(k, "")).strip()]
+        needed = ["file", "function", "reason"] + ([] if entry.get("case_only") else ["before", "after"])
+        missing = [k for k in needed if not str(entry.get(k, "")).strip()]
         if missing:
             raise SystemExit(f"{path.name}: entry {i} lacks {', '.join(missing)}")
-        out.append(Allowed(entry["file"], entry["function"], _norm(entry["before"]), _norm(entry["after"]),
-                           entry["reason"].strip()))
+        out.append(Allowed(
+            file=entry["file"], function=entry["function"], reason=" ".join(entry["reason"].split()),
+            before=_norm(entry.get("before", "")), after=_norm(entry.get("after", "")),
+            case_only=bool(entry.get("case_only", False)), before_regex=entry.get("before_regex", ""),
+        ))
     return out
 
 
@@ -309,7 +332,7 @@ def apply_allow_list(mutants: list[Mutant], allowed: list[Allowed]) -> set[Allow
     used: set[Allowed] = set()
     for m in mutants:
         for a in allowed:
-            if (a.file, a.function, a.before, a.after) == (m.file, m.function, _norm(m.before), _norm(m.after)):
+            if a.matches(m):
                 used.add(a)
                 if m.status not in KILLED:
                     m.allowed_because = a.reason
@@ -441,7 +464,8 @@ def report(results: list[ModuleResult], allowed: list[Allowed], used: set[Allowe
     if stale:
         print(f"\n== allow-list entries that matched no mutant ({len(stale)}): the code changed; update or remove")
         for a in stale:
-            print(f"   {a.file}  {a.function}: {a.before}  →  {a.after}")
+            what = f"case-only changes /{a.before_regex}/" if a.case_only else f"{a.before}  →  {a.after}"
+            print(f"   {a.file}  {a.function}: {what}")
     print(f"\nwall time {wall:.1f} s")
 
 
