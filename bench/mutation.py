@@ -459,8 +459,12 @@ def report(results: list[ModuleResult], allowed: list[Allowed], used: set[Allowe
     print(f"\n== allowed equivalent mutants ({len(allowed_mutants)})")
     for m in allowed_mutants:
         print(f"{m.module:14} {m.file}:{m.line}  {m.function}\n      {m.mutation()}\n      because {m.allowed_because}")
-    ran_files = {rel for r in results if not r.error for rel in {m.file for m in r.mutants}}
-    stale = [a for a in allowed if a.file in ran_files and a not in used]
+    # Only entries for functions this run mutated can be stale.
+    ran = {(m.file, m.function) for r in results if not r.error for m in r.mutants}
+    stale = [
+        a for a in allowed
+        if a not in used and any(f == a.file and fnmatch.fnmatchcase(fn, a.function) for f, fn in ran)
+    ]
     if stale:
         print(f"\n== allow-list entries that matched no mutant ({len(stale)}): the code changed; update or remove")
         for a in stale:
