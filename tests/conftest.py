@@ -23,11 +23,15 @@ def in_ci() -> bool:
 
 def _hypothesis_profile() -> None:
     from hypothesis import settings
+    from hypothesis.configuration import set_hypothesis_home_dir
     from hypothesis.database import DirectoryBasedExampleDatabase
     from platformdirs import user_cache_path
 
+    # Its home holds more than the examples (a cache of constants from the code, for one).
+    home = user_cache_path("marginwatch-tests") / "hypothesis"
+    set_hypothesis_home_dir(home)
     # CI starts from a clean clone each time: replaying saved examples there buys nothing.
-    database = None if in_ci() else DirectoryBasedExampleDatabase(user_cache_path("marginwatch-tests") / "hypothesis")
+    database = None if in_ci() else DirectoryBasedExampleDatabase(home / "examples")
     settings.register_profile("marginwatch", database=database)
     settings.load_profile("marginwatch")
 
