@@ -394,6 +394,11 @@ def run_module(name: str, target: Target, scratch: Path, jobs: int, allowed: lis
     if not tests:
         result.error = f"no test files match {', '.join(target.tests)}"
         return result
+    for rel, funcs in target.files.items():
+        missing = sorted(set(funcs or ()) - set(_functions(ast.parse((PACKAGE / rel).read_text("utf-8")))))
+        if missing:
+            result.error = f"{rel} has no {', '.join(missing)} (renamed?): update MODULES in {Path(__file__).name}"
+            return result
     work = scratch / name
     prepare(work, target, tests)
     # Restricted files name their functions; once one is restricted, whole files must be named too.
@@ -494,7 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in names:
             print(f"mutation: {name} …", file=sys.stderr, flush=True)
-            results.append(run_module(name, MODULES[name], scratch, args.jobs, allowed, used))
+            r = run_module(name, MODULES[name], scratch, args.jobs, allowed, used)
+            results.append(r)
+            done = "failed" if r.error else f"{r.killed} / {len(r.counted)} killed, {len(r.survivors)} surviving"
+            print(f"mutation: {name} {done} ({r.seconds:.0f} s)", file=sys.stderr, flush=True)
     finally:
         if args.keep:
             print(f"mutation: scratch kept in {scratch}", file=sys.stderr)
