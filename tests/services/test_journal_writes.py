@@ -3,7 +3,6 @@ and their delivery, connection changes, snapshots, and a write that fails half-w
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from decimal import Decimal
 from enum import Enum
@@ -88,8 +87,10 @@ def test_a_decoded_margin_call_is_stored_with_readable_names_and_money_as_string
                 "mark_price": "187.17127",
                 "unrealized_pnl": "-1.166074",
                 "maint_margin": "1.614445",
+                "unreadable": [],
             }
         ],
+        "unreadable": [],
     }
 
 
@@ -275,7 +276,7 @@ def test_a_write_that_fails_half_way_leaves_nothing_and_the_next_one_works(journ
         raise ValueError("boom")
 
     with pytest.raises(ValueError, match="boom"):
-        journal._write(half_then_fail)
+        journal._write(half_then_fail, None)
     assert journal.query(kind=RowKind.CONNECTION) == []
     assert journal.record_connection("main", StreamHealth("user", StreamState.LIVE)) is True
     assert len(journal.query(kind=RowKind.CONNECTION)) == 1
@@ -303,16 +304,13 @@ class FailingOp:
         raise self.exc
 
 
-def test_a_write_on_a_busy_file_moves_to_a_fresh_file_retries_once_then_raises(
-    journal: Journal, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_write_on_a_busy_file_is_kept_aside_once_not_retried_and_the_file_stays(journal: Journal) -> None:
+    path = journal.path
     op = FailingOp(busy_error())
-    with caplog.at_level(logging.WARNING, logger="marginwatch.services.journal"), \
-            pytest.raises(sqlite3.OperationalError, match="database is locked"):
-        journal._write(op)
-    assert op.calls == 2
-    assert journal.path is not None and journal.path.parent == tmp_path and "while-locked" in journal.path.name
-    assert "journal: write failed (database is locked); recovering" in caplog.messages
+    kept: list[object] = []
+    assert journal._write(op, lambda spool: kept.append(spool) or "kept") == "kept"
+    assert op.calls == 1 and len(kept) == 1
+    assert journal.path == path  # the same file: its rows go back into it once it is free
 
 
 def test_a_write_held_in_memory_is_not_retried(tmp_path: Path) -> None:
@@ -322,7 +320,7 @@ def test_a_write_held_in_memory_is_not_retried(tmp_path: Path) -> None:
         assert j.path is None
         op = FailingOp(busy_error())
         with pytest.raises(sqlite3.OperationalError):
-            j._write(op)
+            j._write(op, None)
         assert op.calls == 1
 
 
@@ -330,5 +328,5 @@ def test_a_bug_in_a_write_is_raised_at_once_without_touching_the_file(journal: J
     path = journal.path
     op = FailingOp(sqlite3.IntegrityError("NOT NULL constraint failed"))
     with pytest.raises(sqlite3.IntegrityError):
-        journal._write(op)
+        journal._write(op, None)
     assert op.calls == 1 and journal.path == path and journal.problem is None

@@ -105,7 +105,11 @@ def margin_call_alert(account: str, event: Any) -> Alert:
     """One notification listing every position the MARGIN_CALL names, and what of it was unreadable."""
     lines = []
     for p in event.positions:
-        side = p.position_side.value if hasattr(p.position_side, "value") else "?"
+        raw_side = p.position_side
+        if hasattr(raw_side, "value"):
+            side = raw_side.value
+        else:  # a plain string from an older journal row; None when the frame's side was unreadable
+            side = raw_side if isinstance(raw_side, str) and raw_side else "?"
         lines.append(
             QCoreApplication.translate(
                 "Alert", "{symbol} {side} size {size} · mark {mark} · maint. margin {mm}"
