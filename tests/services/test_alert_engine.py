@@ -127,3 +127,44 @@ def test_a_forgotten_account_raises_no_stream_down_alert(qtbot):
     # A stream event polls every stream that is down, as the poll timer does.
     engine.on_health("kept", StreamHealth("market", StreamState.RECONNECTING, reason="timed out"))
     assert [(a.kind, a.account) for a in got] == [(AlertKind.STREAM_DOWN, "kept")]
+
+
+def collect_cleared(engine: AlertEngine) -> list:
+    got: list = []
+    engine.alert_cleared.connect(got.append)
+    return got
+
+
+def test_a_danger_threshold_easing_to_warning_says_cleared_once_with_the_alerts_it_ends(qtbot):
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = collect(engine), collect_cleared(engine)
+    engine.on_risk("main", risk("0.83"))
+    engine.on_risk("main", risk("0.78"))  # within the hysteresis: still danger
+    assert cleared == []
+    engine.on_risk("main", risk("0.72"))
+    engine.on_risk("main", risk("0.70"))
+    [c] = cleared
+    assert c.cleared_keys == (raised[0].dedupe_key,)
+    assert (c.tier, c.title) == (RiskTier.WARNING, "cross account back to warning on main")
+
+
+def test_a_warning_that_eases_is_not_a_cleared_danger(qtbot):
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    cleared = collect_cleared(engine)
+    engine.on_risk("main", risk("0.65"))
+    engine.on_risk("main", risk("0.3"))
+    assert cleared == []
+
+
+def test_a_margin_call_clears_once_its_position_seen_in_danger_leaves_it(qtbot):
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = collect(engine), collect_cleared(engine)
+    engine.on_margin_call("main", margin_call(symbols=("ETHUSDT",)))
+    engine.on_risk("main", risk("0.3"))  # a snapshot from before the call: not proof it is over
+    assert cleared == []
+    engine.on_risk("main", risk("0.95"))
+    engine.on_risk("main", risk("0.5"))
+    calls = [c for c in cleared if c.title == "Margin call on main cleared"]
+    assert [c.cleared_keys for c in calls] == [(raised[0].dedupe_key,)]
+    engine.on_risk("main", risk("0.4"))
+    assert len([c for c in cleared if c.title == "Margin call on main cleared"]) == 1

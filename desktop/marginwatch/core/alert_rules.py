@@ -63,6 +63,17 @@ class ThresholdAlert:
     at_start: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdCleared:
+    """A subject that had fired at danger is out of it: eased to `level`, or closed."""
+
+    account: str
+    subject: str
+    metric: Metric
+    level: RiskTier
+    closed: bool = False
+
+
 @dataclass(slots=True)
 class _Track:
     # The highest level currently "latched" (fired and not yet eased back past its hysteresis).
@@ -76,6 +87,12 @@ class ThresholdMonitor:
     def __init__(self, policy: AlertPolicy | None = None) -> None:
         self.policy = policy or AlertPolicy()
         self._tracks: dict[tuple[str, str, Metric], _Track] = {}
+        self._cleared: list[ThresholdCleared] = []
+
+    def pop_cleared(self) -> list[ThresholdCleared]:
+        """The subjects that left danger since the last call, oldest first."""
+        out, self._cleared = self._cleared, []
+        return out
 
     def set_policy(self, policy: AlertPolicy) -> None:
         self.policy = policy
@@ -95,7 +112,8 @@ class ThresholdMonitor:
                 alerts.append(alert)
         # A position that closed starts afresh if it reopens.
         for key in [k for k in self._tracks if k[0] == account and k not in seen]:
-            del self._tracks[key]
+            if self._tracks.pop(key).latched >= RiskTier.DANGER:
+                self._cleared.append(ThresholdCleared(*key, level=RiskTier.CALM, closed=True))
         return alerts
 
     def _values(self, risk: AccountRisk) -> Iterator[tuple[str, Metric, Decimal]]:
@@ -134,8 +152,11 @@ class ThresholdMonitor:
         first = key not in self._tracks
         track = self._tracks.setdefault(key, _Track())
         # Ease the latch down level by level, each only past its own hysteresis.
+        was_danger = track.latched >= RiskTier.DANGER
         while track.latched > RiskTier.CALM and self._eased_below(metric, value, track.latched):
             track.latched = RiskTier(track.latched - 1)
+        if was_danger and track.latched < RiskTier.DANGER:
+            self._cleared.append(ThresholdCleared(*key, level=max(RiskTier.CALM, self._level(metric, value))))
         level = self._level(metric, value)
         if level <= track.latched or level < RiskTier.WARNING:
             return None

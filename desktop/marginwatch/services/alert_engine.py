@@ -3,6 +3,10 @@
 A service, not a widget: it owns the threshold state and emits `alert_raised`; the notifier,
 the tray, the banner and the journal listen. Identical alerts (a margin call replayed across a
 reconnect overlap) are raised once.
+
+`alert_cleared` says when what a danger threshold alert or a margin call warned of is over: the
+subject eased out of danger (or closed), or every position a margin call named, once seen in danger,
+is below it. The forwarder stops repeating those alerts on it and says so.
 """
 
 from __future__ import annotations
@@ -10,20 +14,55 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from marginwatch.core.account_risk import AccountRisk
-from marginwatch.core.alert_rules import AlertPolicy, StreamDownMonitor, ThresholdMonitor
+from marginwatch.core.alert_rules import AlertPolicy, Metric, StreamDownMonitor, ThresholdCleared, ThresholdMonitor
+from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, threshold_alert
 
 _DEDUPE_MEMORY = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class ClearedAlert:
+    """The alerts in `cleared_keys` no longer hold: "SOLUSDT LONG back to warning on Main"."""
+
+    account: str
+    tier: RiskTier  # where the subject stands now
+    title: str
+    cleared_keys: tuple[str, ...]
+    created_at: float = field(default_factory=time.time)
+
+
+@dataclass(slots=True)
+class _OpenCall:
+    symbols: frozenset[str]
+    seen_in_danger: bool = False
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Alert", text)
+
+
+def threshold_cleared(c: ThresholdCleared, keys: tuple[str, ...]) -> ClearedAlert:
+    subject = _tr("cross account") if c.subject == "account" else c.subject
+    if c.closed:
+        title = _tr("{subject} on {account}: position closed")
+    elif c.level is RiskTier.WARNING:
+        title = _tr("{subject} back to warning on {account}")
+    else:
+        title = _tr("{subject} back to calm on {account}")
+    return ClearedAlert(c.account, c.level, title.format(subject=subject, account=c.account), keys)
+
+
 class AlertEngine(QObject):
     alert_raised = Signal(object)  # Alert
+    alert_cleared = Signal(object)  # ClearedAlert
 
     def __init__(
         self,
@@ -41,6 +80,9 @@ class AlertEngine(QObject):
         self._monitors: dict[str, ThresholdMonitor] = {}
         self._streams = StreamDownMonitor((policy or AlertPolicy()).stream_down_after_s)
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # Danger alerts and margin calls not yet over, for `alert_cleared`.
+        self._danger_keys: dict[tuple[str, str, Metric], list[str]] = {}
+        self._calls: dict[str, dict[str, _OpenCall]] = {}  # account -> dedupe key -> call
         # Polled only while a stream is down (not live, not stopped): an idle app sleeps.
         self._down: set[tuple[str, str]] = set()
         self._poll = QTimer(self)
@@ -68,6 +110,9 @@ class AlertEngine(QObject):
         self._down = {key for key in self._down if key[0] != account}
         if not self._down:
             self._poll.stop()
+        self._calls.pop(account, None)
+        for key in [k for k in self._danger_keys if k[0] == account]:
+            del self._danger_keys[key]
 
     def _monitor(self, account: str) -> ThresholdMonitor:
         monitor = self._monitors.get(account)
@@ -76,11 +121,44 @@ class AlertEngine(QObject):
         return monitor
 
     def on_margin_call(self, account: str, event: Any) -> None:
-        self._raise(margin_call_alert(account, event))
+        alert = margin_call_alert(account, event)
+        if alert.dedupe_key not in self._seen:
+            symbols = frozenset(p.symbol for p in event.positions if p.symbol)
+            self._calls.setdefault(account, {})[alert.dedupe_key] = _OpenCall(symbols)
+        self._raise(alert)
 
     def on_risk(self, account: str, risk: AccountRisk) -> None:
-        for a in self._monitor(account).observe(account, risk, self._clock()):
-            self._raise(threshold_alert(a))
+        monitor = self._monitor(account)
+        for a in monitor.observe(account, risk, self._clock()):
+            alert = threshold_alert(a)
+            if a.level >= RiskTier.DANGER and alert.dedupe_key not in self._seen:
+                self._danger_keys.setdefault((a.account, a.subject, a.metric), []).append(alert.dedupe_key)
+            self._raise(alert)
+        for c in monitor.pop_cleared():
+            keys = self._danger_keys.pop((c.account, c.subject, c.metric), [])
+            if keys:
+                self.alert_cleared.emit(threshold_cleared(c, tuple(keys)))
+        self._check_calls(account, risk, monitor.policy)
+
+    def _check_calls(self, account: str, risk: AccountRisk, policy: AlertPolicy) -> None:
+        calls = self._calls.get(account)
+        if not calls:
+            return
+        for key, call in list(calls.items()):
+            named = [p for p in risk.positions if p.position.symbol in call.symbols]
+            tiers = [policy.ratio.tier_for_ratio(p.margin_ratio) for p in named]
+            if any(t is RiskTier.UNKNOWN for t in tiers):
+                continue  # not knowable now: only the user can end it
+            if any(t >= RiskTier.DANGER for t in tiers):
+                call.seen_in_danger = True
+                continue
+            # A snapshot older than the call may show it calm: it must have been seen in danger first.
+            if named and not call.seen_in_danger:
+                continue
+            del calls[key]
+            title = _tr("Margin call on {account} cleared").format(account=account)
+            tier = max(tiers, default=RiskTier.CALM)
+            self.alert_cleared.emit(ClearedAlert(account, tier, title, (key,)))
 
     def on_health(self, account: str, health: StreamHealth) -> None:
         key = (account, health.name)
