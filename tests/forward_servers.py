@@ -1,5 +1,6 @@
 """Real receivers on loopback for forwarding tests: an ntfy-protocol + JSON-webhook HTTP server
-(aiohttp) and an SMTP server (aiosmtpd). They record what arrived and can be told to fail.
+(aiohttp), an SMTP server (aiosmtpd) and a heartbeat endpoint counting GETs. They record what
+arrived and can be told to fail.
 """
 
 from __future__ import annotations
@@ -136,3 +137,44 @@ def smtp_server() -> Iterator[tuple[int, list[Message]]]:
         yield port, box.messages
     finally:
         controller.stop()
+
+
+@dataclass
+class PingCounter:
+    """A healthchecks.io-style endpoint on loopback: counts GETs; `statuses` are answered first, then 200."""
+
+    port: int = field(default_factory=free_port)
+    pings: list[str] = field(default_factory=list)  # the paths pinged
+    statuses: list[int] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    _waiters: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
+
+    async def start(self) -> PingCounter:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def url(self, path: str = "ping/uuid-token") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    async def wait_for(self, count: int, timeout_s: float = 10.0) -> None:
+        if len(self.pings) < count:
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append((count, fut))
+            await asyncio.wait_for(fut, timeout_s)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.pings.append(request.path)
+        for count, fut in list(self._waiters):
+            if len(self.pings) >= count and not fut.done():
+                fut.set_result(None)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.Response(text="OK", status=status)
