@@ -26,6 +26,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--forward", action="append", default=[], metavar="URL",
         help="also send every alert of this run to this Apprise URL (repeatable); env:NAME reads it from $NAME",
     )
+    p.add_argument(
+        "--heartbeat-url", default=None, metavar="URL",
+        help="ping this URL (healthchecks.io, Uptime Kuma push; any Apprise URL) every minute while all"
+             " streams are live, so its service alarms when the pings stop; env:NAME reads it from $NAME",
+    )
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, _qt_args = p.parse_known_args(list(argv))
     if args.speed <= 0:

@@ -26,14 +26,16 @@ from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_t
 from marginwatch.core.risk_tiers import worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
+from marginwatch.services import heartbeat
 from marginwatch.services.account_registry import AccountRegistry
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
-from marginwatch.services.alert_engine import AlertEngine
+from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from marginwatch.services.forwarding import Forwarder
 from marginwatch.services.journal import Journal
 from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.services.sleep_watch import SleepWatch, pause_alert
 from marginwatch.startup_trace import ChartLiveTrace
 from marginwatch.ui.main_window import MainWindow
 from marginwatch.ui.tier_style import tier_word
@@ -105,6 +107,9 @@ class AppController(QObject):
         )
         self.forwarder = Forwarder.from_specs(getattr(args, "forward", []), environ=os.environ, journal=self.journal,
                                               parent=self)
+        self.heartbeat, self._heartbeat_problem = heartbeat.from_spec(
+            getattr(args, "heartbeat_url", None), os.environ, parent=self)
+        self.sleep_watch = SleepWatch(parent=self)
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: CalculatorDialog | None = None
@@ -140,6 +145,14 @@ class AppController(QObject):
         r.account_removed.connect(self._on_account_removed)
         r.demo_changed.connect(self.window.set_demo_mode)
         r.notice.connect(lambda text: self.window.add_event(time.time(), "info", text))
+        self.window.alert_banner.acknowledged.connect(self.forwarder.acknowledge_all)
+        self.tray.acknowledge_requested.connect(self.forwarder.acknowledge_all)
+        self.alerts.alert_cleared.connect(self._on_cleared)
+        self.sleep_watch.resumed.connect(self._on_resumed)
+        if self.heartbeat is not None:
+            shown = self.tr("Heartbeat {url}").format(url=self.heartbeat.name)
+            self.heartbeat.state_changed.connect(
+                lambda state, why: self.window.add_event(time.time(), "info", f"{shown}: {state} {why}".strip()))
 
     def _on_account_added(self, svc: AccountService) -> None:
         svc.risk_changed.connect(self._on_risk)
@@ -149,6 +162,8 @@ class AppController(QObject):
 
     def _on_account_removed(self, name: str) -> None:
         self.alerts.forget_account(name)
+        if self.heartbeat is not None:
+            self.heartbeat.forget_account(name)
         self.window.remove_account(name)
         self._refresh_tray()
 
@@ -161,10 +176,11 @@ class AppController(QObject):
         if self.journal.problem:
             self.window.add_event(time.time(), "info", self.journal.problem)
         self.journal.state_changed.connect(lambda state: self.window.add_event(time.time(), "info", state.reason))
-        for problem in self.forwarder.problems:
+        for problem in [*self.forwarder.problems, *filter(None, [self._heartbeat_problem])]:
             self.window.add_event(time.time(), "info", problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
+        self.sleep_watch.start()
         # The exchange starts at once; pyqtgraph (+numpy, ~0.35 s) is imported meanwhile on a
         # worker thread, and the chart is attached (created here, on the GUI thread) when it is in.
         self._spawn(self._attach_chart_when_imported())
@@ -189,7 +205,11 @@ class AppController(QObject):
     async def _shutdown(self) -> None:
         log.info("shutting down")
         self.window.allow_close()
+        self.sleep_watch.stop()
+        if self.heartbeat is not None:
+            await self.heartbeat.aclose()  # first: the outside monitor must see the silence
         await self.registry.close()
+        await self.forwarder.say_stopped()  # once no account can raise anything after it
         await self.notifier.aclose()
         await self.forwarder.aclose()
         self._snapshots.stop()
@@ -243,7 +263,18 @@ class AppController(QObject):
         self.journal.record_connection(account, health)
         self.window.set_health(account, health)
         self.alerts.on_health(account, health)
+        if self.heartbeat is not None:
+            self.heartbeat.on_health(account, health)
         self._refresh_tray()
+
+    def _on_resumed(self, from_wall: float, to_wall: float) -> None:
+        self._deliver(pause_alert(from_wall, to_wall))
+        for svc in self.accounts.values():
+            svc.session.request_resync()
+
+    def _on_cleared(self, cleared: ClearedAlert) -> None:
+        self.window.add_event(cleared.created_at, "threshold", cleared.title)
+        self.forwarder.clear(cleared)
 
     def _refresh_tray(self) -> None:
         worst = worst_tier(self.registry.risks.values(), self.alerts.policy.ratio)

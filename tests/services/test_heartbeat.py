@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from marginwatch.core.stream_health import StreamHealth, StreamState
-from marginwatch.services.heartbeat import Heartbeat, HeartbeatState
+from marginwatch.services.heartbeat import Heartbeat, HeartbeatState, from_spec
 from tests.forward_servers import PingCounter
 from tests.services.manual_sleep import ManualSleep
 
@@ -123,3 +123,12 @@ def test_forgetting_a_removed_account_lets_the_others_ping(qapp: QApplication) -
         await server.stop()
 
     run(main())
+
+
+def test_the_heartbeat_url_can_come_from_the_environment_and_a_missing_one_is_said(qapp: QApplication) -> None:
+    beat, problem = from_spec("env:HC_URL", {"HC_URL": "https://hc-ping.com/secret-uuid"})
+    assert beat is not None and problem is None and beat.name == "https://hc-ping.com/…"
+    assert from_spec("env:HC_URL", {}) == (None, "The heartbeat is off: environment variable HC_URL is not set.")
+    nothing, why = from_spec("hc-ping.com/secret-uuid", {})
+    assert nothing is None and why is not None and "secret-uuid" not in why
+    assert from_spec(None, {}) == (None, None)

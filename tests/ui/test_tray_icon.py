@@ -8,7 +8,8 @@ from marginwatch.ui.tray_icon import TrayIcon
 
 def test_menu_and_state(qtbot) -> None:
     tray = TrayIcon()
-    assert tray.menu_texts() == ["Show MarginWatch", "Calculator…", "Send test notification", "Quit"]
+    assert tray.menu_texts() == [
+        "Show MarginWatch", "Acknowledge alerts", "Calculator…", "Send test notification", "Quit"]
     assert tray.disconnected
     before = tray._tray.icon().cacheKey()
     tray.set_state(RiskTier.DANGER, disconnected=False, tooltip="MarginWatch — danger")
@@ -24,6 +25,8 @@ def test_menu_actions_emit_signals(qtbot) -> None:
         actions["Send test notification"].trigger()
     with qtbot.waitSignal(tray.quit_requested, timeout=1000):
         actions["Quit"].trigger()
+    with qtbot.waitSignal(tray.acknowledge_requested, timeout=1000):
+        actions["Acknowledge alerts"].trigger()
 
 
 def test_balloon_fallback_says_no_when_there_is_no_tray(qtbot) -> None:

@@ -254,9 +254,29 @@
         <source>Notifications work. Margin calls and threshold alerts will look like this.</source>
         <translation>通知正常。追加保证金通知和阈值警报将以此形式显示。</translation>
     </message>
+    <message>
+        <source>{subject} on {account}: position closed</source>
+        <translation>{account} 上的 {subject}：仓位已平</translation>
+    </message>
+    <message>
+        <source>{subject} back to warning on {account}</source>
+        <translation>{account} 上的 {subject} 已回到警告</translation>
+    </message>
+    <message>
+        <source>{subject} back to calm on {account}</source>
+        <translation>{account} 上的 {subject} 已回到平稳</translation>
+    </message>
+    <message>
+        <source>Margin call on {account} cleared</source>
+        <translation>{account} 的追加保证金通知已解除</translation>
+    </message>
 </context>
 <context>
     <name>AlertBanner</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
     <message>
         <source>Dismiss</source>
         <translation>关闭</translation>
@@ -264,6 +284,10 @@
 </context>
 <context>
     <name>AppController</name>
+    <message>
+        <source>Heartbeat {url}</source>
+        <translation>心跳 {url}</translation>
+    </message>
     <message>
         <source>Start-up failed: {e}</source>
         <translation>启动失败：{e}</translation>
@@ -664,6 +688,17 @@
     <message>
         <source>Info</source>
         <translation>信息</translation>
+    </message>
+</context>
+<context>
+    <name>Forwarder</name>
+    <message>
+        <source>MarginWatch stopped monitoring — no further alerts</source>
+        <translation>MarginWatch 已停止监控——不会再有警报</translation>
+    </message>
+    <message>
+        <source>[repeat {n}/{cap}] {title}</source>
+        <translation>[第 {n}/{cap} 次提醒] {title}</translation>
     </message>
 </context>
 <context>
@@ -1572,6 +1607,21 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     </message>
 </context>
 <context>
+    <name>SleepWatch</name>
+    <message>
+        <source>The clock was set back from {a} to {b}; resyncing every account.</source>
+        <translation>系统时钟从 {a} 被调回到 {b}；正在重新同步所有账户。</translation>
+    </message>
+    <message>
+        <source>Monitoring was paused from {a} to {b}; resyncing every account.</source>
+        <translation>监控在 {a} 至 {b} 期间暂停；正在重新同步所有账户。</translation>
+    </message>
+    <message>
+        <source>No alerts could be raised in that time.</source>
+        <translation>此期间无法发出任何警报。</translation>
+    </message>
+</context>
+<context>
     <name>TargetTab</name>
     <message>
         <source>Target ROE (%)</source>
@@ -1595,6 +1645,10 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     <message>
         <source>Show MarginWatch</source>
         <translation>显示 MarginWatch</translation>
+    </message>
+    <message>
+        <source>Acknowledge alerts</source>
+        <translation>确认警报</translation>
     </message>
     <message>
         <source>Calculator…</source>

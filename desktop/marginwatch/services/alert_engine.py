@@ -45,18 +45,14 @@ class _OpenCall:
     seen_in_danger: bool = False
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Alert", text)
-
-
 def threshold_cleared(c: ThresholdCleared, keys: tuple[str, ...]) -> ClearedAlert:
-    subject = _tr("cross account") if c.subject == "account" else c.subject
+    subject = QCoreApplication.translate("Alert", "cross account") if c.subject == "account" else c.subject
     if c.closed:
-        title = _tr("{subject} on {account}: position closed")
+        title = QCoreApplication.translate("Alert", "{subject} on {account}: position closed")
     elif c.level is RiskTier.WARNING:
-        title = _tr("{subject} back to warning on {account}")
+        title = QCoreApplication.translate("Alert", "{subject} back to warning on {account}")
     else:
-        title = _tr("{subject} back to calm on {account}")
+        title = QCoreApplication.translate("Alert", "{subject} back to calm on {account}")
     return ClearedAlert(c.account, c.level, title.format(subject=subject, account=c.account), keys)
 
 
@@ -156,7 +152,7 @@ class AlertEngine(QObject):
             if named and not call.seen_in_danger:
                 continue
             del calls[key]
-            title = _tr("Margin call on {account} cleared").format(account=account)
+            title = QCoreApplication.translate("Alert", "Margin call on {account} cleared").format(account=account)
             tier = max(tiers, default=RiskTier.CALM)
             self.alert_cleared.emit(ClearedAlert(account, tier, title, (key,)))
 

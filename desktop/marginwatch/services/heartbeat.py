@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ import aiohttp
 from PySide6.QtCore import QObject, Signal
 
 from marginwatch.core.stream_health import StreamHealth, StreamState
-from marginwatch.services.forwarding_send import AppriseSender, mask_url
+from marginwatch.services.forwarding_send import ENV_PREFIX, AppriseSender, mask_url, resolve_url
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +132,20 @@ class Heartbeat(QObject):
         if (state, reason) != (self.state, self.reason):
             self.state, self.reason = state, reason
             self.state_changed.emit(state.value, reason)
+
+
+def from_spec(
+    spec: str | None, environ: Mapping[str, str], **kwargs: Any
+) -> tuple[Heartbeat | None, str | None]:
+    """`--heartbeat-url` → (the heartbeat, None), (None, why it is off) or (None, None) when not asked for."""
+    if not spec:
+        return None, None
+    try:
+        url = resolve_url(spec, environ)
+    except ValueError as exc:
+        return None, f"The heartbeat is off: {exc}."
+    scheme, sep, _ = url.partition("://")
+    if not sep or not scheme.isalnum():
+        shown = spec if spec.startswith(ENV_PREFIX) else mask_url(url)
+        return None, f"The heartbeat is off: {shown} is not a URL."
+    return Heartbeat(url, **kwargs), None

@@ -70,11 +70,12 @@ def _hhmm(at: float) -> str:
 
 
 def pause_text(from_wall: float, to_wall: float) -> str:
-    tr = QCoreApplication.translate
     if to_wall < from_wall:
-        text = tr("SleepWatch", "The clock was set back from {a} to {b}; resyncing every account.")
+        text = QCoreApplication.translate(
+            "SleepWatch", "The clock was set back from {a} to {b}; resyncing every account.")
     else:
-        text = tr("SleepWatch", "Monitoring was paused from {a} to {b}; resyncing every account.")
+        text = QCoreApplication.translate(
+            "SleepWatch", "Monitoring was paused from {a} to {b}; resyncing every account.")
     return text.format(a=_hhmm(from_wall), b=_hhmm(to_wall))
 
 

@@ -12,9 +12,14 @@ _DEMO_STYLE = "background-color: #56B4E9; color: #000000;"  # Okabe–Ito sky bl
 
 
 class AlertBanner(QFrame):
-    """A coloured bar with the latest alert; hidden until `show_alert`."""
+    """A coloured bar with the latest alert; hidden until `show_alert`.
+
+    "Acknowledge" says the user has seen it (alerts repeating on the forwarding channels stop) and
+    also hides the bar; "Dismiss" only hides it.
+    """
 
     dismissed = Signal()
+    acknowledged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -22,11 +27,14 @@ class AlertBanner(QFrame):
         self._tier = RiskTier.UNKNOWN
         self._label = QLabel(self)
         self._label.setWordWrap(True)
+        self._ack = QPushButton(self.tr("Acknowledge"), self)
+        self._ack.clicked.connect(self._acknowledge)
         self._button = QPushButton(self.tr("Dismiss"), self)
         self._button.clicked.connect(self._dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self._label, 1)
+        layout.addWidget(self._ack)
         layout.addWidget(self._button)
         self.setVisible(False)
 
@@ -52,9 +60,17 @@ class AlertBanner(QFrame):
     def tier(self) -> RiskTier:
         return self._tier
 
+    @property
+    def acknowledge_button(self) -> QPushButton:
+        return self._ack
+
     def _dismiss(self) -> None:
         self.clear()
         self.dismissed.emit()
+
+    def _acknowledge(self) -> None:
+        self.clear()
+        self.acknowledged.emit()
 
 
 class DemoBanner(QFrame):

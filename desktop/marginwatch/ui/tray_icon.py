@@ -14,6 +14,7 @@ class TrayIcon(QObject):
     show_requested = Signal()
     calculator_requested = Signal()
     test_notification_requested = Signal()
+    acknowledge_requested = Signal()  # stop alerts repeating on the forwarding channels
     quit_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -24,6 +25,7 @@ class TrayIcon(QObject):
         menu = QMenu()
         self._menu = menu  # QSystemTrayIcon does not own its menu
         self._add(menu, self.tr("Show MarginWatch"), self.show_requested)
+        self._add(menu, self.tr("Acknowledge alerts"), self.acknowledge_requested)
         self._add(menu, self.tr("Calculator…"), self.calculator_requested)
         self._add(menu, self.tr("Send test notification"), self.test_notification_requested)
         menu.addSeparator()
