@@ -168,3 +168,12 @@ def test_a_margin_call_clears_once_its_position_seen_in_danger_leaves_it(qtbot):
     assert [c.cleared_keys for c in calls] == [(raised[0].dedupe_key,)]
     engine.on_risk("main", risk("0.4"))
     assert len([c for c in cleared if c.title == "Margin call on main cleared"]) == 1
+
+
+def test_a_margin_call_clears_when_its_positions_are_closed(qtbot):
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    cleared = collect_cleared(engine)
+    engine.on_margin_call("main", margin_call(symbols=("ETHUSDT",)))
+    z = D(0)
+    engine.on_risk("main", AccountRisk(z, z, z, z, z, z, z, z, None, ()))
+    assert [c.title for c in cleared] == ["Margin call on main cleared"]
