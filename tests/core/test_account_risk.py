@@ -64,11 +64,13 @@ def test_cross_liquidation_prices_use_the_other_positions() -> None:
     by = {(p.position.symbol, p.position.position_side): p for p in r.positions}
     xrp_long, xrp_short = by[("XRPUSDT", PositionSide.LONG)], by[("XRPUSDT", PositionSide.SHORT)]
     # Net long with both legs far from danger: the only root lies beyond the top bracket's cap
-    # (XRP near 100,000), which no position can reach, so both legs show "--" together.
-    assert xrp_long.liquidation_price is None
+    # (XRP near 100,000), where the top bracket extends; both legs show it together.
+    assert xrp_long.liquidation_price is not None and xrp_long.liquidation_price > 10**5
+    assert xrp_long.liquidation_prices == (xrp_long.liquidation_price,)
+    assert xrp_long.liquidation_prices == xrp_short.liquidation_prices
     assert xrp_long.liquidation_price == xrp_short.liquidation_price
     cross = [p for p in positions if p.margin_type is MarginType.CROSS and p.symbol in SNAP and p.amount]
-    for sym in ("BTCUSDT", "ETHUSDT"):
+    for sym in ("BTCUSDT", "ETHUSDT", "XRPUSDT"):
         liq = next(p.liquidation_price for p in r.positions if p.position.symbol == sym)
         assert liq is not None
         # Move only this symbol to its liquidation price: cross balance == cross MM there.

@@ -122,15 +122,21 @@ def test_hedge_cross_legs_share_one_price() -> None:
     assert abs(balance_minus_mm([long_leg, short_leg], D(20000), BTC, D(0), D(0), liq)) < D("1e-18")
 
 
-def test_hedge_with_no_reachable_liquidation_shows_none() -> None:
-    # Net long 2 with a deep wallet: nothing below the mark liquidates it, and the only algebraic
-    # root lies where each leg's notional would exceed the top bracket's cap. Binance shows "--".
+def test_hedge_root_past_the_top_cap_uses_the_top_bracket() -> None:
+    # Net long 2 with a deep wallet: nothing below the mark liquidates it; the only root lies where
+    # the long leg's notional is past the top bracket's cap. Binance's formula has no cap: the top
+    # bracket extends, and the FAQ formula with both legs in it gives the price.
     eth = load_snapshot()["ETHUSDT"]
     long_leg = pos("4", "3480", "3500", side=PositionSide.LONG)
     short_leg = pos("-2", "3520", "3500", side=PositionSide.SHORT)
     legs = [replace(long_leg, symbol="ETHUSDT"), replace(short_leg, symbol="ETHUSDT")]
     assert balance_minus_mm(legs, D(10000), eth, D(0), D(0), D("0.01")) > 0
-    assert risk.liquidation_price(legs, D(10000), eth) is None
+    top = eth.brackets[-1]
+    expected = faq_lp(D(10000), D(0), D(0), [(1, D(4), D(3480), top.maint_margin_ratio, top.cum),
+                                              (-1, D(2), D(3520), top.maint_margin_ratio, top.cum)])  # fmt: skip
+    assert expected * 4 > top.cap and expected * 2 >= top.floor  # long past the cap, short in the top bracket
+    assert risk.liquidation_price(legs, D(10000), eth) == expected
+    assert risk.liquidation_prices(legs, D(10000), eth) == (expected,)
 
 
 def test_hedge_isolated_short_leg() -> None:

@@ -3,8 +3,9 @@
 The cross account is taken as single-asset (USDT): every cross position's MM and uPnL count
 against `cross_wallet_balance`. A cross position's liquidation price uses the cross wallet as WB
 and the MM and uPnL of all *other* cross symbols (at their marks) as TMM1/UPNL1; hedge-mode LONG
-and SHORT legs of one cross symbol are solved together and share one price. An isolated position
-uses only its own isolated wallet.
+and SHORT legs of one cross symbol are solved together and share their prices: a pair can have one
+below the mark and one above, and `liquidation_price` is the nearer. An isolated position uses
+only its own isolated wallet.
 
 A position whose figures cannot be computed (an impossible number, a bracket table that does not
 cover it) never stops the others: it carries `risk_unavailable`, and when its own numbers are
@@ -35,8 +36,11 @@ class PositionRisk:
     maint_margin: Decimal | None  # None when no bracket table is known for the symbol
     # Isolated: the position's own ratio; cross: the cross account's ratio.
     margin_ratio: Decimal | None
-    liquidation_price: Decimal | None
+    liquidation_price: Decimal | None  # the nearest to the mark of `liquidation_prices`
     distance_pct: Decimal | None
+    # Every liquidation price, ascending: at most one below the mark and one above (a cross
+    # hedge pair can have both).
+    liquidation_prices: tuple[Decimal, ...] = ()
     # "risk unavailable: <reason>" when this position's figures could not be computed (then every
     # figure above is None or zero).
     risk_unavailable: str | None = None
@@ -174,20 +178,20 @@ def assess_account(
     cross_balance = cross_wallet_balance + cross_upnl
     cross_ratio = risk.margin_ratio(cross_mm, cross_balance)
 
-    liqs: list[Decimal | None] = [None] * len(open_positions)
+    liqs: list[tuple[Decimal, ...]] = [()] * len(open_positions)
     for g_mm, g_upnl, idx in groups.values():
         table = tables[idx[0]]
         if table is None:
             continue
         legs = [open_positions[i] for i in idx]
         try:
-            liq = risk.liquidation_price(legs, cross_wallet_balance, table, cross_mm - g_mm, cross_upnl - g_upnl)
+            shared = risk.liquidation_prices(legs, cross_wallet_balance, table, cross_mm - g_mm, cross_upnl - g_upnl)
         except _RISK_ERRORS as exc:
             for i in idx:
                 failed[i] = str(exc) or type(exc).__name__
             continue
         for i in idx:
-            liqs[i] = liq
+            liqs[i] = shared
 
     computed: list[PositionRisk] = []
     for i, p in enumerate(open_positions):
@@ -197,19 +201,20 @@ def assess_account(
         if i in failed:
             computed.append(_unavailable(p, failed[i]))
             continue
+        prices: tuple[Decimal, ...] = ()
         if p.is_isolated:
-            liq = None
             ratio = None
             if table is not None and mm is not None:
                 try:
-                    liq = risk.liquidation_price([p], p.isolated_wallet, table)
+                    prices = risk.liquidation_prices([p], p.isolated_wallet, table)
                 except _RISK_ERRORS as exc:
                     computed.append(_unavailable(p, str(exc) or type(exc).__name__))
                     continue
                 ratio = risk.margin_ratio(mm, p.isolated_wallet + upnls[i])
         else:
-            liq = liqs[i]
+            prices = liqs[i]
             ratio = cross_ratio if mm is not None else None
+        liq = risk.nearest_to(prices, p.mark_price if p.mark_price > 0 else p.entry_price)
         computed.append(
             PositionRisk(
                 position=p,
@@ -219,6 +224,7 @@ def assess_account(
                 margin_ratio=ratio,
                 liquidation_price=liq,
                 distance_pct=risk.distance_to_liquidation(p.mark_price, liq),
+                liquidation_prices=prices,
             )
         )
 

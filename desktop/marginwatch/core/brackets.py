@@ -39,11 +39,15 @@ class BracketTable:
     # cap, ratios rising, all below 1): lets the liquidation solver settle some cases without
     # scanning every bracket segment. Binance's own tables are; a hand-edited one may not be.
     convex: bool = field(init=False, repr=False, compare=False)
+    # Each notional where `for_notional` changes bracket, with the change in (cum, MMR) there:
+    # the liquidation solver walks these instead of looking brackets up segment by segment.
+    steps: tuple[tuple[Decimal, Decimal, Decimal], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.brackets:
             raise NoBracketsError(self.symbol)
         object.__setattr__(self, "convex", _is_convex(self.brackets))
+        object.__setattr__(self, "steps", _steps(self))
 
     def for_notional(self, notional: Decimal) -> Bracket:
         """The bracket whose [floor, cap) holds |notional|; the last one beyond the top cap."""
@@ -55,6 +59,17 @@ class BracketTable:
 
     def max_leverage(self, notional: Decimal) -> int:
         return self.for_notional(notional).initial_leverage
+
+
+def _steps(table: BracketTable) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:
+    out: list[tuple[Decimal, Decimal, Decimal]] = []
+    current = table.for_notional(Decimal(0))
+    for cap in sorted({b.cap for b in table.brackets if b.cap > 0}):
+        b = table.for_notional(cap)
+        if b is not current:
+            out.append((cap, b.cum - current.cum, b.maint_margin_ratio - current.maint_margin_ratio))
+            current = b
+    return tuple(out)
 
 
 def _is_convex(brackets: tuple[Bracket, ...]) -> bool:

@@ -13,6 +13,10 @@ brackets stay fixed:
 with g = +1 (linear) or −1 (inverse), s_i = ±1 the leg's direction and
 K = WB − TMM1 + UPNL1 − g·Σ s_i q_i e_i, e_i = entry (linear) or 1/entry (inverse).
 Solving that with the FAQ's brackets gives the FAQ formula exactly.
+
+The top bracket extends past its cap (the formula has none). One leg on a convex table has at
+most one root; a cross hedge pair can have one each side of the mark, and both are reported. No
+price is returned before the residual is checked there.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ from marginwatch.core.position import ONE, ZERO, ContractKind, Position
 INFINITY = Decimal("Infinity")
 # Bracket re-checks before falling back to a scan of every bracket segment.
 _MAX_ITERATIONS = 8
+# Relative size under which a sum of opposite terms is rounding, i.e. zero (28 digits in use).
+_SNAP = Decimal("1e-24")
+# A price is returned only where |margin balance − maintenance| is this small relative to the
+# terms, or where the residual changes sign across it (measured this far either side).
+_TOLERANCE = Decimal("1e-18")
+_SIDE = Decimal("1e-15")
 
 
 def notional(pos: Position, price: Decimal | None = None) -> Decimal:
@@ -86,63 +96,123 @@ class _Leg:
         self.e = e  # entry (linear) or 1/entry (inverse)
 
 
-def _solve(k: Decimal, g_sq: Decimal, legs: Sequence[_Leg], brackets: Sequence[Bracket]) -> Decimal | None:
+class _Equation:
+    """r(z) = K + g_sq·z − Σ MM(q_i·z): margin balance − maintenance margin, in z."""
+
+    __slots__ = ("g_sq", "k", "legs", "mag", "q_sum", "table")
+
+    def __init__(
+        self, k: Decimal, g_sq: Decimal, legs: Sequence[_Leg], table: BracketTable, mag: Decimal, q_sum: Decimal
+    ) -> None:
+        self.k = k
+        self.g_sq = g_sq
+        self.legs = legs
+        self.table = table
+        self.mag = mag  # size of the terms summed into k: what rounding is relative to
+        self.q_sum = q_sum
+
+    def line_root(self, cum: Decimal, q_mmr: Decimal) -> Decimal | None:
+        """z where the line of fixed brackets (Σcum, Σq·MMR) crosses zero; None when it is flat.
+
+        A constant term or slope that is zero up to rounding is taken as zero: otherwise a price
+        that is exactly "none" (a zero denominator in the FAQ formula) comes out as 1E+32.
+        """
+        slope = self.g_sq - q_mmr
+        if abs(slope) <= self.q_sum * _SNAP:
+            return None
+        constant = self.k + cum
+        if abs(constant) <= (self.mag + cum) * _SNAP:
+            return ZERO
+        return -constant / slope
+
+    def residual(self, z: Decimal) -> Decimal:
+        total = self.k + z * self.g_sq
+        for leg in self.legs:
+            total -= maintenance_margin(leg.q * z, self.table)
+        return total
+
+    def tolerance(self, z: Decimal) -> Decimal:
+        return (self.mag + z * self.q_sum + abs(self.table.brackets[-1].cum) * len(self.legs)) * _TOLERANCE
+
+    def is_root(self, z: Decimal) -> bool:
+        """Does the residual vanish at z, or jump across zero there (a cap where cum is inconsistent)?"""
+        if not z > 0 or not z.is_finite():
+            return False
+        tol = self.tolerance(z)
+        if abs(self.residual(z)) <= tol:
+            return True
+        below, above = self.residual(z * (ONE - _SIDE)), self.residual(z * (ONE + _SIDE))
+        return (below >= -tol and above <= tol) or (below <= tol and above >= -tol)
+
+
+def _solve(eq: _Equation, brackets: Sequence[Bracket]) -> Decimal | None:
     """z for fixed brackets, or None when the equation has no single solution."""
     cum = ZERO
     q_mmr = ZERO
-    for leg, b in zip(legs, brackets, strict=True):
+    for leg, b in zip(eq.legs, brackets, strict=True):
         cum += b.cum
         q_mmr += leg.q * b.maint_margin_ratio
-    denominator = g_sq - q_mmr
-    if denominator == 0:
-        return None
-    return -(k + cum) / denominator
+    return eq.line_root(cum, q_mmr)
 
 
-def _residual(k: Decimal, g_sq: Decimal, legs: Sequence[_Leg], table: BracketTable, z: Decimal) -> Decimal:
-    """Margin balance − maintenance margin at z, brackets taken at z."""
-    total = k + z * g_sq
-    for leg in legs:
-        total -= maintenance_margin(leg.q * z, table)
-    return total
+def _all_roots(eq: _Equation) -> list[Decimal]:
+    """Every z > 0 where the residual crosses zero, walking the bracket caps of every leg upwards.
 
-
-def _scan_segments(
-    k: Decimal, g_sq: Decimal, legs: Sequence[_Leg], table: BracketTable, near: Decimal
-) -> Decimal | None:
-    """Every z > 0 where the residual crosses zero, walking bracket boundaries; the one nearest `near`.
-
-    Used when re-checking brackets does not settle (hedge legs can make the residual non-monotonic,
-    and a live table whose cum values are inconsistent makes it jump at boundaries).
+    Between two caps the brackets are fixed and the residual is a line: sums are updated as each
+    leg crosses a cap, and a segment is solved only where its line changes sign. The top bracket
+    extends without end, as in Binance's formula. A residual that jumps across zero at a cap
+    (inconsistent cum) liquidates at that cap. Candidates, not yet verified.
     """
-    points = {b.cap / leg.q for leg in legs for b in table.brackets[:-1] if b.cap > 0}
-    bounds = sorted(p for p in points if p > 0)
-    edges = [ZERO, *bounds]
-    # No leg can hold more than the top bracket's cap: a root past it (a hedge whose gross size
-    # outgrows its net exposure at absurd prices) is not a liquidation price anyone can reach.
-    top_cap = table.brackets[-1].cap
-    z_max = min(top_cap / leg.q for leg in legs) if top_cap > 0 else None
+    legs = eq.legs
+    # (z where the leg's notional meets the cap, Δcum, q·ΔMMR); plain tuples sort fastest.
+    events = sorted((cap / leg.q, d_cum, leg.q * d_mmr) for leg in legs for cap, d_cum, d_mmr in eq.table.steps)
+    first = eq.table.for_notional(ZERO)
+    cum = first.cum * len(legs)
+    q_mmr = eq.q_sum * first.maint_margin_ratio
+    k, g_sq = eq.k, eq.g_sq
     roots: list[Decimal] = []
-    for i, lo in enumerate(edges):
-        hi = edges[i + 1] if i + 1 < len(edges) else None
-        probe = (lo + hi) / 2 if hi is not None else (lo * 2 if lo > 0 else ONE)
-        z = _solve(k, g_sq, legs, [table.for_notional(leg.q * probe) for leg in legs])
-        if z is not None and z > lo and (hi is None or z < hi) and (z_max is None or z <= z_max):
-            roots.append(z)
-    if not roots:
-        # A jump across zero at a boundary (inconsistent cum) liquidates at that boundary.
-        prev = _residual(k, g_sq, legs, table, bounds[0] / 2) if bounds else None
-        for edge in bounds:
-            cur = _residual(k, g_sq, legs, table, edge)
-            if prev is not None and (prev > 0) != (cur > 0):
-                roots.append(edge)
-            prev = cur
-    if not roots:
-        return None
-    return min(roots, key=lambda r: abs(r - near))
+    lo = ZERO
+    at_lo = k + cum  # the segment's line at its lower end
+    j, n = 0, len(events)
+    while j < n:
+        hi = events[j][0]
+        left = k + cum + hi * (g_sq - q_mmr)  # the line's value at the cap, from below
+        if (at_lo <= 0 <= left or left <= 0 <= at_lo) and (z := eq.line_root(cum, q_mmr)) is not None:
+            # A root on a cap can come out a hair outside the segment.
+            roots.append(min(max(z, lo), hi))
+        while j < n and events[j][0] == hi:
+            _, d_cum, d_q_mmr = events[j]
+            cum += d_cum
+            q_mmr += d_q_mmr
+            j += 1
+        at_lo = k + cum + hi * (g_sq - q_mmr)
+        if (left > 0 > at_lo) or (left < 0 < at_lo):
+            roots.append(hi)
+        lo = hi
+    z = eq.line_root(cum, q_mmr)
+    if z is not None and z >= lo:
+        roots.append(z)
+    return [z for z in roots if z > 0]
 
 
-def _no_root(k: Decimal, g_sq: Decimal, table: BracketTable) -> bool:
+def _nearest_roots(eq: _Equation, roots: list[Decimal], inverse: bool, reference: Decimal) -> tuple[Decimal, ...]:
+    """The verified price nearest the reference below it and the one above it, ascending."""
+    prices = sorted({ONE / z if inverse else z for z in roots})
+    below = [p for p in prices if p <= reference]
+    above = [p for p in prices if p > reference]
+    out: list[Decimal] = []
+    for candidate in reversed(below):
+        if eq.is_root(ONE / candidate if inverse else candidate):
+            out.append(candidate)
+            break
+    for candidate in above:
+        if eq.is_root(ONE / candidate if inverse else candidate):
+            out.append(candidate)
+            break
+    return tuple(out)
+
+
+def _no_root(eq: _Equation) -> bool:
     """One leg, convex maintenance margin, and a fixed-bracket solution at z <= 0: is there
     provably no liquidation price? (The common case of a well-funded position: no scan needed.)
 
@@ -151,25 +221,40 @@ def _no_root(k: Decimal, g_sq: Decimal, table: BracketTable) -> bool:
     any line's root: a line root <= 0 means none at z > 0. With g_sq > 0, r rises (MMR < 1)
     from r(0+) = k + cum₀: no root when that is already >= 0.
     """
-    if g_sq < 0:
+    if eq.g_sq < 0:
         return True
-    return k + table.brackets[0].cum >= 0
+    return eq.k + eq.table.brackets[0].cum >= 0
 
 
-def liquidation_price(
+def _iterate(eq: _Equation, start: Decimal) -> tuple[Decimal | None, bool]:
+    """Re-check the bracket at the result until it settles: (last z, whether it settled at a
+    verified root)."""
+    table = eq.table
+    brackets = [table.for_notional(leg.q * start) for leg in eq.legs]
+    z: Decimal | None = None
+    for _ in range(_MAX_ITERATIONS):
+        z = _solve(eq, brackets)
+        if z is None or z <= 0:
+            return z, False
+        again = [table.for_notional(leg.q * z) for leg in eq.legs]
+        if all(a is b for a, b in zip(again, brackets, strict=True)):
+            # The residual at z with z's own brackets: the same check as `is_root`, lookups saved.
+            residual = eq.k + z * eq.g_sq
+            for leg, b in zip(eq.legs, again, strict=True):
+                residual -= leg.q * z * b.maint_margin_ratio - b.cum
+            return z, abs(residual) <= eq.tolerance(z)
+        brackets = again
+    return z, False
+
+
+def _reduce(
     legs: Sequence[Position],
     wallet_balance: Decimal,
     table: BracketTable,
-    other_maint: Decimal = ZERO,
-    other_upnl: Decimal = ZERO,
-) -> Decimal | None:
-    """Binance's liquidation price for the legs of one symbol that share it.
-
-    `legs`: one BOTH position; or the LONG and/or SHORT legs of a cross hedge-mode symbol; or one
-    isolated leg (then `wallet_balance` is its isolated wallet and other_* must be zero).
-    Linear or inverse by the legs' contract kind. Re-checks the bracket at the result. None where
-    Binance shows `--` (price <= 0 or no solution).
-    """
+    other_maint: Decimal,
+    other_upnl: Decimal,
+) -> tuple[_Equation, bool, Decimal] | None:
+    """The equation of the open legs, whether it is in 1/P, and the price to measure from."""
     open_legs = [p for p in legs if p.amount != 0]
     if not open_legs:
         return None
@@ -180,7 +265,9 @@ def liquidation_price(
     g = -ONE if inverse else ONE
     reduced: list[_Leg] = []
     k = wallet_balance - other_maint + other_upnl
+    mag = abs(wallet_balance) + abs(other_maint) + abs(other_upnl)
     g_sq = ZERO
+    q_sum = ZERO
     for p in open_legs:
         if not p.entry_price > 0 or not p.contract_size > 0:
             raise InvalidInputError("position", f"{p.symbol}: entry price and contract size must be > 0")
@@ -190,28 +277,63 @@ def liquidation_price(
         reduced.append(_Leg(q, s, e))
         g_sq += g * s * q
         k -= g * s * q * e
-
+        mag += q * e
+        q_sum += q
     mark = open_legs[0].mark_price
-    start = (ONE / mark if inverse else mark) if mark > 0 else (reduced[0].e)
-    brackets = [table.for_notional(leg.q * start) for leg in reduced]
-    z: Decimal | None = None
-    settled = False
-    for _ in range(_MAX_ITERATIONS):
-        z = _solve(k, g_sq, reduced, brackets)
-        if z is None or z <= 0:
-            break
-        again = [table.for_notional(leg.q * z) for leg in reduced]
-        if all(a is b for a, b in zip(again, brackets, strict=True)):
-            settled = True
-            break
-        brackets = again
-    if not settled:
-        if z is not None and z <= 0 and len(reduced) == 1 and table.convex and _no_root(k, g_sq, table):
-            return None
-        z = _scan_segments(k, g_sq, reduced, table, start)
-    if z is None or z <= 0 or not z.is_finite():
+    reference = mark if mark > 0 else open_legs[0].entry_price
+    return _Equation(k, g_sq, reduced, table, mag, q_sum), inverse, reference
+
+
+def liquidation_prices(
+    legs: Sequence[Position],
+    wallet_balance: Decimal,
+    table: BracketTable,
+    other_maint: Decimal = ZERO,
+    other_upnl: Decimal = ZERO,
+) -> tuple[Decimal, ...]:
+    """Binance's liquidation prices for the legs of one symbol that share them, ascending: the
+    nearest one below the mark and the nearest one above it, where they exist.
+
+    `legs`: one BOTH position; or the LONG and/or SHORT legs of a cross hedge-mode symbol; or one
+    isolated leg (then `wallet_balance` is its isolated wallet and other_* must be zero).
+    Linear or inverse by the legs' contract kind. A single leg has at most one; a hedge pair in
+    cross can have one each side of the mark (its gross size grows maintenance margin faster than
+    its net exposure grows the balance). Empty where Binance shows `--`.
+    """
+    reduced = _reduce(legs, wallet_balance, table, other_maint, other_upnl)
+    if reduced is None:
+        return ()
+    eq, inverse, reference = reduced
+    if len(eq.legs) == 1 and table.convex:
+        # One leg on a convex table: the residual is monotonic, so the root is unique.
+        z, settled = _iterate(eq, ONE / reference if inverse else reference)
+        if settled and z is not None:
+            return (ONE / z if inverse else z,)
+        if z is not None and z <= 0 and _no_root(eq):
+            return ()
+    return _nearest_roots(eq, _all_roots(eq), inverse, reference)
+
+
+def nearest_to(prices: Sequence[Decimal], mark: Decimal) -> Decimal | None:
+    """The price nearest the mark (the one a move reaches first); None when there is none."""
+    if not prices:
         return None
-    return ONE / z if inverse else z
+    return min(prices, key=lambda p: abs(p - mark))
+
+
+def liquidation_price(
+    legs: Sequence[Position],
+    wallet_balance: Decimal,
+    table: BracketTable,
+    other_maint: Decimal = ZERO,
+    other_upnl: Decimal = ZERO,
+) -> Decimal | None:
+    """The liquidation price nearest the mark (see `liquidation_prices`); None where Binance shows `--`."""
+    prices = liquidation_prices(legs, wallet_balance, table, other_maint, other_upnl)
+    if len(prices) < 2:
+        return prices[0] if prices else None
+    mark = next(p.mark_price for p in legs if p.amount != 0)
+    return nearest_to(prices, mark if mark > 0 else next(p.entry_price for p in legs if p.amount != 0))
 
 
 def distance_to_liquidation(mark: Decimal, liq: Decimal | None) -> Decimal | None:
