@@ -165,3 +165,15 @@ def test_auto_add_takes_mmr_from_symbol_brackets(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, *argv, "--symbol", "BTCUSDT", "--convention", "binance")
     assert code == 0, err
     assert [s["added"] for s in json.loads(out)["steps"]] == ["36", "14"]
+
+
+def test_auto_add_says_when_an_addition_leaves_no_liquidation_price(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["calc", "auto-add", "--contract", "inverse", "--side", "short", "--entry", "92243", "--contracts",
+            "197212", "--face", "10", "--leverage", "2", "--mmr", "0.05", "--available", "12.3374"]  # fmt: skip
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == "no liquidation price after the last addition: nothing more is added"
+    code, out, _ = run(capsys, *argv, "--json")
+    steps = json.loads(out)["steps"]
+    assert len(steps) == 11 and steps[-1]["liquidation_price"] is None
+    assert steps[-1]["available_after"].startswith("0.5786")

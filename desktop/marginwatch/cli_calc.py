@@ -100,6 +100,8 @@ def _emit(args: argparse.Namespace, result: Any, extra: dict[str, Any] | None = 
         for i, s in enumerate(steps, start=1):
             print(f"{i:>4}  {_human(s['trigger_price'])}  {_human(s['added'])}  {_human(s['margin_after'])}  "
                   f"{_human(s['liquidation_price'])}  {_human(s['available_after'])}")  # fmt: skip
+        if steps and steps[-1]["liquidation_price"] is None:
+            print("no liquidation price after the last addition: nothing more is added")
     return 0
 
 

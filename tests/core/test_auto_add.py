@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marginwatch.core import risk
 from marginwatch.core.auto_add import (
@@ -109,3 +111,52 @@ def test_binance_convention_checks_leverage_and_inputs() -> None:
         auto_add_margin_binance("long", 18000, 5000, "0.0001", 126, 50, brackets=table)
     with pytest.raises(InvalidInputError):
         auto_add_margin_binance("long", 18000, 5000, "0.0001", 10, 50)
+
+
+def test_mexc_inverse_short_with_a_zero_denominator_stops_adding() -> None:
+    # After 11 additions margin − MM equals size/entry exactly: no liquidation price (not 1.97E+32),
+    # and the remaining 0.5786 BTC stays available.
+    r = auto_add_margin_mexc("short", 92243, 197212, 10, 2, "0.05", "12.3374", "inverse")
+    assert len(r.steps) == 11
+    assert r.steps[-1].liquidation_price is None
+    assert all(s.liquidation_price is not None and s.liquidation_price < 2 * 10**6 for s in r.steps[:-1])
+    assert abs(r.steps[-1].available_after - (D("12.3374") - 11 * r.add_per_trigger)) < D("1e-24")
+
+
+def test_mexc_linear_long_with_a_zero_numerator_stops_adding() -> None:
+    # 3x and an MMR of (2/3)/6, both rounded: after 7 additions margin − MM is entry × size, the
+    # price is 0 (none), not a hair above it with another addition.
+    r = auto_add_margin_mexc("long", 30000, 7, "0.001", 3, (1 - D(1) / 3) / 6, 1000)
+    assert len(r.steps) == 7
+    assert r.steps[-1].liquidation_price is None
+    assert all(s.liquidation_price is not None and s.liquidation_price > 1 for s in r.steps[:-1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(2, 25),  # leverage
+    st.integers(2, 40),  # additions until the position can no longer be liquidated
+    st.integers(1, 200_000),  # entry
+    st.integers(1, 10**6),  # contracts
+    st.sampled_from(["0.001", "1", "10", "100"]),  # face
+    st.sampled_from([("mexc", "inverse"), ("mexc", "linear"), ("binance", "inverse"), ("binance", "linear")]),
+)
+def test_an_addition_that_leaves_no_liquidation_price_is_the_last(
+    lev: int, n: int, entry: int, contracts: int, face: str, how: tuple[str, str]
+) -> None:
+    # Inverse shorts and linear longs stop being liquidatable once margin − MM covers the whole
+    # entry notional. With the MMR chosen so that happens exactly at addition n (up to the MMR's
+    # own rounding), addition n shows no price and nothing follows it.
+    convention, contract = how
+    side = "short" if contract == "inverse" else "long"
+    if convention == "mexc":
+        # Margin − MM = (1/lev + (k − 1)·MMR) × notional: whole at k = n.
+        mmr = (1 - D(1) / lev) / (n - 1)
+        r = auto_add_margin_mexc(side, entry, contracts, face, lev, mmr, 10**12, contract)
+    else:
+        # Binance's margin balance = MM at the price: isolated margin = notional at k = n, MM -> 0.
+        mmr = (1 - D(1) / lev) / n
+        r = auto_add_margin_binance(side, entry, contracts, face, lev, 10**12, mmr=mmr, contract=contract)
+    assert len(r.steps) == n, [s.liquidation_price for s in r.steps]
+    assert r.steps[-1].liquidation_price is None
+    assert all(s.liquidation_price is not None for s in r.steps[:-1])

@@ -41,6 +41,7 @@ from marginwatch.core.errors import InvalidInputError
 from marginwatch.core.position import ZERO, ContractKind, Direction, MarginType, Position, PositionSide
 
 MAX_STEPS = 10_000  # each step is a table row; past this the answer is "it never runs out"
+_ROUNDING = Decimal("1e-24")  # relative size under which a sum of opposite terms is zero
 
 
 class AutoAddConvention(StrEnum):
@@ -80,11 +81,17 @@ def mexc_liquidation_price(
     """MEXC-style liquidation price with maintenance margin fixed at entry (see module doc)."""
     s = side.sign
     if contract is ContractKind.INVERSE:
-        denominator = size / entry + s * (margin - maint)
-        price = size / denominator if denominator > 0 else None
-    else:
-        price = (s * (maint - margin) + entry * size) / size
-    return price if price is not None and price > 0 else None
+        # Zero or negative: margin covers every move, no liquidation price.
+        denominator = _zero_if_rounding(size / entry + s * (margin - maint), size / entry + abs(margin) + abs(maint))
+        return size / denominator if denominator > 0 else None
+    numerator = _zero_if_rounding(s * (maint - margin) + entry * size, entry * size + abs(margin) + abs(maint))
+    return numerator / size if numerator > 0 else None
+
+
+def _zero_if_rounding(value: Decimal, scale: Decimal) -> Decimal:
+    # Margin built from divisions by the entry rounds in the 28th digit: a sum that is exactly zero
+    # comes out as ±1E-28 and would read as a price of 1E+32 (or 1E-25) and another addition.
+    return ZERO if abs(value) <= scale * _ROUNDING else value
 
 
 def _run(
