@@ -171,3 +171,21 @@ def test_other_cross_totals_leave_out_the_symbols_own_legs_and_isolated_position
     assert others.maint_margin == btc.maint_margin + eth.maint_margin  # type: ignore[operator]  # FOO has no table
     assert others.unrealized_pnl == btc.unrealized_pnl + eth.unrealized_pnl + foo.unrealized_pnl
     assert other_cross_totals(r, by[("SOLUSDT", PositionSide.BOTH)].position) == (0, 0)
+
+
+def test_a_cross_hedge_pair_shows_the_nearer_of_its_two_liquidation_prices() -> None:
+    # Gross 12,933 SOL on a net 400: a fall to 84.13 or a rise to 176.55 liquidates. The rise is
+    # nearer (+30.8 % against −37.7 %), so both legs show it and carry both.
+    legs = [mk("SOLUSDT", "6666.667", "150", "135", PositionSide.LONG),
+            mk("SOLUSDT", "-6266.667", "150", "135", PositionSide.SHORT)]  # fmt: skip
+    r = assess_account(legs, D(50000), SNAP)
+    low, high = r.positions[0].liquidation_prices
+    assert round(low, 2) == D("84.13") and round(high, 2) == D("176.55")
+    for pr in r.positions:
+        assert pr.liquidation_prices == (low, high)
+        assert pr.liquidation_price == high
+        assert pr.distance_pct is not None and round(pr.distance_pct, 1) == D("30.8")
+    for price in (low, high):  # each is where cross balance meets cross MM
+        balance = D(50000) + sum((risk.unrealized_pnl(p, price) for p in legs), D(0))
+        maint = sum((risk.position_maintenance_margin(p, SNAP["SOLUSDT"], price) for p in legs), D(0))
+        assert abs(balance - maint) / maint < D("1e-20")

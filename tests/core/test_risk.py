@@ -200,3 +200,35 @@ def test_distance_to_liquidation() -> None:
     assert risk.distance_to_liquidation(D(100), D(125)) == D(25)
     assert risk.distance_to_liquidation(D(100), None) is None
     assert risk.distance_to_liquidation(D(0), D(5)) is None
+
+
+JUMPY = BracketTable("X", (Bracket(1, 50, D(0), D(1000), D("0.01"), D(0)),
+                           Bracket(2, 20, D(1000), D(10**6), D("0.02"), D(-500))))  # fmt: skip
+
+
+@pytest.mark.parametrize(("wallet", "expected"), [("800", D(1000)), ("1500", D(1500) / D("1.02"))])
+def test_an_inconsistent_cum_liquidates_at_the_cap_only_where_the_jump_crosses_zero(
+    wallet: str, expected: Decimal
+) -> None:
+    # cum −500 instead of 10 makes MM jump by 510 where the short's notional reaches 1000. With 800
+    # in the wallet the balance is 290 above MM just below the cap and 220 short above it: the cap
+    # liquidates. With 1500 it is still 480 above after the jump, and the cap is no price at all.
+    assert not JUMPY.convex
+    short = pos("-1", "500", margin=MarginType.ISOLATED, wallet=wallet)
+    assert risk.liquidation_prices([short], D(wallet), JUMPY) == (expected,)
+
+
+
+def test_a_hedge_price_from_the_segment_scan_is_a_root_not_a_bracket_edge() -> None:
+    # Bracket re-checks do not settle here. A scan that fell back to "where the sign changed" took
+    # the short leg's cap (669,732.55, where the balance is 2.49 M under MM) for the price.
+    eth = load_snapshot()["ETHUSDT"]
+    mark = D("16591.947")
+    legs = [replace(pos("762.78", "46230", str(mark), side=PositionSide.LONG), symbol="ETHUSDT"),
+            replace(pos("-447.94", "60359", str(mark), side=PositionSide.SHORT), symbol="ETHUSDT")]  # fmt: skip
+    wallet = D("8967383.54")
+    prices = risk.liquidation_prices(legs, wallet, eth)
+    assert len(prices) == 1 and prices[0] > mark
+    edges = {b.cap / abs(p.amount) for p in legs for b in eth.brackets}
+    assert prices[0] not in edges
+    assert abs(balance_minus_mm(legs, wallet, eth, D(0), D(0), prices[0])) < D("1e-12")

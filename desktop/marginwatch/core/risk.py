@@ -178,7 +178,11 @@ def _all_roots(eq: _Equation) -> list[Decimal]:
         hi = events[j][0]
         left = k + cum + hi * (g_sq - q_mmr)  # the line's value at the cap, from below
         if (at_lo <= 0 <= left or left <= 0 <= at_lo) and (z := eq.line_root(cum, q_mmr)) is not None:
-            # A root on a cap can come out a hair outside the segment.
+            # A root on a cap can come out a hair either side of it.
+            if abs(z - hi) <= hi * _SNAP:
+                z = hi
+            elif abs(z - lo) <= lo * _SNAP:
+                z = lo
             roots.append(min(max(z, lo), hi))
         while j < n and events[j][0] == hi:
             _, d_cum, d_q_mmr = events[j]
