@@ -96,3 +96,30 @@ def test_symbols_on_the_same_schedule_share_one_tuple_of_brackets() -> None:
     assert tables["AAAUSDT"].brackets is tables["BBBUSDT"].brackets  # kept once
     assert tables["CCCUSDT"].brackets is not tables["AAAUSDT"].brackets
     assert tables["BBBUSDT"].symbol == "BBBUSDT" and tables["BBBUSDT"].brackets[0].maint_margin_ratio == Decimal("0.01")
+
+
+def _row(**extra: object) -> bytes:
+    row = {"symbol": "ETHUSDT", "brackets": [
+        {"bracket": 1, "initialLeverage": 75, "notionalCap": 10000, "notionalFloor": 0, "maintMarginRatio": 0.0065,
+         "cum": 0.0},
+        {"bracket": 2, "initialLeverage": 50, "notionalCap": 50000, "notionalFloor": 10000, "maintMarginRatio": 0.01,
+         "cum": 35.0}]}  # fmt: skip
+    return json.dumps([{**row, **extra}]).encode()
+
+
+def test_notional_coef_is_decoded_and_the_caps_are_taken_as_already_scaled() -> None:
+    # The endpoint returns the account's own brackets; notionalCoef says how they relate to the
+    # symbol's default schedule. Applying it again would move every cap (and bracket) by 1.5x.
+    plain = parse_leverage_brackets(_row())["ETHUSDT"]
+    scaled = parse_leverage_brackets(_row(notionalCoef=1.50))["ETHUSDT"]
+    assert plain.notional_coef == 1 and scaled.notional_coef == Decimal("1.50")
+    assert [b.cap for b in scaled.brackets] == [Decimal(10000), Decimal(50000)]
+    assert scaled.brackets == plain.brackets
+    assert scaled.for_notional(Decimal(12000)).bracket == 2
+    assert parse_leverage_brackets(_row(notionalCoef=None))["ETHUSDT"].notional_coef == 1
+
+
+@pytest.mark.parametrize("coef", [0, -1.5, "NaN", "Infinity"])
+def test_a_notional_coef_that_is_not_a_positive_number_is_rejected(coef: object) -> None:
+    with pytest.raises(ValueError, match="ETHUSDT: notionalCoef must be a positive number"):
+        parse_leverage_brackets(_row(notionalCoef=coef))

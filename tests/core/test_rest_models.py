@@ -110,10 +110,12 @@ def test_leverage_brackets_both_shapes_and_encoding() -> None:
     one = rm.decode_leverage_brackets(_raw("leverage_bracket_single"))
     assert many == one
     table = many["ETHUSDT"]
+    assert table.notional_coef == Decimal("1.50")
     (b,) = table.brackets
     assert (b.initial_leverage, b.cap, b.maint_margin_ratio, b.cum) == (75, Decimal(10000), Decimal("0.0065"), 0)
     body = rm.encode_leverage_brackets([table])
     assert json.loads(body)[0]["brackets"][0]["maintMarginRatio"] == 0.0065  # numbers, not strings
+    assert json.loads(body)[0]["notionalCoef"] == 1.5
     assert rm.decode_leverage_brackets(body) == many
     assert rm.decode_leverage_brackets(rm.encode_leverage_brackets([table], single=True)) == many
 
@@ -139,6 +141,9 @@ def test_decode_error_returns_none_for_other_bodies() -> None:
         (rm.decode_leverage_brackets, b"[1]", "leverageBracket"),
         (rm.decode_leverage_brackets, b'[{"symbol":"X","brackets":[]}]', "leverageBracket"),
         (rm.decode_leverage_brackets, b"{", "malformed JSON"),
+        (rm.decode_leverage_brackets, b'[{"symbol":"X","notionalCoef":0,"brackets":[{"bracket":1,'
+         b'"initialLeverage":5,"notionalCap":10,"notionalFloor":0,"maintMarginRatio":0.1,"cum":0}]}]',
+         "leverageBracket"),
     ],
 )
 def test_malformed_bodies(decode: object, body: bytes, message: str) -> None:

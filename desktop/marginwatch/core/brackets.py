@@ -35,6 +35,10 @@ class BracketTable:
 
     symbol: str
     brackets: tuple[Bracket, ...]
+    # `notionalCoef`: this account's caps relative to the symbol's default schedule (present only
+    # where they differ). The endpoint returns the account's own brackets ("user notional and
+    # leverage bracket"), so the caps already include it: kept for display, never re-applied.
+    notional_coef: Decimal = Decimal(1)
     # Maintenance margin is a continuous, convex function of notional (cum consistent at every
     # cap, ratios rising, all below 1): lets the liquidation solver settle some cases without
     # scanning every bracket segment. Binance's own tables are; a hand-edited one may not be.
@@ -105,16 +109,21 @@ def _dec(value: object) -> Decimal:
 def table_from_binance(
     entry: Mapping[str, Any], shared: dict[tuple[Bracket, ...], tuple[Bracket, ...]] | None = None
 ) -> BracketTable:
-    """One element of the leverageBracket response: {"symbol": ..., "brackets": [...]}.
+    """One element of the leverageBracket response: {"symbol": ..., "notionalCoef"?: ..., "brackets": [...]}.
 
     `shared`: tables parsed together pass one dict, so symbols on the same schedule share one
     tuple of brackets (most of Binance's ~600 symbols use one of a few dozen schedules: ~10 MB
     of Decimals kept once instead of per symbol).
     """
+    symbol = str(entry.get("symbol", entry.get("pair", "")))
     items = tuple(sorted((_bracket_from(b) for b in entry.get("brackets", ())), key=lambda b: b.floor))
     if shared is not None:
         items = shared.setdefault(items, items)
-    return BracketTable(symbol=str(entry.get("symbol", entry.get("pair", ""))), brackets=items)
+    raw_coef = entry.get("notionalCoef")
+    coef = Decimal(1) if raw_coef is None else _dec(raw_coef)
+    if not coef.is_finite() or coef <= 0:
+        raise ValueError(f"{symbol}: notionalCoef must be a positive number, got {coef}")
+    return BracketTable(symbol=symbol, brackets=items, notional_coef=coef)
 
 
 def parse_leverage_brackets(raw: bytes | str) -> dict[str, BracketTable]:

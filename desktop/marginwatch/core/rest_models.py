@@ -499,6 +499,7 @@ def encode_leverage_brackets(tables: Iterable[BracketTable], single: bool = Fals
     entries = [
         {
             "symbol": t.symbol,
+            **({"notionalCoef": t.notional_coef} if t.notional_coef != 1 else {}),
             "brackets": [
                 {
                     "bracket": b.bracket,
