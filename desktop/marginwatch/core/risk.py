@@ -99,7 +99,7 @@ class _Leg:
 class _Equation:
     """r(z) = K + g_sq·z − Σ MM(q_i·z): margin balance − maintenance margin, in z."""
 
-    __slots__ = ("g_sq", "k", "legs", "mag", "q_sum", "table")
+    __slots__ = ("_flat", "_terms", "_zero", "g_sq", "k", "legs", "q_sum", "table")
 
     def __init__(
         self, k: Decimal, g_sq: Decimal, legs: Sequence[_Leg], table: BracketTable, mag: Decimal, q_sum: Decimal
@@ -108,8 +108,12 @@ class _Equation:
         self.g_sq = g_sq
         self.legs = legs
         self.table = table
-        self.mag = mag  # size of the terms summed into k: what rounding is relative to
         self.q_sum = q_sum
+        # Rounding is relative to the size of the terms summed: `mag` for those in k, the largest
+        # cum per leg, q per unit of z. Thresholds are fixed once: this runs on every refresh.
+        self._terms = mag + abs(table.brackets[-1].cum) * len(legs)  # the top cum is the largest
+        self._zero = self._terms * _SNAP
+        self._flat = q_sum * _SNAP
 
     def line_root(self, cum: Decimal, q_mmr: Decimal) -> Decimal | None:
         """z where the line of fixed brackets (Σcum, Σq·MMR) crosses zero; None when it is flat.
@@ -118,10 +122,10 @@ class _Equation:
         that is exactly "none" (a zero denominator in the FAQ formula) comes out as 1E+32.
         """
         slope = self.g_sq - q_mmr
-        if abs(slope) <= self.q_sum * _SNAP:
+        if abs(slope) <= self._flat:
             return None
         constant = self.k + cum
-        if abs(constant) <= (self.mag + cum) * _SNAP:
+        if abs(constant) <= self._zero:
             return ZERO
         return -constant / slope
 
@@ -132,7 +136,7 @@ class _Equation:
         return total
 
     def tolerance(self, z: Decimal) -> Decimal:
-        return (self.mag + z * self.q_sum + abs(self.table.brackets[-1].cum) * len(self.legs)) * _TOLERANCE
+        return (self._terms + z * self.q_sum) * _TOLERANCE
 
     def is_root(self, z: Decimal) -> bool:
         """Does the residual vanish at z, or jump across zero there (a cap where cum is inconsistent)?"""
@@ -320,8 +324,8 @@ def liquidation_prices(
 
 def nearest_to(prices: Sequence[Decimal], mark: Decimal) -> Decimal | None:
     """The price nearest the mark (the one a move reaches first); None when there is none."""
-    if not prices:
-        return None
+    if len(prices) < 2:
+        return prices[0] if prices else None
     return min(prices, key=lambda p: abs(p - mark))
 
 
