@@ -132,7 +132,7 @@ def test_mexc_linear_long_with_a_zero_numerator_stops_adding() -> None:
     assert all(s.liquidation_price is not None and s.liquidation_price > 1 for s in r.steps[:-1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     st.integers(2, 25),  # leverage
     st.integers(2, 40),  # additions until the position can no longer be liquidated
@@ -149,14 +149,16 @@ def test_an_addition_that_leaves_no_liquidation_price_is_the_last(
     # own rounding), addition n shows no price and nothing follows it.
     convention, contract = how
     side = "short" if contract == "inverse" else "long"
+    size = contracts * D(face)
+    available = 3 * (size / entry if contract == "inverse" else size * entry)  # more than n additions take
     if convention == "mexc":
         # Margin − MM = (1/lev + (k − 1)·MMR) × notional: whole at k = n.
         mmr = (1 - D(1) / lev) / (n - 1)
-        r = auto_add_margin_mexc(side, entry, contracts, face, lev, mmr, 10**12, contract)
+        r = auto_add_margin_mexc(side, entry, contracts, face, lev, mmr, available, contract)
     else:
         # Binance's margin balance = MM at the price: isolated margin = notional at k = n, MM -> 0.
         mmr = (1 - D(1) / lev) / n
-        r = auto_add_margin_binance(side, entry, contracts, face, lev, 10**12, mmr=mmr, contract=contract)
+        r = auto_add_margin_binance(side, entry, contracts, face, lev, available, mmr=mmr, contract=contract)
     assert len(r.steps) == n, [s.liquidation_price for s in r.steps]
     assert r.steps[-1].liquidation_price is None
     assert all(s.liquidation_price is not None for s in r.steps[:-1])
