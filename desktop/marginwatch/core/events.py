@@ -27,31 +27,20 @@ __all__ = [
     "AccountConfigUpdate",
     "AccountUpdate",
     "AccountUpdateData",
-    "AlgoOrder",
-    "AlgoUpdate",
     "AssetModeConfig",
     "BalanceUpdate",
-    "ConditionalOrderTriggerReject",
     "DroppedRow",
     "ErrorReply",
     "FrameError",
-    "GridInfo",
-    "GridUpdate",
     "LeverageConfig",
     "ListenKeyExpired",
     "MarginCall",
     "MarginCallPosition",
     "MarkPriceUpdate",
     "MarketFrame",
-    "OrderTradeUpdate",
-    "OrderUpdate",
     "PositionUpdate",
     "PrivateFrame",
-    "StrategyInfo",
-    "StrategyUpdate",
     "SubscriptionReply",
-    "TradeLite",
-    "TriggerReject",
     "UnknownEvent",
     "UnreadableField",
     "UserEvent",
@@ -395,77 +384,6 @@ class AccountUpdate(_Event, tag="ACCOUNT_UPDATE", frozen=True, kw_only=True):
     data: AccountUpdateData = field(name="a")
 
 
-# --------------------------------------------------------------------------- orders
-
-
-class OrderUpdate(_Wire, frozen=True, kw_only=True):
-    symbol: str = field(name="s")
-    client_order_id: str = field(name="c")
-    side: str = field(name="S")
-    order_type: str = field(name="o")
-    time_in_force: str | None = field(default=None, name="f")
-    orig_qty: Decimal | None = field(default=None, name="q")
-    price: Decimal | None = field(default=None, name="p")
-    avg_price: Decimal | None = field(default=None, name="ap")
-    stop_price: Decimal | None = field(default=None, name="sp")
-    execution_type: str = field(name="x")
-    status: str = field(name="X")
-    order_id: int = field(name="i")
-    modify_id: int | None = field(default=None, name="M")
-    last_filled_qty: Decimal | None = field(default=None, name="l")
-    filled_qty: Decimal | None = field(default=None, name="z")
-    last_filled_price: Decimal | None = field(default=None, name="L")
-    commission_asset: str | None = field(default=None, name="N")
-    commission: Decimal | None = field(default=None, name="n")
-    trade_time: int | None = field(default=None, name="T")
-    trade_id: int | None = field(default=None, name="t")
-    bids_notional: Decimal | None = field(default=None, name="b")
-    asks_notional: Decimal | None = field(default=None, name="a")
-    is_maker: bool | None = field(default=None, name="m")
-    reduce_only: bool | None = field(default=None, name="R")
-    working_type: str | None = field(default=None, name="wt")
-    orig_type: str | None = field(default=None, name="ot")
-    position_side: PositionSide | None = field(default=None, name="ps")
-    close_all: bool | None = field(default=None, name="cp")
-    activation_price: Decimal | None = field(default=None, name="AP")
-    callback_rate: Decimal | None = field(default=None, name="cr")
-    price_protect: bool | None = field(default=None, name="pP")
-    ignore_si: int | None = field(default=None, name="si")
-    ignore_ss: int | None = field(default=None, name="ss")
-    realized_profit: Decimal | None = field(default=None, name="rp")
-    stp_mode: str | None = field(default=None, name="V")
-    price_match: str | None = field(default=None, name="pm")
-    good_till_date: int | None = field(default=None, name="gtd")
-    expiry_reason: str | None = field(default=None, name="er")
-
-    @property
-    def is_liquidation(self) -> bool:
-        return self.client_order_id.startswith("autoclose-") or self.order_type == "LIQUIDATION"
-
-    @property
-    def is_adl(self) -> bool:
-        return self.client_order_id.startswith("adl_autoclose")
-
-
-class OrderTradeUpdate(_Event, tag="ORDER_TRADE_UPDATE", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    order: OrderUpdate = field(name="o")
-
-
-class TradeLite(_Event, tag="TRADE_LITE", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    symbol: str = field(name="s")
-    orig_qty: Decimal = field(name="q")
-    price: Decimal = field(name="p")
-    is_maker: bool = field(name="m")
-    client_order_id: str = field(name="c")
-    side: str = field(name="S")
-    last_filled_price: Decimal = field(name="L")
-    last_filled_qty: Decimal = field(name="l")
-    trade_id: int = field(name="t")
-    order_id: int = field(name="i")
-
-
 # --------------------------------------------------------------------------- config and key
 
 
@@ -489,86 +407,6 @@ class ListenKeyExpired(_Event, tag="listenKeyExpired", frozen=True, kw_only=True
 
     def __repr__(self) -> str:  # the key is a bearer credential for the stream
         return f"ListenKeyExpired(event_time={self.event_time}, listen_key=<redacted>)"
-
-
-# --------------------------------------------------------------------------- strategies, algo
-
-
-class StrategyInfo(_Wire, frozen=True, kw_only=True):
-    strategy_id: int = field(name="si")
-    strategy_type: str = field(name="st")
-    status: str = field(name="ss")
-    symbol: str = field(name="s")
-    update_time: int | None = field(default=None, name="ut")
-    op_code: int | None = field(default=None, name="c")
-
-
-class StrategyUpdate(_Event, tag="STRATEGY_UPDATE", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    strategy: StrategyInfo = field(name="su")
-
-
-class GridInfo(_Wire, frozen=True, kw_only=True):
-    strategy_id: int = field(name="si")
-    strategy_type: str = field(name="st")
-    status: str = field(name="ss")
-    symbol: str = field(name="s")
-    realized_pnl: Decimal | None = field(default=None, name="r")
-    unmatched_avg_price: Decimal | None = field(default=None, name="up")
-    unmatched_qty: Decimal | None = field(default=None, name="uq")
-    unmatched_fee: Decimal | None = field(default=None, name="uf")
-    matched_pnl: Decimal | None = field(default=None, name="mp")
-    update_time: int | None = field(default=None, name="ut")
-
-
-class GridUpdate(_Event, tag="GRID_UPDATE", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    grid: GridInfo = field(name="gu")
-
-
-class TriggerReject(_Wire, frozen=True, kw_only=True):
-    symbol: str = field(name="s")
-    order_id: int = field(name="i")
-    reason: str = field(name="r")
-
-
-class ConditionalOrderTriggerReject(_Event, tag="CONDITIONAL_ORDER_TRIGGER_REJECT", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    reject: TriggerReject = field(name="or")
-
-
-class AlgoOrder(_Wire, frozen=True, kw_only=True):
-    client_algo_id: str = field(name="caid")
-    algo_id: int = field(name="aid")
-    algo_type: str = field(name="at")
-    order_type: str = field(name="o")
-    symbol: str = field(name="s")
-    side: str = field(name="S")
-    position_side: PositionSide | None = field(default=None, name="ps")
-    time_in_force: str | None = field(default=None, name="f")
-    quantity: Decimal | None = field(default=None, name="q")
-    status: str = field(name="X")
-    matching_order_id: str | None = field(default=None, name="ai")
-    avg_price: Decimal | None = field(default=None, name="ap")
-    executed_qty: Decimal | None = field(default=None, name="aq")
-    actual_order_type: str | None = field(default=None, name="act")
-    trigger_price: Decimal | None = field(default=None, name="tp")
-    price: Decimal | None = field(default=None, name="p")
-    stp_mode: str | None = field(default=None, name="V")
-    working_type: str | None = field(default=None, name="wt")
-    price_match: str | None = field(default=None, name="pm")
-    close_all: bool | None = field(default=None, name="cp")
-    price_protect: bool | None = field(default=None, name="pP")
-    reduce_only: bool | None = field(default=None, name="R")
-    trigger_time: int | None = field(default=None, name="tt")
-    good_till_date: int | None = field(default=None, name="gtd")
-    fail_reason: str | None = field(default=None, name="rm")
-    is_activated: bool | None = field(default=None, name="ia")
-
-
-class AlgoUpdate(_Event, tag="ALGO_UPDATE", frozen=True, kw_only=True):
-    transaction_time: int | None = field(default=None, name="T")
-    order: AlgoOrder = field(name="o")
 
 
 # --------------------------------------------------------------------------- mark price
@@ -623,39 +461,18 @@ class MarkPriceUpdate(_Event, tag="markPriceUpdate", frozen=True, kw_only=True):
 
 # --------------------------------------------------------------------------- frames
 
-UserEvent: TypeAlias = (
-    MarginCall
-    | AccountUpdate
-    | OrderTradeUpdate
-    | TradeLite
-    | AccountConfigUpdate
-    | ListenKeyExpired
-    | StrategyUpdate
-    | GridUpdate
-    | ConditionalOrderTriggerReject
-    | AlgoUpdate
-)
+# Only the events the app acts on are modelled; the other documented ones (ORDER_TRADE_UPDATE,
+# TRADE_LITE, STRATEGY_UPDATE, GRID_UPDATE, CONDITIONAL_ORDER_TRIGGER_REJECT, ALGO_UPDATE) are
+# UnknownEvents, which cost no typed decode and cannot fail on a field nothing reads.
+UserEvent: TypeAlias = MarginCall | AccountUpdate | AccountConfigUpdate | ListenKeyExpired
 
-_USER_TAGS = frozenset(
-    {
-        "MARGIN_CALL",
-        "ACCOUNT_UPDATE",
-        "ORDER_TRADE_UPDATE",
-        "TRADE_LITE",
-        "ACCOUNT_CONFIG_UPDATE",
-        "listenKeyExpired",
-        "STRATEGY_UPDATE",
-        "GRID_UPDATE",
-        "CONDITIONAL_ORDER_TRIGGER_REJECT",
-        "ALGO_UPDATE",
-    }
-)
+_USER_TAGS = frozenset({"MARGIN_CALL", "ACCOUNT_UPDATE", "ACCOUNT_CONFIG_UPDATE", "listenKeyExpired"})
 
 
 @dataclass(frozen=True, slots=True)
 class UnknownEvent:
-    """A well-formed event whose `e` we do not model. `raw` is the event's own JSON (the inner
-    `data` when it came in a combined-stream wrapper), kept for logging/forwarding."""
+    """A well-formed event whose `e` we do not model (see UserEvent). `raw` is the event's own JSON
+    (the inner `data` when it came in a combined-stream wrapper), kept for logging/forwarding."""
 
     event_type: str
     event_time: int | None
@@ -683,18 +500,7 @@ class ErrorReply:
 
 
 # What the typed decoders produce: a MARGIN_CALL still as raw fields (see _read_margin_call).
-_WireUserEvent: TypeAlias = (
-    _MarginCallWire
-    | AccountUpdate
-    | OrderTradeUpdate
-    | TradeLite
-    | AccountConfigUpdate
-    | ListenKeyExpired
-    | StrategyUpdate
-    | GridUpdate
-    | ConditionalOrderTriggerReject
-    | AlgoUpdate
-)
+_WireUserEvent: TypeAlias = _MarginCallWire | AccountUpdate | AccountConfigUpdate | ListenKeyExpired
 
 PrivateFrame: TypeAlias = UserEvent | UnknownEvent | SubscriptionReply | ErrorReply
 _WirePrivateFrame: TypeAlias = _WireUserEvent | UnknownEvent | SubscriptionReply | ErrorReply
