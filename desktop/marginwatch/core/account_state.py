@@ -133,9 +133,6 @@ class AccountState:
         """True while a newly opened position has no mark yet and uses its entry price."""
         return symbol in self._provisional
 
-    def provisional_marks(self) -> frozenset[str]:
-        return frozenset(self._provisional)
-
     def symbol_filters(self, symbol: str) -> SymbolFilters | None:
         return self._filters.get(symbol)
 

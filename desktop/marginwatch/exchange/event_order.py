@@ -91,9 +91,3 @@ class LatestByKey:
             return False
         self._latest[key] = event_time
         return True
-
-    def newest(self) -> int | None:
-        times = list(self._latest.values())
-        if self._floor is not None:
-            times.append(self._floor)
-        return max(times) if times else None

@@ -117,10 +117,6 @@ class Spool:
             self.rows += 1
         return row_id
 
-    def has_key(self, table: str, dedupe_key: str) -> bool:
-        found = self.conn.execute(f"SELECT 1 FROM {table} WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
-        return found is not None
-
     def mark_delivered(self, alert_id: int, channel: str, at: float) -> bool:
         """Note a delivery on a kept alert; False when no such alert is kept here."""
         return self.conn.execute(DELIVERED_SQL, (at, channel, channel, alert_id)).rowcount == 1

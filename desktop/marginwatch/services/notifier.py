@@ -60,9 +60,6 @@ class Notifier(QObject):
         self._tasks: set[asyncio.Task[str]] = set()
         self.last_error: str | None = None
 
-    def set_fallback(self, fallback: Fallback | None) -> None:
-        self._fallback = fallback
-
     def notify(self, alert: Alert) -> None:
         spawn(self.send(alert), self._tasks, name="notification")
 

@@ -140,9 +140,6 @@ class MainWindow(QMainWindow):
     def show_alert(self, text: str, tier: RiskTier) -> None:
         self._alert.show_alert(text, tier)
 
-    def clear_alert(self) -> None:
-        self._alert.clear()
-
     def set_demo_mode(self, on: bool) -> None:
         self._demo.set_demo(on)
 

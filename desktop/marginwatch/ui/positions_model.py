@@ -178,10 +178,6 @@ class PositionsModel(QAbstractTableModel):
     def row_of(self, account: str, symbol: str, position_side: str) -> int | None:
         return self._index.get((account, symbol, position_side))
 
-    def row_view(self, row: int) -> RowView:
-        """The row as shown (its cells may be a few loop turns older than `position_risk`)."""
-        return self._rows[row]
-
     def cell(self, row: int, col: int) -> Cell | None:
         """The cell as shown; None off the table. What the table's delegate paints and `data` reads."""
         if 0 <= row < len(self._rows) and 0 <= col < COLUMNS:

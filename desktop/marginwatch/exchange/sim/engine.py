@@ -105,10 +105,6 @@ class AccountEngine:
     def add_listener(self, fn: EventListener) -> None:
         self._listeners.append(fn)
 
-    def remove_listener(self, fn: EventListener) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
-
     def emit(self, payload: dict[str, Any]) -> None:
         for fn in list(self._listeners):
             fn(payload)
