@@ -20,11 +20,11 @@ log = logging.getLogger("marginwatch")
 
 
 def drop_import_sources() -> bool:
-    """Stop PySide6 from keeping the source of every imported module in memory (~23 MB of RSS).
+    """Stop PySide6 from keeping the source of every imported module in memory.
 
     After PySide6 is imported, its `__feature__` import hook reads the source of each module imported
     later (`inspect.getsource`, to look for "PySide6" in it) and `linecache` keeps every line of it
-    for the life of the process: ~170,000 lines for this app, interleaved with long-lived objects
+    for the life of the process, interleaved with long-lived objects
     so they are never given back. Wrapping the check so that it forgets the lines it read costs
     nothing and changes no behaviour (tracebacks read their lines again when they need them).
     Returns whether the hook was found and wrapped (False when PySide6 has no such hook).
@@ -170,8 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.start_in_tray()
     else:
         window.show()
-        # Paint now: the controller, asyncio and the account's exchange stack (~0.7 s of imports
-        # in the loop's first turn) would otherwise all come before the first paint.
+        # Paint now: the controller, asyncio and the account's exchange stack (imported in the
+        # loop's first turn) would otherwise all come before the first paint.
         app.processEvents()
 
     import asyncio

@@ -181,7 +181,7 @@ class AppController(QObject):
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
         self.sleep_watch.start()
-        # The exchange starts at once; pyqtgraph (+numpy, ~0.35 s) is imported meanwhile on a
+        # The exchange starts at once; pyqtgraph (with numpy, a slow import) is imported meanwhile on a
         # worker thread, and the chart is attached (created here, on the GUI thread) when it is in.
         self._spawn(self._attach_chart_when_imported())
         try:

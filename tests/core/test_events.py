@@ -344,7 +344,7 @@ def test_encode_never_uses_exponent_notation() -> None:
 
 
 def test_mark_price_decoding_is_fast() -> None:
-    # Generous bound (the real figure is ~1.5 µs); catches an accidental slow path.
+    # A generous bound (bench/pipeline.py has the real figure); catches an accidental slow path.
     frame = encode_stream("btcusdt@markPrice@1s", _raw("mark_price").strip())
     n = 20_000
     start = time.perf_counter()

@@ -51,7 +51,8 @@ WEIGHT_LIMIT_1M = 2400
 # As on the WebSocket path: a longer wait is asked again after this. An endless one would block for
 # good, and a timer of ≥ 2,147,484 s overflows Qt's (qasync) and kills the session.
 MAX_RETRY_AFTER = 600.0
-# exchangeInfo, the largest answer, is ~5 MB; a 1.9 GB one read whole took the app to 3.85 GiB.
+# exchangeInfo, the largest answer, is ~5 MB; a body is read whole, so a huge one would take the
+# app's memory with it.
 MAX_BODY = 32 * 1024 * 1024
 _CHUNK = 64 * 1024
 T = TypeVar("T")

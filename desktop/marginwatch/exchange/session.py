@@ -204,7 +204,8 @@ class AccountSession:
         return self._user
 
     def request_resync(self) -> None:
-        """Ask for a REST reseed (e.g. after the computer woke from sleep)."""
+        """Ask for a REST reseed: the session does on a leverage or asset-mode change, on event times
+        that jump backwards and on an ACCOUNT_UPDATE row it had to leave out."""
         self._reseed_wanted.set()
 
     # ---- bootstrap and reseeding ------------------------------------------------------------

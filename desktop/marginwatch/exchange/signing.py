@@ -44,7 +44,7 @@ class Ed25519Signer:
     __slots__ = ("_key",)
 
     def __init__(self, private_key_pem: str) -> None:
-        # cryptography (~7 MB resident) is imported only when an Ed25519 key is in use.
+        # cryptography (megabytes resident) is imported only when an Ed25519 key is in use.
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

@@ -111,7 +111,7 @@ class RiskWorker(QObject):
         future.add_done_callback(lambda f: self._finished.emit(generation, version, f))
 
     def close(self) -> None:
-        """Stop: wait for a computation in flight (~10 ms at most), drop its result and any pending one."""
+        """Stop: wait for a computation in flight (one at most), drop its result and any pending one."""
         self._generation += 1
         self._pending = None
         self._busy = False

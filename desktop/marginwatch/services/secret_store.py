@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-# keyring (with importlib_metadata, email, ...) costs ~12 MB and ~60 ms to import; it is imported
+# keyring (with importlib_metadata, email, ...) costs memory and start-up time to import; it is imported
 # on first use, which demo mode and a start without configured accounts never reach.
 
 log = logging.getLogger(__name__)

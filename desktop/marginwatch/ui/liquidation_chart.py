@@ -248,7 +248,7 @@ class LiquidationChart(QWidget):
             axis.setTextPen(self._text_colour)
             axis.setPen(self._text_colour)
             # The x grid makes the axis overlap the bars, so every bar update repainted both
-            # axes' texts (~2.5 ms); cached as a pixmap until the axis itself changes.
+            # axes' texts too; cached as a pixmap until the axis itself changes.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._bar_item = _Bars()
         self._bar_item.setVisible(False)
@@ -438,7 +438,7 @@ class LiquidationChart(QWidget):
             self._band_fill.set_view(view)
             self._band_marks.set_view(view)
         # A label per row only while rows are at least a text line high: pyqtgraph draws every
-        # given tick and checks each against all drawn ones (quadratic), ~6 ms per paint at 200.
+        # given tick and checks each against all drawn ones (quadratic in the rows, every paint).
         line = self.fontMetrics().height()
         every = max(1, math.ceil(count * line / max(1, self._plot.height())))
         ticks = [(float(count - 1 - i), bar.label) for i, bar in enumerate(self._bars) if i % every == 0]

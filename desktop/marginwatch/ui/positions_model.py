@@ -335,9 +335,8 @@ class PositionsModel(QAbstractTableModel):
         a text, a tooltip or a colour may be what changed).
 
         A view repaints the bounding rectangle of each signal. By row (first to last changed column)
-        the unchanged cells between were repainted too (~25 µs each: in a calm market about a third
-        of a 20-row update); by cell it would be one signal per cell. By column, 200 rows whose
-        marks all moved are one signal.
+        the unchanged cells between were repainted too (in a calm market, many of them); by cell it
+        would be one signal per cell. By column, 200 rows whose marks all moved are one signal.
         """
         rows_by_column: dict[int, list[int]] = {}
         for key, runs in changes:

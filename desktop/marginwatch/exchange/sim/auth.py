@@ -67,7 +67,7 @@ class Authenticator:
         self._secret = api_secret.encode()
         self._ed25519: Ed25519PublicKey | None = None
         if ed25519_public_key_pem is not None:
-            # cryptography (~7 MB resident) is imported only when an Ed25519 key is in use.
+            # cryptography (megabytes resident) is imported only when an Ed25519 key is in use.
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
             from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
