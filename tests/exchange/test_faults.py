@@ -19,7 +19,7 @@ from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import ConnectionOptions
 from tests.exchange.robustness_log import record
-from tests.exchange.test_session import Probe, converge, running_session, wait_until
+from tests.exchange.session_harness import Probe, converge, running_session, wait_until
 from tests.exchange.virtual_time import VirtualTime
 
 pytestmark = pytest.mark.asyncio

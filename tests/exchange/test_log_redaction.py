@@ -11,7 +11,7 @@ import pytest
 from marginwatch.exchange.log_redaction import RedactSecrets, configure_logging
 from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
-from tests.exchange.test_session import running_session, wait_until
+from tests.exchange.session_harness import running_session, wait_until
 
 LISTEN_KEY = "pqkHYWaUvRoV6ZXwlKsGmbyGGTTKpHCi1KKHMjjO2FQ0RxZkDLhWObaGDU7oyB7k"
 

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from marginwatch.exchange.sim import DEMO_API_KEY, FaultKind, SimulatedExchange
+from marginwatch.exchange.sim import FaultKind, SimulatedExchange
 from marginwatch.exchange.sim.server import KEEP_EMITTED
-from tests.exchange.test_sim_ws import TICK, listen_key, recv
+from tests.exchange.sim_ws_client import TICK, listen_key, recv
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,12 +23,6 @@ RATE_LIMIT = '{"kind": "rest_error", "status": 429, "count": 5}'
 async def sim() -> AsyncIterator[SimulatedExchange]:
     async with SimulatedExchange(scenario="calm", tick_interval=TICK, seed=5) as s:
         s.pause()
-        yield s
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": DEMO_API_KEY}) as s:
         yield s
 
 

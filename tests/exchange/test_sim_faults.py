@@ -11,20 +11,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from marginwatch.exchange.sim import DEMO_API_KEY, SimulatedExchange
-from tests.exchange.test_sim_ws import TICK, listen_key, nothing_for, recv, recv_event
+from marginwatch.exchange.sim import SimulatedExchange
+from tests.exchange.sim_ws_client import TICK, listen_key, nothing_for, recv, recv_event
 
 
 @pytest_asyncio.fixture
 async def sim() -> AsyncIterator[SimulatedExchange]:
     async with SimulatedExchange(scenario="calm", tick_interval=TICK, seed=11) as s:
         s.pause()
-        yield s
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": DEMO_API_KEY}) as s:
         yield s
 
 

@@ -22,7 +22,7 @@ from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futur
 )
 
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
-from tests.exchange.test_session import wait_until
+from tests.exchange.session_harness import wait_until
 
 
 def test_official_sdk_against_the_simulator() -> None:

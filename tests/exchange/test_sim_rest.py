@@ -36,12 +36,6 @@ async def sim() -> AsyncIterator[SimulatedExchange]:
         yield s
 
 
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": DEMO_API_KEY}) as s:
-        yield s
-
-
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any, aiohttp.ClientResponse]:
     async with http.get(url) as r:
         return r.status, json.loads(await r.text(), parse_float=Decimal), r

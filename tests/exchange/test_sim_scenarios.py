@@ -11,7 +11,7 @@ import pytest
 
 from marginwatch.core.position import PositionSide
 from marginwatch.exchange.sim import DEMO_API_KEY, AccountEngine, SimulatedExchange, make_scenario
-from tests.exchange.test_sim_ws import listen_key, recv, recv_event
+from tests.exchange.sim_ws_client import listen_key, recv, recv_event
 
 
 def collect(engine: AccountEngine) -> list[dict[str, Any]]:

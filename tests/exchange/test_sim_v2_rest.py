@@ -39,12 +39,6 @@ async def sim() -> AsyncIterator[SimulatedExchange]:
         yield s
 
 
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": DEMO_API_KEY}) as s:
-        yield s
-
-
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any, int]:
     """(status, body with Decimal floats, the X-MBX-USED-WEIGHT-1M header)."""
     async with http.get(url) as r:

@@ -11,7 +11,7 @@ import pytest
 
 from marginwatch.exchange.sim.server import SimulatedExchange
 from tests.exchange.robustness_log import record
-from tests.exchange.test_session import converge, live, running_session, wait_until
+from tests.exchange.session_harness import converge, live, running_session, wait_until
 
 pytestmark = pytest.mark.asyncio
 

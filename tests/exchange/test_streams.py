@@ -23,7 +23,7 @@ from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.user_stream import UserDataStream
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
-from tests.exchange.test_session import wait_until
+from tests.exchange.session_harness import wait_until
 from tests.exchange.virtual_time import VirtualTime
 
 
