@@ -7,9 +7,11 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from marginwatch.core.events import AccountUpdate, MarginCall, decode_user_event
 from marginwatch.core.stream_health import StreamHealth, StreamState
@@ -110,81 +112,83 @@ def private_conns(sim: SimulatedExchange) -> list[Any]:
     return sim.hub.of(("private",))
 
 
-@pytest.mark.asyncio
-async def test_user_stream_delivers_decoded_events_and_counts_bad_frames() -> None:
+@dataclass
+class ConnectedStream:
+    sim: SimulatedExchange
+    events: list[Any]  # what the stream passed on
+    stream: UserDataStream
+
+
+@pytest_asyncio.fixture
+async def connected() -> AsyncIterator[ConnectedStream]:
+    """A user stream with its one private socket open, on a simulator whose engine does not run."""
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
         events: list[Any] = []
         async with user_stream(sim, events) as stream:
             await wait_until(lambda: len(private_conns(sim)) == 1)
-            sim.faults.send_malformed("private")
-            sim.emit_user_event({"e": "SOMETHING_NEW", "E": sim.now_ms(), "x": 1})
-            sim.engine.open_position("XRPUSDT" if "XRPUSDT" in sim.engine.symbols else "BTCUSDT", "LONG", "1")
-            await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
-            assert stream.malformed == 1 and stream.unknown == 1
-            assert stream.connection.reconnects == 0
+            yield ConnectedStream(sim, events, stream)
+
+
+@pytest.mark.asyncio
+async def test_user_stream_delivers_decoded_events_and_counts_bad_frames(connected: ConnectedStream) -> None:
+    sim, events, stream = connected.sim, connected.events, connected.stream
+    sim.faults.send_malformed("private")
+    sim.emit_user_event({"e": "SOMETHING_NEW", "E": sim.now_ms(), "x": 1})
+    sim.engine.open_position("XRPUSDT" if "XRPUSDT" in sim.engine.symbols else "BTCUSDT", "LONG", "1")
+    await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
+    assert stream.malformed == 1 and stream.unknown == 1
+    assert stream.connection.reconnects == 0
 
 
 @pytest.mark.asyncio
 async def test_an_account_update_row_with_a_non_finite_number_is_left_out_and_logged(
-    caplog: pytest.LogCaptureFixture,
+    connected: ConnectedStream, caplog: pytest.LogCaptureFixture,
 ) -> None:
     row = {"s": "BTCUSDT", "pa": "NaN", "ep": "100", "cr": "0", "up": "0", "mt": "cross", "iw": "0", "ps": "LONG"}
     frame = {"e": "ACCOUNT_UPDATE", "E": 7, "T": 6, "a": {"m": "ORDER", "P": [row, {**row, "s": "ETHUSDT", "pa": "2"}]}}
-    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
-        events: list[Any] = []
-        async with user_stream(sim, events) as stream:
-            await wait_until(lambda: len(private_conns(sim)) == 1)
-            with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.user_stream"):
-                sim.faults.push_user_frame(frame)
-                await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
-            (update,) = events
-            assert [p.symbol for p in update.data.positions] == ["ETHUSDT"]
-            assert stream.malformed == 0
+    sim, events, stream = connected.sim, connected.events, connected.stream
+    with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.user_stream"):
+        sim.faults.push_user_frame(frame)
+        await wait_until(lambda: any(isinstance(e, AccountUpdate) for e in events))
+    (update,) = events
+    assert [p.symbol for p in update.data.positions] == ["ETHUSDT"]
+    assert stream.malformed == 0
     assert any("left out" in r.getMessage() and "'BTCUSDT' (pa)" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.asyncio
-async def test_user_stream_renews_listen_key_after_expiry_and_keeps_receiving() -> None:
-    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
-        events: list[Any] = []
-        async with user_stream(sim, events) as stream:
-            await wait_until(lambda: len(private_conns(sim)) == 1)
-            old = sim.faults.expire_listen_key()
-            await wait_until(lambda: sim.listen_key is not None and len(private_conns(sim)) == 1
-                             and old not in private_conns(sim)[0].listen_keys)
-            assert stream.expired == 1
-            sim.engine.emit_margin_call()
-            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+async def test_user_stream_renews_listen_key_after_expiry_and_keeps_receiving(connected: ConnectedStream) -> None:
+    sim, events, stream = connected.sim, connected.events, connected.stream
+    old = sim.faults.expire_listen_key()
+    await wait_until(lambda: sim.listen_key is not None and len(private_conns(sim)) == 1
+                     and old not in private_conns(sim)[0].listen_keys)
+    assert stream.expired == 1
+    sim.engine.emit_margin_call()
+    await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
 
 
 @pytest.mark.asyncio
-async def test_user_stream_gets_a_new_key_when_the_server_refuses_the_old_one() -> None:
-    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
-        events: list[Any] = []
-        async with user_stream(sim, events) as stream:
-            await wait_until(lambda: len(private_conns(sim)) == 1)
-            old = sim.listen_key
-            sim.listen_key = None  # the key died silently (no listenKeyExpired event)
-            await sim.faults.drop("private")  # the reconnect with the old key is refused with 1008
-            await wait_until(lambda: sim.listen_key not in (None, old) and len(private_conns(sim)) == 1
-                             and sim.listen_key in private_conns(sim)[0].listen_keys)
-            assert stream.expired == 0
-            sim.engine.emit_margin_call()
-            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+async def test_user_stream_gets_a_new_key_when_the_server_refuses_the_old_one(connected: ConnectedStream) -> None:
+    sim, events, stream = connected.sim, connected.events, connected.stream
+    old = sim.listen_key
+    sim.listen_key = None  # the key died silently (no listenKeyExpired event)
+    await sim.faults.drop("private")  # the reconnect with the old key is refused with 1008
+    await wait_until(lambda: sim.listen_key not in (None, old) and len(private_conns(sim)) == 1
+                     and sim.listen_key in private_conns(sim)[0].listen_keys)
+    assert stream.expired == 0
+    sim.engine.emit_margin_call()
+    await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
 
 
 @pytest.mark.asyncio
-async def test_user_stream_detects_a_stalled_socket_by_ping_and_reconnects() -> None:
-    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
-        events: list[Any] = []
-        async with user_stream(sim, events) as stream:
-            await wait_until(lambda: len(private_conns(sim)) == 1)
-            first = private_conns(sim)[0]
-            sim.faults.stall("private")  # no frames, no pongs
-            await wait_until(lambda: stream.connection.reconnects >= 1
-                             and any(c is not first for c in private_conns(sim)))
-            sim.engine.emit_margin_call()
-            await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
+async def test_user_stream_detects_a_stalled_socket_by_ping_and_reconnects(connected: ConnectedStream) -> None:
+    sim, events, stream = connected.sim, connected.events, connected.stream
+    first = private_conns(sim)[0]
+    sim.faults.stall("private")  # no frames, no pongs
+    await wait_until(lambda: stream.connection.reconnects >= 1
+                     and any(c is not first for c in private_conns(sim)))
+    sim.engine.emit_margin_call()
+    await wait_until(lambda: any(isinstance(e, MarginCall) for e in events))
 
 
 class ZeroJitter(random.Random):
