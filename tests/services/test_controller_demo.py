@@ -19,6 +19,7 @@ from marginwatch.services.alert import AlertKind
 from marginwatch.services.journal import Journal, RowKind
 from marginwatch.services.settings import Settings
 from marginwatch.ui.main_window import MainWindow
+from tests.ui.shown_text import event_log_lines
 
 
 def test_demo_mode_fills_the_window_and_delivers_a_margin_call(qapp, qtbot, tmp_path: Path) -> None:
@@ -49,7 +50,7 @@ def test_demo_mode_fills_the_window_and_delivers_a_margin_call(qapp, qtbot, tmp_
         assert window.chart is not None and len(window.chart.bars()) >= 4
         account = next(iter(controller.accounts.values()))
         assert {h.state for h in account.health.values()} == {StreamState.LIVE}
-        assert any("Margin call" in window.event_log.row_text(r) for r in range(len(window.event_log)))
+        assert any("Margin call" in line for line in event_log_lines(window.event_log))
         assert window.demo_banner.isVisible()
         controller.request_quit()
         assert await asyncio.wait_for(run, 10) == 0

@@ -23,6 +23,7 @@ from marginwatch.services.journal import Journal, RowKind
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
+from tests.ui.shown_text import event_log_lines
 
 
 def test_configured_account_is_followed_with_its_keychain_secret(
@@ -139,11 +140,11 @@ def test_account_without_a_secret_says_so_and_does_not_start(qapp, qtbot, tmp_pa
         run = asyncio.get_running_loop().create_task(controller.run())
         await asyncio.sleep(0)  # let run() start the accounts (nothing to wait for: no network)
         for _ in range(50):
-            if any("no secret" in window.event_log.row_text(r) for r in range(len(window.event_log))):
+            if any("no secret" in line for line in event_log_lines(window.event_log)):
                 break
             await asyncio.sleep(0.02)
         assert "Main" not in controller.accounts
-        assert any("no secret in the keychain" in window.event_log.row_text(r) for r in range(len(window.event_log)))
+        assert any("no secret in the keychain" in line for line in event_log_lines(window.event_log))
         controller.request_quit()
         await asyncio.wait_for(run, 10)
 

@@ -6,6 +6,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from marginwatch.ui.event_log import EventLog
+from tests.ui.shown_text import event_log_lines
 
 
 def test_newest_first(qtbot: QtBot) -> None:
@@ -15,7 +16,8 @@ def test_newest_first(qtbot: QtBot) -> None:
     log.add_entry(300.0, "margin_call", "third")
     log.add_entry(200.0, "connection", "second (arrived late)")
     assert [text for _, _, text in log.entries()] == ["third", "second (arrived late)", "first"]
-    assert "Margin call" in log.row_text(0) and "third" in log.row_text(0)
+    top = event_log_lines(log)[0]
+    assert "Margin call" in top and "third" in top
 
 
 def test_bounded_drops_oldest(qtbot: QtBot) -> None:

@@ -69,9 +69,5 @@ class EventLog(QWidget):
         """(timestamp, kind, text), newest first."""
         return list(self._entries)
 
-    def row_text(self, row: int) -> str:
-        item = self._list.item(row)
-        return "" if item is None else item.text()
-
     def __len__(self) -> int:
         return len(self._entries)
