@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lang:
         os.environ[i18n.ENV_VAR] = args.lang
     settings = Settings()
-    i18n.install_translator(app, settings.language())
+    i18n.install_translator(app, settings.language.value)
     from marginwatch import resources
 
     app.setWindowIcon(resources.app_icon())
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if startup_trace.enabled():
         startup_trace.trace_first_paint(window)
-    if args.minimised or settings.start_minimised():
+    if args.minimised or settings.start_minimised:
         window.start_in_tray()
     else:
         window.show()

@@ -94,14 +94,14 @@ class AppController(QObject):
         self._snapshots.timeout.connect(self._record_snapshots)
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
-        self.settings.changed.connect(self._apply_settings)
+        self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap
         window.set_thresholds(policy.ratio)
         window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
         self.tray = TrayIcon(self)
         self.notifier = Notifier(
             icon_path=resources.app_icon_path(256),
             fallback=lambda a: self.tray.show_balloon(a.title, a.body, a.tier),
-            sound=self.settings.sound_enabled(),
+            sound=self.settings.sound_enabled,
             sound_path=resources.sound_path(),
             parent=self,
         )
@@ -175,6 +175,8 @@ class AppController(QObject):
         self.tray.show()
         if self.journal.problem:
             self.window.add_event(time.time(), "info", self.journal.problem)
+        for problem in self.settings.problems:
+            self.window.add_event(time.time(), "info", problem)
         self.journal.state_changed.connect(lambda state: self.window.add_event(time.time(), "info", state.reason))
         for problem in [*self.forwarder.problems, *filter(None, [self._heartbeat_problem])]:
             self.window.add_event(time.time(), "info", problem)
@@ -347,12 +349,12 @@ class AppController(QObject):
         if message and self._settings_dialog is not None:
             self._settings_dialog.show_status(message, error=True)
 
-    def _apply_settings(self) -> None:
+    def _apply_settings(self, _key: str = "") -> None:
         policy = self.settings.alert_policy()
         self.alerts.set_policy(policy)
         self.window.set_thresholds(policy.ratio)
         self.window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
-        self.notifier.sound = self.settings.sound_enabled()
+        self.notifier.sound = self.settings.sound_enabled
 
     def open_history(self) -> None:
         from marginwatch.ui.history_dialog import HistoryDialog

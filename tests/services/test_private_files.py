@@ -80,7 +80,7 @@ def test_the_settings_file_holding_the_api_key_is_owner_only_from_its_first_writ
     s.save_account(AccountConfig("main", "mainnet", "hmac", "APIKEY-owner-only-123"))
     assert "APIKEY-owner-only-123" in ini.read_text()
     assert stat.S_IMODE(ini.stat().st_mode) == 0o600
-    s.set_sound_enabled(False)  # QSettings rewrites the file (a new one renamed over it) on each sync
+    s.sound_enabled = False  # QSettings rewrites the file (a new one renamed over it) on each sync
     assert stat.S_IMODE(ini.stat().st_mode) == 0o600
     assert stat.S_IMODE(ini.parent.stat().st_mode) == 0o700  # the directory it had to create
 

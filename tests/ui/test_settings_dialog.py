@@ -207,8 +207,8 @@ def test_alerts_and_general_tabs_save(qtbot: QtBot, settings: Settings, keyring_
     assert own is not None and own.distance_warning_pct == 20 and own.distance_danger_pct == 8
     assert own.ratio.warning == Decimal("0.6")  # started from the global values shown
     assert settings.account_policy("alt") is None and settings.alert_policy("alt") == glob
-    assert not settings.sound_enabled() and settings.start_minimised() and settings.start_at_login()
-    assert settings.language() == "zh_CN"
+    assert not settings.sound_enabled and settings.start_minimised and settings.start_at_login
+    assert settings.language == "zh_CN"
     # Turning the override off removes it; impossible thresholds are refused.
     dialog.own_policy_check.setChecked(False)
     assert dialog.save() and settings.account_policy("main") is None

@@ -1,5 +1,10 @@
 """User settings in QSettings: alert thresholds (global and per account), sound, start-up behaviour,
 language, and accounts. Never a secret: those live only in the OS keychain (services.secret_store).
+
+Each key is a typed `Setting` (services.typed_setting). A value in the file that cannot be used
+(unparsable, NaN or infinite, out of range, the wrong type, impossible together) reads as its
+default; the reason goes to `problems` (plain words, once each) and the log, so a hand-edited file
+never stops the app nor quietly turns alerts off.
 """
 
 from __future__ import annotations
@@ -8,8 +13,10 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
@@ -17,12 +24,42 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.risk_tiers import TierThresholds
 from marginwatch.services import paths
+from marginwatch.services.typed_setting import (
+    Reader,
+    Setting,
+    choice,
+    decimal_in,
+    flag,
+    seconds_in,
+    text,
+    write_flag,
+)
 
 log = logging.getLogger(__name__)
 
-ENVIRONMENTS = ("mainnet", "testnet", "custom")
-KEY_TYPES = ("hmac", "ed25519")
-LANGUAGES = ("system", "en", "zh_CN")
+
+
+class Environment(StrEnum):
+    MAINNET = "mainnet"
+    TESTNET = "testnet"
+    CUSTOM = "custom"
+
+
+class KeyType(StrEnum):
+    HMAC = "hmac"
+    ED25519 = "ed25519"
+
+
+class Language(StrEnum):
+    SYSTEM = "system"
+    EN = "en"
+    ZH_CN = "zh_CN"
+
+
+ENVIRONMENTS = tuple(e.value for e in Environment)
+KEY_TYPES = tuple(k.value for k in KeyType)
+LANGUAGES = tuple(lang.value for lang in Language)
+MAX_ACCOUNTS = 100  # a poisoned accounts/size must not make every read walk millions of empty entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +98,56 @@ def account_problem(config: AccountConfig) -> str | None:
     return None
 
 
-def _decimal(value: object, default: Decimal) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else default
-    except (InvalidOperation, ValueError):
-        return default
+_RATIO = decimal_in(Decimal(0), Decimal(1), above_low=True)
+_PCT = decimal_in(Decimal(0), Decimal(100), above_low=True)
+_D = AlertPolicy()
+
+# The thresholds, read from "alerts/<key>" and from an account's override group; the ranges are the
+# Alerts tab's. An override's missing or unusable key falls back to the global value.
+POLICY_KEYS: tuple[Setting[Any], ...] = (
+    Setting("ratio_warning", _D.ratio.warning, _RATIO, "margin ratio (fraction) that warns"),
+    Setting("ratio_danger", _D.ratio.danger, _RATIO, "margin ratio (fraction) that is danger"),
+    Setting("distance_warning_pct", _D.distance_warning_pct, _PCT, "distance to liquidation (%) that warns"),
+    Setting("distance_danger_pct", _D.distance_danger_pct, _PCT, "distance to liquidation (%) that is danger"),
+    Setting("ratio_hysteresis", _D.ratio_hysteresis, decimal_in(Decimal(0), Decimal("0.5")),
+            "how far the ratio eases back before a tier fires again"),
+    Setting("distance_hysteresis_pct", _D.distance_hysteresis_pct, decimal_in(Decimal(0), Decimal(50)),
+            "how far the distance (%) eases back before a tier fires again"),
+    Setting("cooldown_s", _D.cooldown_s, seconds_in(0, 86400), "shortest time between repeats of an alert"),
+    Setting("stream_down_after_s", _D.stream_down_after_s, seconds_in(0, 3600), "a stream down this long alerts"),
+)
 
 
-def _flag(value: object, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return str(value).lower() in ("true", "1", "yes")
-
-
-def _policy_values(p: AlertPolicy) -> dict[str, str]:
+def _policy_values(p: AlertPolicy) -> dict[str, Any]:
     return {
-        "ratio_warning": str(p.ratio.warning),
-        "ratio_danger": str(p.ratio.danger),
-        "distance_warning_pct": str(p.distance_warning_pct),
-        "distance_danger_pct": str(p.distance_danger_pct),
-        "ratio_hysteresis": str(p.ratio_hysteresis),
-        "distance_hysteresis_pct": str(p.distance_hysteresis_pct),
-        "cooldown_s": str(p.cooldown_s),
-        "stream_down_after_s": str(p.stream_down_after_s),
+        "ratio_warning": p.ratio.warning,
+        "ratio_danger": p.ratio.danger,
+        "distance_warning_pct": p.distance_warning_pct,
+        "distance_danger_pct": p.distance_danger_pct,
+        "ratio_hysteresis": p.ratio_hysteresis,
+        "distance_hysteresis_pct": p.distance_hysteresis_pct,
+        "cooldown_s": p.cooldown_s,
+        "stream_down_after_s": p.stream_down_after_s,
     }
+
+
+def _policy(values: dict[str, Any]) -> AlertPolicy:
+    """Raises ValueError when the values are impossible together (e.g. warning above danger)."""
+    v = dict(values)
+    ratio = TierThresholds(warning=v.pop("ratio_warning"), danger=v.pop("ratio_danger"))
+    return AlertPolicy(ratio=ratio, **v)
+
+
+# An account entry in the "accounts" array: field, default, reader.
+_ACCOUNT_FIELDS: tuple[tuple[str, Any, Reader[Any]], ...] = (
+    ("name", "", text),
+    ("environment", Environment.MAINNET.value, text),  # account_problem() words an unknown one
+    ("key_type", KeyType.HMAC.value, text),
+    ("api_key", "", text),
+    ("enabled", True, flag),
+    ("rest_url", "", text),
+    ("ws_url", "", text),
+)
 
 
 def make_private(store: QSettings) -> None:
@@ -112,52 +175,99 @@ def make_private(store: QSettings) -> None:
 
 
 class Settings(QObject):
-    """Typed access to QSettings. `changed` fires after every write."""
+    """Typed access to QSettings. `changed` fires after every write with the key or group written
+    ("General/sound", "alerts", "account_alerts/<name>", "accounts"); `problem_found` with each new
+    entry of `problems`."""
 
-    changed = Signal()
+    changed = Signal(str)
+    problem_found = Signal(str)
+
+    # QSettings writes a "general" group as the ini file's [%General] section and reads that back
+    # as "General": so the keys are spelled as they come back from a file.
+    sound_enabled = Setting("General/sound", True, flag, "play a sound with each alert", write=write_flag)
+    start_minimised = Setting("General/start_minimised", False, flag, "start hidden in the tray", write=write_flag)
+    start_at_login = Setting(
+        "General/start_at_login", False, flag, "the user's wish; services.autostart makes it so", write=write_flag
+    )
+    language = Setting("General/language", Language.SYSTEM, choice(Language), "UI language")
 
     def __init__(self, store: QSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._s = store or QSettings("MarginWatch", "MarginWatch")
         make_private(self._s)
+        self.problems: list[str] = []  # what the file held that could not be used, in plain words
+        # Parsed values, dropped on every write (reads are frequent: the alert engine, each sync).
+        self._values: dict[str, Any] = {}
+        self._policies: dict[str | None, AlertPolicy] = {}
+        self._accounts: tuple[AccountConfig, ...] | None = None
+        self._check_all()
 
     def sync(self) -> None:
         self._s.sync()
         make_private(self._s)
 
-    def _commit(self) -> None:
+    def _commit(self, key: str) -> None:
+        self._values.clear()
+        self._policies.clear()
+        self._accounts = None
         self.sync()
-        self.changed.emit()
+        self.changed.emit(key)
+
+    def _check_all(self) -> None:
+        """Read every key once now, so that what the file spoils is in `problems` at start-up."""
+        for setting in vars(type(self)).values():
+            if isinstance(setting, Setting):
+                setting.__get__(self)
+        for a in self.accounts():
+            self.alert_policy(a.name)
+
+    def _problem(self, message: str) -> None:
+        if message in self.problems:
+            return
+        log.warning("%s", message)
+        self.problems.append(message)
+        self.problem_found.emit(message)
+
+    def _parse(self, label: str, raw: object, read: Reader[Any], default: Any, *, show: bool = True) -> Any:
+        if raw is None or raw == "":
+            return default
+        try:
+            return read(raw)
+        except (ValueError, ArithmeticError) as exc:
+            held = f" holds {str(raw)[:40]!r}" if show else ""
+            self._problem(f"Settings file: {label}{held}, which is not usable ({exc}); using {default}.")
+            return default
+
+    # ----------------------------------------------------------------- typed keys (Setting's owner)
+
+    def _get(self, setting: Setting[Any]) -> Any:
+        if setting.key not in self._values:
+            raw = self._s.value(setting.key)
+            self._values[setting.key] = self._parse(setting.key, raw, setting.read, setting.default)
+        return self._values[setting.key]
+
+    def _set(self, setting: Setting[Any], value: Any) -> None:
+        self._s.setValue(setting.key, setting.write(value))
+        self._commit(setting.key)
 
     # ----------------------------------------------------------------- alert thresholds
 
     def _read_policy(self, group: str, fallback: AlertPolicy) -> AlertPolicy:
-        s = self._s
-        d = fallback
+        defaults = _policy_values(fallback)
+        values = {
+            k.key: self._parse(f"{group}/{k.key}", self._s.value(f"{group}/{k.key}"), k.read, defaults[k.key])
+            for k in POLICY_KEYS
+        }
         try:
-            return AlertPolicy(
-                ratio=TierThresholds(
-                    warning=_decimal(s.value(f"{group}/ratio_warning"), d.ratio.warning),
-                    danger=_decimal(s.value(f"{group}/ratio_danger"), d.ratio.danger),
-                ),
-                distance_warning_pct=_decimal(s.value(f"{group}/distance_warning_pct"), d.distance_warning_pct),
-                distance_danger_pct=_decimal(s.value(f"{group}/distance_danger_pct"), d.distance_danger_pct),
-                ratio_hysteresis=_decimal(s.value(f"{group}/ratio_hysteresis"), d.ratio_hysteresis),
-                distance_hysteresis_pct=_decimal(
-                    s.value(f"{group}/distance_hysteresis_pct"), d.distance_hysteresis_pct
-                ),
-                cooldown_s=float(_decimal(s.value(f"{group}/cooldown_s"), Decimal(str(d.cooldown_s)))),
-                stream_down_after_s=float(
-                    _decimal(s.value(f"{group}/stream_down_after_s"), Decimal(str(d.stream_down_after_s)))
-                ),
-            )
-        except ValueError:
-            # A hand-edited file with impossible thresholds must not stop the app.
+            return _policy(values)
+        except (ValueError, ArithmeticError) as exc:
+            self._problem(f"Settings file: the thresholds in [{group}] are impossible together ({exc}); "
+                          "using the defaults.")
             return fallback
 
     def _write_policy(self, group: str, p: AlertPolicy) -> None:
         for key, value in _policy_values(p).items():
-            self._s.setValue(f"{group}/{key}", value)
+            self._s.setValue(f"{group}/{key}", str(value))
 
     @staticmethod
     def _override_group(account: str) -> str:
@@ -166,15 +276,20 @@ class Settings(QObject):
 
     def alert_policy(self, account: str | None = None) -> AlertPolicy:
         """The global thresholds, or `account`'s own override when it has one."""
-        glob = self._read_policy("alerts", AlertPolicy())
+        if None not in self._policies:
+            self._policies[None] = self._read_policy("alerts", AlertPolicy())
+        glob = self._policies[None]
         if account is None or not self.has_account_policy(account):
             return glob
-        return self._read_policy(self._override_group(account), glob)
+        if account not in self._policies:
+            self._policies[account] = self._read_policy(self._override_group(account), glob)
+        return self._policies[account]
 
     def set_alert_policy(self, p: AlertPolicy, account: str | None = None) -> None:
         """Save the global thresholds, or an override for one account."""
-        self._write_policy("alerts" if account is None else self._override_group(account), p)
-        self._commit()
+        group = "alerts" if account is None else self._override_group(account)
+        self._write_policy(group, p)
+        self._commit(group)
 
     def has_account_policy(self, account: str) -> bool:
         return bool(self._s.value(f"{self._override_group(account)}/ratio_warning"))
@@ -184,65 +299,31 @@ class Settings(QObject):
         return self.alert_policy(account) if self.has_account_policy(account) else None
 
     def clear_account_policy(self, account: str) -> None:
-        self._s.remove(self._override_group(account))
-        self._commit()
-
-    # ----------------------------------------------------------------- general
-
-    def sound_enabled(self) -> bool:
-        return _flag(self._s.value("general/sound"), True)
-
-    def set_sound_enabled(self, on: bool) -> None:
-        self._s.setValue("general/sound", "true" if on else "false")
-        self._commit()
-
-    def start_minimised(self) -> bool:
-        return _flag(self._s.value("general/start_minimised"), False)
-
-    def set_start_minimised(self, on: bool) -> None:
-        self._s.setValue("general/start_minimised", "true" if on else "false")
-        self._commit()
-
-    def start_at_login(self) -> bool:
-        """The user's wish; services.autostart makes it so on the desktop."""
-        return _flag(self._s.value("general/start_at_login"), False)
-
-    def set_start_at_login(self, on: bool) -> None:
-        self._s.setValue("general/start_at_login", "true" if on else "false")
-        self._commit()
-
-    def language(self) -> str:
-        """"system", "en" or "zh_CN"; anything else read from the file counts as "system"."""
-        value = str(self._s.value("general/language", "system"))
-        return value if value in LANGUAGES else "system"
-
-    def set_language(self, language: str) -> None:
-        if language not in LANGUAGES:
-            raise ValueError(f"unknown language {language!r} (use one of {', '.join(LANGUAGES)})")
-        self._s.setValue("general/language", language)
-        self._commit()
+        group = self._override_group(account)
+        self._s.remove(group)
+        self._commit(group)
 
     # ----------------------------------------------------------------- accounts
 
     def accounts(self) -> list[AccountConfig]:
+        if self._accounts is None:
+            self._accounts = tuple(self._read_accounts())
+        return list(self._accounts)
+
+    def _read_accounts(self) -> list[AccountConfig]:
         s = self._s
         out = []
         size = s.beginReadArray("accounts")
-        for i in range(size):
+        if size > MAX_ACCOUNTS:
+            self._problem(f"Settings file: accounts/size is {size}; only the first {MAX_ACCOUNTS} accounts are read.")
+        for i in range(min(size, MAX_ACCOUNTS)):
             s.setArrayIndex(i)
-            name = str(s.value("name", ""))
-            if name:
-                out.append(
-                    AccountConfig(
-                        name=name,
-                        environment=str(s.value("environment", "mainnet")),
-                        key_type=str(s.value("key_type", "hmac")),
-                        api_key=str(s.value("api_key", "")),
-                        enabled=_flag(s.value("enabled"), True),
-                        rest_url=str(s.value("rest_url", "")),
-                        ws_url=str(s.value("ws_url", "")),
-                    )
-                )
+            fields = {
+                name: self._parse(f"accounts/{i + 1}/{name}", s.value(name), read, default, show=name != "api_key")
+                for name, default, read in _ACCOUNT_FIELDS
+            }
+            if fields["name"]:
+                out.append(AccountConfig(**fields))
         s.endArray()
         return out
 
@@ -259,7 +340,7 @@ class Settings(QObject):
             s.setValue("environment", a.environment)
             s.setValue("key_type", a.key_type)
             s.setValue("api_key", a.api_key)
-            s.setValue("enabled", "true" if a.enabled else "false")
+            s.setValue("enabled", write_flag(a.enabled))
             s.setValue("rest_url", a.rest_url)
             s.setValue("ws_url", a.ws_url)
         s.endArray()
@@ -268,7 +349,7 @@ class Settings(QObject):
         """Add `config`, or update the account named `replaces` (default: the same name).
 
         A rename keeps the account's place in the list and carries its threshold override along.
-        Raises ValueError with plain words for an invalid config or a name already taken.
+        Raises ValueError with plain words for an invalid config, a name already taken or a full list.
         """
         problem = account_problem(config)
         if problem is not None:
@@ -281,6 +362,8 @@ class Settings(QObject):
         if index is None:
             if replaces is not None and replaces != config.name:
                 raise ValueError(f"There is no account named {replaces!r} to change.")
+            if len(accounts) >= MAX_ACCOUNTS:
+                raise ValueError(f"MarginWatch watches at most {MAX_ACCOUNTS} accounts; remove one first.")
             accounts.append(config)
         else:
             accounts[index] = config
@@ -289,7 +372,7 @@ class Settings(QObject):
             self._s.remove(self._override_group(old))
             self._write_policy(self._override_group(config.name), override)
         self._write_accounts(accounts)
-        self._commit()
+        self._commit("accounts")
 
     def remove_account(self, name: str) -> bool:
         """Forget the account and its override; False when there was none. (Its secret is the caller's.)"""
@@ -299,7 +382,7 @@ class Settings(QObject):
             return False
         self._write_accounts(kept)
         self._s.remove(self._override_group(name))
-        self._commit()
+        self._commit("accounts")
         return True
 
     def set_account_enabled(self, name: str, enabled: bool) -> bool:
@@ -308,6 +391,6 @@ class Settings(QObject):
             if a.name == name:
                 accounts[i] = replace(a, enabled=enabled)
                 self._write_accounts(accounts)
-                self._commit()
+                self._commit("accounts")
                 return True
         return False

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.services.secret_store import SecretStore
-from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.services.settings import AccountConfig, Language, Settings
 from marginwatch.ui.account_editor import AccountEditor, TestResult
 from marginwatch.ui.alert_settings_tab import AlertSettingsTab
 from marginwatch.ui.message_styles import ERROR, OK
@@ -194,10 +194,10 @@ class SettingsDialog(QDialog):
         s = self._settings
         self.accounts.reload()
         self.alerts.reload()
-        self.sound_check.setChecked(s.sound_enabled())
-        self.start_minimised_check.setChecked(s.start_minimised())
-        self.start_at_login_check.setChecked(s.start_at_login())
-        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(s.language())))
+        self.sound_check.setChecked(s.sound_enabled)
+        self.start_minimised_check.setChecked(s.start_minimised)
+        self.start_at_login_check.setChecked(s.start_at_login)
+        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(s.language.value)))
         self.status_label.clear()
 
     def save(self) -> bool:
@@ -205,16 +205,16 @@ class SettingsDialog(QDialog):
         if not self.alerts.apply():
             return False
         s = self._settings
-        s.set_sound_enabled(self.sound_check.isChecked())
-        s.set_start_minimised(self.start_minimised_check.isChecked())
+        s.sound_enabled = self.sound_check.isChecked()
+        s.start_minimised = self.start_minimised_check.isChecked()
         at_login = self.start_at_login_check.isChecked()
-        if at_login != s.start_at_login():
-            s.set_start_at_login(at_login)
+        if at_login != s.start_at_login:
+            s.start_at_login = at_login
             self.start_at_login_changed.emit(at_login)
-        language = str(self.language_combo.currentData())
-        if language != s.language():
-            s.set_language(language)
-            self.language_changed.emit(language)
+        language = Language(str(self.language_combo.currentData()))
+        if language != s.language:
+            s.language = language
+            self.language_changed.emit(language.value)
         self.status_label.setStyleSheet(OK)
         self.status_label.setText(self.tr("Settings saved."))
         return True
