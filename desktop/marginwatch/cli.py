@@ -1,4 +1,4 @@
-"""`marginwatch-cli`: the calculator, the simulated exchange and other tools.
+"""`marginwatch-cli`: the calculator, the simulated exchange, the headless watch and other tools.
 
 Each subcommand lives in its own `cli_<name>.py` module exposing `register(subparsers)`;
 the module is imported only when needed so `marginwatch-cli calc` stays fast.
@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calc": ("marginwatch.cli_calc", "futures calculator: pnl, target, liquidation, max-open, open-price, auto-add"),
     "sim": ("marginwatch.cli_sim", "run the simulated Binance USDⓈ-M exchange on loopback"),
     "notify": ("marginwatch.cli_notify", "forwarding channels: `notify test URL` sends one message"),
+    "watch": ("marginwatch.cli_watch", "watch accounts with no window (for an always-on machine); JSON lines out"),
 }
 
 
@@ -63,4 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Through the imported module: run as `python -m marginwatch.cli`, this file is `__main__`, and the
+    # subcommands' `from marginwatch.cli import CliError` would be another class than this copy's.
+    from marginwatch.cli import main as imported_main
+
+    raise SystemExit(imported_main())
