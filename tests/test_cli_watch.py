@@ -24,7 +24,7 @@ from tests.forward_servers import LoopbackReceiver
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "watchTestSecret-Hq7Vb2Kx9Lm4Np8Rt3Zc6Wd1Fg5Js0Ya"
-LINE_TIMEOUT_S = 30.0
+LINE_TIMEOUT_S = 45.0  # generous: a loaded machine starts Python slowly
 # Runs the CLI and, as the process exits, says which Qt modules it had loaded.
 RUN_CLI = (
     "import atexit, sys\n"
@@ -55,7 +55,8 @@ def _account_args(sim: SimulatedExchange) -> list[str]:
 
 @asynccontextmanager
 async def _exchange(scenario: str = "crash") -> AsyncIterator[SimulatedExchange]:
-    sim = SimulatedExchange(scenario=scenario, speed=10, api_secret=SECRET)
+    # Paused until the watch is live: a slow start would otherwise miss the first margin call.
+    sim = SimulatedExchange(scenario=scenario, speed=10, api_secret=SECRET, autostart_engine=False)
     await sim.start()
     try:
         yield sim
@@ -94,6 +95,10 @@ async def _terminate(proc: asyncio.subprocess.Process) -> tuple[int, str]:
     return code, err.decode()
 
 
+def _user_stream_live(line: dict[str, Any]) -> bool:
+    return line["kind"] == "stream_state" and line.get("stream") == "user" and line.get("state") == "live"
+
+
 def _qt_modules(stderr: str) -> set[str]:
     line = next(x for x in stderr.splitlines() if x.startswith("QT_MODULES="))
     return set(filter(None, line.removeprefix("QT_MODULES=").split(",")))
@@ -106,6 +111,8 @@ def test_watch_prints_and_forwards_the_crash_margin_call_and_exits_0_on_sigterm(
             async with _exchange() as sim:
                 env = _env(tmp_path, MARGINWATCH_API_KEY=DEMO_API_KEY, MARGINWATCH_API_SECRET=SECRET)
                 proc = await _spawn([*_account_args(sim), "--name", "box", "--forward", receiver.url()], env)
+                await _read_until(proc, _user_stream_live)
+                sim.engine.paused = False
                 line = await _read_until(proc, lambda x: x["kind"] == "margin_call")
                 received = await receiver.wait_for(1, LINE_TIMEOUT_S)
                 while not any("Margin call" in m.title for m in received):
@@ -134,8 +141,7 @@ def test_watch_runs_without_a_display_and_never_loads_qtgui_or_qtwidgets(tmp_pat
         async with _exchange("calm") as sim:
             env = _env(tmp_path, MARGINWATCH_API_KEY=DEMO_API_KEY, MARGINWATCH_API_SECRET=SECRET)
             proc = await _spawn(_account_args(sim), env)
-            await _read_until(proc, lambda x: x["kind"] == "stream_state" and x.get("stream") == "user"
-                              and x.get("state") == "live")
+            await _read_until(proc, _user_stream_live)
             return await _terminate(proc)
 
     code, err = asyncio.run(scenario())
@@ -211,3 +217,18 @@ def test_the_app_entry_point_starts_the_watch(tmp_path: Path) -> None:
                           env=_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "MARGINWATCH_API_KEY is not set" in done.stderr
+
+
+def test_systemd_unit_runs_the_watch_restarting_on_failure_but_not_on_a_rejected_key() -> None:
+    import configparser
+
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    text = (REPO / "packaging" / "linux" / "marginwatch-watch.service").read_text(encoding="utf-8")
+    unit.read_string(text)
+    service = unit["Service"]
+    assert service["ExecStart"].split()[1:2] == ["watch"]
+    assert service["Restart"] == "on-failure" and service["RestartPreventExitStatus"] == "2"
+    assert service["EnvironmentFile"].endswith("watch.env") and "chmod 600" in text
+    assert "--api-secret" not in text and "--api-key" not in text
+    assert unit["Install"]["WantedBy"] == "default.target"
