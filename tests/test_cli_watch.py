@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from marginwatch.exchange.sim import DEMO_API_KEY, SimulatedExchange
-from tests.forward_servers import LoopbackReceiver
+from tests.forward_servers import LoopbackReceiver, PingCounter
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "watchTestSecret-Hq7Vb2Kx9Lm4Np8Rt3Zc6Wd1Fg5Js0Ya"
@@ -107,11 +107,15 @@ def _qt_modules(stderr: str) -> set[str]:
 def test_watch_prints_and_forwards_the_crash_margin_call_and_exits_0_on_sigterm(tmp_path: Path) -> None:
     async def scenario() -> tuple[dict[str, Any], list[Any], int, str]:
         receiver = await LoopbackReceiver().start()
+        beats = await PingCounter().start()
         try:
             async with _exchange() as sim:
-                env = _env(tmp_path, MARGINWATCH_API_KEY=DEMO_API_KEY, MARGINWATCH_API_SECRET=SECRET)
-                proc = await _spawn([*_account_args(sim), "--name", "box", "--forward", receiver.url()], env)
+                env = _env(tmp_path, MARGINWATCH_API_KEY=DEMO_API_KEY, MARGINWATCH_API_SECRET=SECRET,
+                           MW_BEAT=beats.url())
+                proc = await _spawn([*_account_args(sim), "--name", "box", "--forward", receiver.url(),
+                                     "--heartbeat-url", "env:MW_BEAT"], env)  # fmt: skip
                 await _read_until(proc, _user_stream_live)
+                await beats.wait_for(1, LINE_TIMEOUT_S)  # every stream live: the dead-man's switch is fed
                 sim.engine.paused = False
                 line = await _read_until(proc, lambda x: x["kind"] == "margin_call")
                 received = await receiver.wait_for(1, LINE_TIMEOUT_S)
@@ -121,6 +125,7 @@ def test_watch_prints_and_forwards_the_crash_margin_call_and_exits_0_on_sigterm(
                 return line, received, code, err
         finally:
             await receiver.stop()
+            await beats.stop()
 
     line, received, code, err = asyncio.run(scenario())
     assert line["account"] == "box" and line["severity"] == "danger"
@@ -184,6 +189,8 @@ def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
          "--rest 'ftp://127.0.0.1:1' is not a http:// or https:// URL"),
         (["--api-secret", "s3cr3t"], {}, "--api-key/--api-secret are not accepted"),
         (["--forward", "env:MW_SURELY_UNSET"], {}, "environment variable MW_SURELY_UNSET is not set"),
+        (["--heartbeat-url", "env:MW_SURELY_UNSET"], {}, "environment variable MW_SURELY_UNSET is not set"),
+        (["--heartbeat-url", "no url"], {}, "is not a URL"),
         (["--no-such-option"], {}, "unrecognized arguments: --no-such-option"),
     ],
 )

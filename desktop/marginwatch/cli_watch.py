@@ -127,26 +127,18 @@ def _check_forward(specs: list[str], environ: Mapping[str, str]) -> tuple[str, .
     return tuple(specs)
 
 
-def _heartbeat_hook(spec: str | None, environ: Mapping[str, str]) -> str | None:
-    """HEARTBEAT HOOK: where `--heartbeat-url` meets services/heartbeat.py once that module exists.
-
-    Until then the option is refused rather than ignored: a watcher believed to be pinging its
-    dead-man's switch, but not, would be worse than none.
-    """
+def _heartbeat_spec(spec: str | None, environ: Mapping[str, str]) -> str | None:
+    """`--heartbeat-url` checked now: a bad one exits 2 rather than leaving a dead-man's switch that never pings."""
     if spec is None:
         return None
-    import importlib.util
-
     from marginwatch.cli import CliError
-    from marginwatch.services.forwarding_send import mask_url, resolve_url
+    from marginwatch.services import heartbeat
 
-    try:
-        resolve_url(spec, environ)  # an unset env:NAME is the first thing to fix
-    except ValueError as exc:
-        raise CliError(f"--heartbeat-url {spec if spec.startswith('env:') else mask_url(spec)}: {exc}") from None
-    if importlib.util.find_spec("marginwatch.services.heartbeat") is None:
-        raise CliError("--heartbeat-url: this build has no heartbeat service (services/heartbeat.py)")
-    raise CliError("--heartbeat-url: the heartbeat service is not wired into the watch yet")
+    beat, why = heartbeat.from_spec(spec, environ)
+    if beat is None:
+        raise CliError(f"--heartbeat-url: {why}")
+    beat.deleteLater()
+    return spec
 
 
 def parse_config(args: argparse.Namespace, environ: Mapping[str, str]) -> WatchConfig:
@@ -158,7 +150,7 @@ def parse_config(args: argparse.Namespace, environ: Mapping[str, str]) -> WatchC
     return WatchConfig(
         account=_command_line_account(args, environ),
         forward=_check_forward(args.forward, environ),
-        heartbeat_url=_heartbeat_hook(args.heartbeat_url, environ),
+        heartbeat_url=_heartbeat_spec(args.heartbeat_url, environ),
     )
 
 
@@ -202,7 +194,7 @@ async def watch(config: WatchConfig, *, problem: list[str], out: TextIO | None =
     settings = Settings()
     app = QCoreApplication.instance()
     if app is not None:
-        i18n.install_translator(app, settings.language())
+        i18n.install_translator(app, settings.language)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -214,7 +206,10 @@ async def watch(config: WatchConfig, *, problem: list[str], out: TextIO | None =
     policy = settings.alert_policy()
     alerts = AlertEngine(policy, policy_for=settings.alert_policy)
     forwarder = Forwarder.from_specs(config.forward, environ=os.environ, journal=journal)
-    hw = HeadlessWatch(alerts, journal, forwarder, _printer(out or sys.stdout))
+    from marginwatch.services import heartbeat
+
+    beat, _ = heartbeat.from_spec(config.heartbeat_url, os.environ)
+    hw = HeadlessWatch(alerts, journal, forwarder, _printer(out or sys.stdout), heartbeat=beat)
     accounts = _Accounts(config, settings, hw, journal)
     try:
         started = await accounts.start()
@@ -234,6 +229,8 @@ async def watch(config: WatchConfig, *, problem: list[str], out: TextIO | None =
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+        if beat is not None:
+            await beat.aclose()  # first: the outside monitor must see the silence
         await accounts.close()
         hw.stop()
         await forwarder.aclose()

@@ -23,6 +23,7 @@ from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.alert_engine import AlertEngine
 from marginwatch.services.forwarding import Forwarder
+from marginwatch.services.heartbeat import Heartbeat
 from marginwatch.services.journal import Journal
 
 if TYPE_CHECKING:
@@ -84,9 +85,11 @@ class HeadlessWatch(QObject):
         emit: Callable[[WatchLine], None],
         *,
         wall_clock: Callable[[], float] = time.time,
+        heartbeat: Heartbeat | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.heartbeat = heartbeat
         self.alerts = alerts
         self.journal = journal
         self.forwarder = forwarder
@@ -113,6 +116,8 @@ class HeadlessWatch(QObject):
 
     def forget(self, account: str) -> None:
         self.alerts.forget_account(account)
+        if self.heartbeat is not None:
+            self.heartbeat.forget_account(account)
         self._risks.pop(account, None)
         self._states = {k: v for k, v in self._states.items() if k[0] != account}
 
@@ -134,6 +139,8 @@ class HeadlessWatch(QObject):
     def _on_health(self, svc: AccountService, account: str, health: StreamHealth) -> None:
         self.journal.record_connection(account, health)
         self.alerts.on_health(account, health)
+        if self.heartbeat is not None:
+            self.heartbeat.on_health(account, health)
         key = (account, health.name)
         if self._states.get(key) is not health.state:
             self._states[key] = health.state
