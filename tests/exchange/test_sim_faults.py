@@ -11,7 +11,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from marginwatch.exchange.sim import SimulatedExchange
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
 from tests.exchange.sim_ws_client import TICK, listen_key, nothing_for, recv, recv_event
 
 
@@ -228,3 +231,21 @@ async def test_user_frame_must_be_a_json_object(sim: SimulatedExchange, http: ai
         status, body = await post_fault(sim, http, spec)
         assert status == 400 and "JSON object" in body["error"]
         await nothing_for(ws, sim, 3)
+
+
+@pytest.mark.asyncio
+async def test_key_permissions_fault_changes_what_api_restrictions_reports_until_clear(
+    sim: SimulatedExchange, http: aiohttp.ClientSession
+) -> None:
+    client = BinanceRestClient(Endpoints.local(sim.base_url, sim.ws_url), Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+    try:
+        status, body = await post_fault(sim, http, {"kind": "key_permissions", "flags": {"enableWithdrawals": True}})
+        assert status == 200 and body["flags"] == {"enableWithdrawals": True}
+        granted = await client.api_restrictions()
+        assert granted.enableWithdrawals is True and granted.enableFutures is False
+        status, body = await post_fault(sim, http, {"kind": "key_permissions", "flags": {"enableFutures": "yes"}})
+        assert status == 400 and "true or false" in body["error"]
+        await post_fault(sim, http, {"kind": "clear"})
+        assert (await client.api_restrictions()).enableWithdrawals is False
+    finally:
+        await client.close()

@@ -17,6 +17,7 @@ from marginwatch.services.key_check import (
     KeyCheckResult,
     check_account_key,
     check_key,
+    dangerous_permissions,
     endpoints_for,
     permission_warnings,
 )
@@ -110,3 +111,27 @@ def test_trading_and_withdrawal_permissions_warn() -> None:
     assert any("WITHDRAW" in w for w in warnings)
     assert "read-only key" in warnings[-1] and "IP whitelist" in warnings[-1]
     assert permission_warnings({"enableReading": True, "ipRestrict": True, "enableFutures": False}) == []
+
+
+def test_a_key_that_can_trade_over_fix_is_a_trading_key() -> None:
+    async def body(sim: SimulatedExchange, ep: Endpoints) -> KeyCheckResult:
+        sim.faults.set_key_permissions(enableFixApiTrade=True)
+        return await check_key(ep, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+
+    result = _with_sim(body)
+    assert result.ok and result.permissions is not None and result.permissions["enableFixApiTrade"] is True
+    assert result.dangerous == ("enableFixApiTrade",)
+    assert any("can trade (FIX API)" in w for w in result.warnings)
+    assert "cannot trade or withdraw" not in result.text()
+
+
+def test_the_read_only_shape_is_an_allow_list_any_other_true_flag_warns() -> None:
+    read_only = {"ipRestrict": True, "enableReading": True, "enableFixReadOnly": True, "enableFutures": False}
+    assert permission_warnings(read_only) == [] and dangerous_permissions(read_only) == ()
+    unheard_of = {**read_only, "enableTeleportation": True}
+    assert dangerous_permissions(unheard_of) == ("enableTeleportation",)
+    assert any("enableTeleportation" in w for w in permission_warnings(unheard_of))
+    every = {k: True for k in ("enableFutures", "enableSpotAndMarginTrading", "enableMargin", "enableVanillaOptions",
+                               "enablePortfolioMarginTrading", "enableFixApiTrade", "enableWithdrawals",
+                               "enableInternalTransfer", "permitsUniversalTransfer")}
+    assert set(dangerous_permissions({**read_only, **every})) == set(every)

@@ -887,6 +887,10 @@
         <translation>此 API Key 可以在账户之间划转资金。</translation>
     </message>
     <message>
+        <source>This key has permissions beyond reading: {0}. Remove them on Binance.</source>
+        <translation>此 API Key 拥有读取以外的权限：{0}。请在 Binance 上移除这些权限。</translation>
+    </message>
+    <message>
         <source>This key is not restricted to your IP address.</source>
         <translation>此 API Key 未限制 IP 地址。</translation>
     </message>

@@ -55,6 +55,7 @@ class KeyCheckResult:
     warnings: tuple[str, ...] = ()  # risky permissions, clock skew, missing IP whitelist
     clock_offset_ms: int | None = None  # Binance's clock minus this computer's
     permissions: Mapping[str, bool] | None = field(default=None)  # apiRestrictions flags, when readable
+    dangerous: tuple[str, ...] = ()  # the flags that let the key trade, withdraw or move funds
 
     def text(self) -> str:
         """Everything in one block for a label or message box."""
@@ -88,8 +89,12 @@ _TRADING = (
     ("enableMargin", "margin"),
     ("enableVanillaOptions", "options"),
     ("enablePortfolioMarginTrading", "portfolio margin"),
+    ("enableFixApiTrade", "FIX API"),
 )
 _MOVING = ("enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer")
+# The read-only shape: these flags may be true on a key that only reads. Every other true flag,
+# including one Binance adds later, counts as more than reading.
+READ_ONLY_FLAGS = frozenset({"ipRestrict", "enableReading", "enableFixReadOnly"})
 
 
 def _trading_word(label: str) -> str:
@@ -103,14 +108,19 @@ def _trading_word(label: str) -> str:
     return words.get(label, label)
 
 
-def can_do_more_than_read(flags: Mapping[str, bool | None]) -> bool:
-    return any(flags.get(k) for k, _ in _TRADING) or any(flags.get(k) for k in _MOVING)
+def dangerous_permissions(flags: Mapping[str, object]) -> tuple[str, ...]:
+    """The flags set to true that a read-only key does not have, in the order Binance lists them."""
+    return tuple(k for k, v in flags.items() if v is True and k not in READ_ONLY_FLAGS)
 
 
-def permission_warnings(flags: Mapping[str, bool | None]) -> list[str]:
+def can_do_more_than_read(flags: Mapping[str, object]) -> bool:
+    return bool(dangerous_permissions(flags))
+
+
+def permission_warnings(flags: Mapping[str, object]) -> list[str]:
     """Warnings for a key that can do more than read, plus the read-only recommendation."""
     out: list[str] = []
-    trading = [_trading_word(label) for key, label in _TRADING if flags.get(key)]
+    trading = [_trading_word(label) for key, label in _TRADING if flags.get(key) is True]
     if trading:
         out.append(
             translate(
@@ -119,10 +129,18 @@ def permission_warnings(flags: Mapping[str, bool | None]) -> list[str]:
                 "open or close positions with it.",
             ).format(", ".join(trading))
         )
-    if flags.get("enableWithdrawals"):
+    if flags.get("enableWithdrawals") is True:
         out.append(translate("KeyCheck", "This key can WITHDRAW funds. Remove that permission on Binance now."))
-    if flags.get("enableInternalTransfer") or flags.get("permitsUniversalTransfer"):
+    if flags.get("enableInternalTransfer") is True or flags.get("permitsUniversalTransfer") is True:
         out.append(translate("KeyCheck", "This key can move funds between accounts."))
+    known = {k for k, _ in _TRADING} | set(_MOVING)
+    other = [k for k in dangerous_permissions(flags) if k not in known]
+    if other:
+        out.append(
+            translate("KeyCheck", "This key has permissions beyond reading: {0}. Remove them on Binance.").format(
+                ", ".join(other)
+            )
+        )
     if flags.get("ipRestrict") is False:
         out.append(translate("KeyCheck", "This key is not restricted to your IP address."))
     if flags.get("enableReading") is False:
@@ -242,4 +260,5 @@ async def _run(client: BinanceRestClient) -> KeyCheckResult:
         warnings.extend(permission_warnings(permissions))
         if not can_do_more_than_read(permissions):
             messages.append(translate("KeyCheck", "The key cannot trade or withdraw."))
-    return KeyCheckResult(True, None, tuple(messages), tuple(warnings), offset, permissions)
+    dangerous = dangerous_permissions(permissions) if permissions is not None else ()
+    return KeyCheckResult(True, None, tuple(messages), tuple(warnings), offset, permissions, dangerous)

@@ -42,6 +42,7 @@ class FaultKind(StrEnum):
     MARK = "mark"
     PAUSE = "pause"
     MARGIN_CALL = "margin_call"
+    KEY_PERMISSIONS = "key_permissions"
 
 
 class FaultTarget(Protocol):
@@ -94,6 +95,7 @@ class FaultController:
         self._duplicate_remaining = 0
         self._reorder_remaining = 0
         self._held: list[dict[str, Any]] = []  # user events held back for reordering
+        self.key_permissions: dict[str, bool] = {}  # apiRestrictions flags that differ from the read-only key's
         self._handlers: dict[FaultKind, Callable[[Spec], Awaitable[dict[str, Any]]]] = {
             FaultKind.DROP: self._apply_drop,
             FaultKind.STALL: self._apply_stall,
@@ -111,6 +113,7 @@ class FaultController:
             FaultKind.MARK: self._apply_mark,
             FaultKind.PAUSE: self._apply_pause,
             FaultKind.MARGIN_CALL: self._apply_margin_call,
+            FaultKind.KEY_PERMISSIONS: self._apply_key_permissions,
         }
 
     # ----- WebSocket -------------------------------------------------------------------------
@@ -183,6 +186,12 @@ class FaultController:
         """Shift the server clock (serverTime, recvWindow checks, event times) by `ms`."""
         self._clock.skew_ms = int(ms)
 
+    def set_key_permissions(self, **flags: bool) -> None:
+        """Let apiRestrictions report these flags (e.g. enableFutures=True), as if the key was edited."""
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise ValueError("key permission flags must be true or false")
+        self.key_permissions.update(flags)
+
     # ----- user-event order ------------------------------------------------------------------
     def duplicate_user_events(self, count: int = 1) -> None:
         self._duplicate_remaining = count
@@ -225,6 +234,7 @@ class FaultController:
         self.rest_fault = None
         self._clock.skew_ms = 0
         self.refused_private_code = None
+        self.key_permissions = {}
         self._duplicate_remaining = 0
         self._reorder_remaining = 0
         held, self._held = self._held, []
@@ -290,6 +300,13 @@ class FaultController:
     async def _apply_reorder(self, spec: Spec) -> dict[str, Any]:
         self.reorder_user_events(_int(spec, "count", 2))
         return {}
+
+    async def _apply_key_permissions(self, spec: Spec) -> dict[str, Any]:
+        flags = spec.get("flags")
+        if not isinstance(flags, dict):
+            raise ValueError('key_permissions needs "flags": {"enableFutures": true, ...}')
+        self.set_key_permissions(**{str(k): v for k, v in flags.items()})
+        return {"flags": dict(self.key_permissions)}
 
     async def _apply_clear(self, spec: Spec) -> dict[str, Any]:
         self.clear()

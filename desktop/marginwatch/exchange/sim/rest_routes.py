@@ -205,4 +205,4 @@ class RestRoutes:
 
     async def _api_restrictions(self, request: web.Request) -> web.Response:
         await self._signed(request)
-        return json_response(views.api_restrictions(self._now_ms()))
+        return json_response(views.api_restrictions(self._now_ms()) | self._faults.key_permissions)
