@@ -164,7 +164,7 @@ def test_invalid_input_is_refused_in_words(qtbot: QtBot, settings: Settings, key
     _fill(dialog, "main", "KEY", SECRET, environment="custom")
     assert not dialog.save_account() and "REST base URL" in dialog.account_message.text()
     assert settings.accounts() == []
-    # Ed25519 shows a multi-line PEM field instead of the password field.
+    # Ed25519 shows the PEM field instead of the HMAC secret field.
     dialog.key_type_combo.setCurrentIndex(dialog.key_type_combo.findData("ed25519"))
     assert dialog.pem_edit.isVisibleTo(dialog) and not dialog.secret_edit.isVisibleTo(dialog)
     dialog.environment_combo.setCurrentIndex(0)
@@ -262,3 +262,26 @@ def test_a_keychain_refusal_is_shown_and_the_form_kept(qtbot: QtBot, settings: S
     assert "the collection is locked" in dialog.account_message.text()
     assert not dialog.keychain_panel.isVisible() and saved == [] and settings.accounts() == []
     assert dialog.secret_edit.text() == SECRET and dialog.name_edit.text() == "main"  # nothing typed is lost
+
+
+def test_an_ed25519_pem_is_masked_like_the_hmac_secret_and_saved_whole(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    body = pem.splitlines()[1]
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    _fill(dialog, "ed", "KEYed25519", "")
+    dialog.key_type_combo.setCurrentIndex(dialog.key_type_combo.findData("ed25519"))
+    qtbot.keyClicks(dialog.pem_edit, "x")  # typed, as a user would, then replaced by a paste
+    dialog.pem_edit.setText(pem)
+    assert dialog.pem_edit.echoMode() == dialog.secret_edit.echoMode() == dialog.secret_edit.EchoMode.Password
+    assert body not in dialog.pem_edit.displayText() and "PRIVATE" not in dialog.pem_edit.displayText()
+    assert dialog.save_account()
+    assert keyring_file.get_password(SERVICE, "ed") == pem  # the PEM's line breaks survive the one-line field

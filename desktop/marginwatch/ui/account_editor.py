@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -143,12 +141,16 @@ class AccountEditor(QWidget):
         return self.form
 
     def _setup_secret_fields(self) -> None:
-        """A password field for an HMAC secret, a text box for an Ed25519 PEM key; one shows at a time."""
+        """Password fields for an HMAC secret and an Ed25519 PEM key; one shows at a time.
+
+        A pasted PEM keeps its line breaks in a QLineEdit, so the private key is masked like the
+        HMAC secret rather than shown in a text box.
+        """
         self.secret_edit = QLineEdit()
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pem_edit = QPlainTextEdit()
-        self.pem_edit.setPlaceholderText("-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----")
-        self.pem_edit.setTabChangesFocus(True)
+        self.pem_edit = QLineEdit()
+        self.pem_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pem_edit.setPlaceholderText("-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----")
         self._secret_stack = QStackedWidget()
         self._secret_stack.addWidget(self.secret_edit)
         self._secret_stack.addWidget(self.pem_edit)
@@ -211,12 +213,6 @@ class AccountEditor(QWidget):
     def _sync_secret_field(self) -> None:
         pem = self.key_type_combo.currentData() == "ed25519"
         self._secret_stack.setCurrentIndex(1 if pem else 0)
-        # A stack is as tall as its tallest page: let the hidden page take no room, so an HMAC
-        # secret is a one-line password field rather than a line floating in a PEM-sized box.
-        for page, shown in ((self.secret_edit, not pem), (self.pem_edit, pem)):
-            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
-            page.setSizePolicy(QSizePolicy.Policy.Expanding, policy)
-        self._secret_stack.adjustSize()
 
     def _reload_accounts(self, select: str | None = None) -> None:
         self.account_list.blockSignals(True)
@@ -310,7 +306,8 @@ class AccountEditor(QWidget):
 
     def _form_secret(self) -> str:
         if self.key_type_combo.currentData() == "ed25519":
-            return self.pem_edit.toPlainText().strip() + "\n" if self.pem_edit.toPlainText().strip() else ""
+            pem = self.pem_edit.text().strip()
+            return pem + "\n" if pem else ""
         return self.secret_edit.text().strip()
 
     def _secret_for_test(self) -> str | None:
