@@ -174,3 +174,56 @@ def test_a_removed_account_is_silent_while_it_stops_and_announced_once_stopped(q
             await registry.close()
 
     run_qasync(qapp, main)
+
+
+def test_at_start_a_key_that_can_trade_or_withdraw_is_told_a_read_only_one_stays_quiet(
+    qapp, settings, secrets
+) -> None:
+    secrets.save("Main", DEMO_API_SECRET)
+    registry = AccountRegistry(settings, secrets)
+    heard = Heard(registry)
+
+    async def main() -> None:
+        async with SimulatedExchange(scenario="calm") as sim:
+            settings.save_account(sim_account(sim))
+            await registry.sync()
+            await registry.permission_checks_done()
+            assert heard.notices == []  # the demo key is read-only
+            await registry.close()
+        quiet = heard.notices[:]
+        async with SimulatedExchange(scenario="calm") as sim:
+            sim.faults.set_key_permissions(enableFixApiTrade=True, enableWithdrawals=True)
+            again = AccountRegistry(settings, secrets)  # the next run of the app
+            again.notice.connect(heard.notices.append)
+            settings.save_account(sim_account(sim), replaces="Main")
+            await again.sync()
+            await again.permission_checks_done()
+            await again.sync({"Main"})  # the same key restarted: checked once per run
+            await again.permission_checks_done()
+            await again.close()
+        assert quiet == [] and len(heard.notices) == 1
+        assert heard.notices[0].startswith("Main: this API key can do more than read")
+        assert "enableWithdrawals" in heard.notices[0] and "enableFixApiTrade" in heard.notices[0]
+
+    run_qasync(qapp, main)
+
+
+def test_a_custom_host_over_plain_http_does_not_start_and_a_foreign_one_is_told(qapp, settings, secrets) -> None:
+    secrets.save("Plain", DEMO_API_SECRET)
+    secrets.save("Proxy", DEMO_API_SECRET)
+    settings.save_account(AccountConfig("Plain", "custom", "hmac", DEMO_API_KEY, rest_url="http://fapi.example.com",
+                                        ws_url="ws://fstream.example.com"))
+    registry = AccountRegistry(settings, secrets, stop_timeout=2)
+    heard = Heard(registry)
+
+    async def main() -> None:
+        await registry.sync()
+        assert "Plain" not in registry.accounts
+        assert heard.notices[0].startswith("Plain: The URL http://fapi.example.com is not safe")
+        settings.save_account(AccountConfig("Proxy", "custom", "hmac", DEMO_API_KEY,
+                                            rest_url="https://127.0.0.1.invalid", ws_url="wss://127.0.0.1.invalid"))
+        await registry.sync()
+        assert any(n.startswith("Proxy: 127.0.0.1.invalid is not a Binance host") for n in heard.notices)
+        await registry.close()
+
+    run_qasync(qapp, main)

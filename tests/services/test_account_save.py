@@ -172,3 +172,36 @@ def test_removing_forgets_the_account_and_its_secret(settings, secrets, keyring_
     assert outcome.removed and outcome.secret_error == ""
     assert settings.accounts() == [] and keyring_file.get_password(SERVICE, "main") is None
     assert not saver.remove("main").removed
+
+
+@pytest.mark.parametrize(
+    ("rest_url", "ws_url"),
+    [("http://fapi.example.com", "wss://fstream.example.com"), ("https://fapi.example.com", "ws://10.0.0.5:9000")],
+)
+def test_a_custom_host_over_plain_http_or_ws_is_refused_unless_loopback(
+    settings, secrets, keyring_file, rest_url: str, ws_url: str
+) -> None:
+    config = AccountConfig("proxy", "custom", "hmac", "KEYproxy", rest_url=rest_url, ws_url=ws_url)
+    outcome = AccountSaver(settings, secrets).save(config, SECRET)
+    assert outcome.status is SaveStatus.INVALID and "https://" in outcome.detail and "wss://" in outcome.detail
+    assert settings.accounts() == [] and keyring_file.get_password(SERVICE, "proxy") is None
+    for host in ("127.0.0.1:9", "127.3.2.1:9", "localhost:9", "[::1]:9"):
+        local = AccountConfig(f"local {host}", "custom", "hmac", "KEY", rest_url=f"http://{host}", ws_url=f"ws://{host}")
+        saved = AccountSaver(settings, secrets).save(local, SECRET)
+        assert saved.status is SaveStatus.SAVED and saved.host_warning == ""
+
+
+def test_a_custom_host_that_is_not_binance_is_saved_with_a_warning_naming_it(settings, secrets) -> None:
+    proxy = AccountConfig("proxy", "custom", "hmac", "KEY", rest_url="https://fapi.example.com",
+                          ws_url="wss://fstream.binance.com")
+    outcome = AccountSaver(settings, secrets).save(proxy, SECRET)
+    assert outcome.saved and "fapi.example.com is not a Binance host" in outcome.host_warning
+    binance = AccountConfig("b", "custom", "hmac", "KEY", rest_url="https://fapi.binance.com",
+                            ws_url="wss://fstream.binancefuture.com")
+    assert AccountSaver(settings, secrets).save(binance, SECRET).host_warning == ""
+    assert AccountSaver(settings, secrets).save(MAIN, SECRET).host_warning == ""
+    # A look-alike is not Binance: only the domain itself and its subdomains are.
+    fake = AccountConfig("fake", "custom", "hmac", "KEY", rest_url="https://fapi.binance.com.example.net",
+                         ws_url="wss://evilbinance.com")
+    warning = AccountSaver(settings, secrets).save(fake, SECRET).host_warning
+    assert "evilbinance.com" in warning and "fapi.binance.com.example.net" in warning

@@ -135,3 +135,19 @@ def test_the_read_only_shape_is_an_allow_list_any_other_true_flag_warns() -> Non
                                "enablePortfolioMarginTrading", "enableFixApiTrade", "enableWithdrawals",
                                "enableInternalTransfer", "permitsUniversalTransfer")}
     assert set(dangerous_permissions({**read_only, **every})) == set(every)
+
+
+def test_a_custom_environment_refuses_plain_http_to_a_remote_host_and_warns_for_a_foreign_one() -> None:
+    remote = AccountConfig("p", "custom", "hmac", DEMO_API_KEY, rest_url="http://fapi.example.com",
+                           ws_url="wss://fstream.example.com")
+    with pytest.raises(ValueError, match="https://"):
+        endpoints_for(remote)
+    refused = asyncio.run(check_account_key(remote, DEMO_API_SECRET))
+    assert not refused.ok and refused.problem == "bad_input" and "http://fapi.example.com" in refused.messages[0]
+    assert endpoints_for(AccountConfig("l", "custom", "hmac", "K", rest_url="http://[::1]:8", ws_url="ws://[::1]:8"))
+
+    async def body(sim: SimulatedExchange, ep: Endpoints) -> KeyCheckResult:
+        cfg = AccountConfig("sim", "custom", "hmac", DEMO_API_KEY, rest_url=sim.base_url, ws_url=sim.ws_url)
+        return await check_account_key(cfg, DEMO_API_SECRET)
+
+    assert not any("not a Binance host" in w for w in _with_sim(body).warnings)  # loopback is this computer

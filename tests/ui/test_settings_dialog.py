@@ -285,3 +285,17 @@ def test_an_ed25519_pem_is_masked_like_the_hmac_secret_and_saved_whole(
     assert body not in dialog.pem_edit.displayText() and "PRIVATE" not in dialog.pem_edit.displayText()
     assert dialog.save_account()
     assert keyring_file.get_password(SERVICE, "ed") == pem  # the PEM's line breaks survive the one-line field
+
+
+def test_the_editor_refuses_plain_http_to_a_remote_host_and_warns_for_a_foreign_one(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    _fill(dialog, "proxy", "KEYproxy", SECRET, environment="custom")
+    dialog.rest_url_edit.setText("http://fapi.example.com")
+    dialog.ws_url_edit.setText("wss://fstream.example.com")
+    assert not dialog.save_account() and "is not safe for an API key" in dialog.account_message.text()
+    assert settings.accounts() == [] and dialog.secret_edit.text() == SECRET  # nothing typed is lost
+    dialog.rest_url_edit.setText("https://fapi.example.com")
+    assert dialog.save_account()
+    assert "fapi.example.com, fstream.example.com is not a Binance host" in dialog.account_message.text()

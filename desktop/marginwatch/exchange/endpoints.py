@@ -6,12 +6,58 @@ Since the 2026 split, market data lives under `/market` and user data under
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Binance's own hosts (reference §1: fapi/fstream.binance.com, demo-fapi.binance.com,
+# testnet.binancefuture.com, api.binance.com, testnet.binance.vision) end in one of these.
+BINANCE_DOMAINS = ("binance.com", "binancefuture.com", "binance.vision")
+SECURE_SCHEMES = {"rest": "https", "ws": "wss"}
+PLAIN_SCHEMES = {"rest": "http", "ws": "ws"}
 
 
 def _strip(url: str) -> str:
     return url.rstrip("/")
+
+
+def url_host(url: str) -> str:
+    """The host name of `url`, lower case, without brackets or port; "" when there is none."""
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_binance_host(host: str) -> bool:
+    return any(host == d or host.endswith("." + d) for d in BINANCE_DOMAINS)
+
+
+def url_is_unsafe(url: str, kind: str) -> bool:
+    """True unless `url` is https (rest) / wss (ws) with a host, or plain http / ws to a loopback host.
+
+    The API key travels in every request's header: over plain http any host on the way could read it.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return True
+    host = (parts.hostname or "").lower()
+    if not host:
+        return True
+    scheme = parts.scheme.lower()
+    return not (scheme == SECURE_SCHEMES[kind] or (scheme == PLAIN_SCHEMES[kind] and is_loopback_host(host)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AccountSave</name>
+    <message>
+        <source>The URL {0} is not safe for an API key: use https:// (REST) and wss:// (WebSocket); plain http:// and ws:// are allowed only for this computer (localhost, 127.0.0.1, ::1).</source>
+        <translation>URL {0} 对 API Key 不安全：请使用 https://（REST）和 wss://（WebSocket）；明文 http:// 和 ws:// 仅允许用于本机（localhost、127.0.0.1、::1）。</translation>
+    </message>
+    <message>
+        <source>{0} is not a Binance host: your API key and everything MarginWatch reads go to it. Use it only if you trust whoever runs it.</source>
+        <translation>{0} 不是币安的主机：你的 API Key 以及 MarginWatch 读取的所有数据都会发送给它。请仅在信任其运营者时使用。</translation>
+    </message>
+</context>
+<context>
     <name>AccountSummary</name>
     <message>
         <source>Account</source>
@@ -295,6 +306,10 @@
     <message>
         <source>{name}: no secret in the keychain; add it in Settings → Accounts.</source>
         <translation>{name}：钥匙串中没有 Secret Key，请在“设置 → 账户”中添加。</translation>
+    </message>
+    <message>
+        <source>{name}: this API key can do more than read ({flags}). If this computer is compromised, someone could trade or move funds with it: make it read-only on Binance.</source>
+        <translation>{name}：此 API Key 拥有读取以外的权限（{flags}）。如果这台电脑被入侵，他人可能用它交易或转移资金：请在币安上将其设为只读。</translation>
     </message>
     <message>
         <source>The journal could not save the margin call on {account} ({error}).</source>

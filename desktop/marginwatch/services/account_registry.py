@@ -10,6 +10,11 @@ the one place one is stopped. It brings the running accounts in line with the se
 - an account that went, was disabled, changed, or is named in `restart` (saved with a new
   secret) is stopped; a changed or restarted one then starts again with what settings hold now.
 
+When a real account starts for the first time in a run (per API key), its key's permissions are
+read again in the background (they can change on Binance after the key was saved): a key that
+can trade, withdraw or move funds is told through `notice`; a read-only key stays quiet. A custom
+host that is not Binance's is told through `notice` as the account starts.
+
 `account_added` comes before the service starts, so listeners see all it says; a removed
 service is silenced before it stops (its last "stopped" health would read as "restored"), and
 `account_removed` comes once it has stopped. The registry also keeps each account's latest risk.
@@ -32,6 +37,9 @@ from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings
 
 if TYPE_CHECKING:
+    from marginwatch.exchange.credentials import Credentials
+    from marginwatch.exchange.endpoints import Endpoints
+
     # The exchange stack (aiohttp, websockets) is imported on the first sync, after the window paints.
     from marginwatch.services.account_service import AccountService
     from marginwatch.services.demo import DemoExchange
@@ -75,6 +83,8 @@ class AccountRegistry(QObject):
         self._demo: DemoExchange | None = None
         self._lock = asyncio.Lock()  # one sync at a time: settings may change while one runs
         self._tasks: set[asyncio.Task[None]] = set()
+        self._checks: set[asyncio.Task[None]] = set()  # start-up permission checks
+        self._checked_keys: set[tuple[str, str]] = set()  # (account, API key) checked this run
 
     @property
     def accounts(self) -> Mapping[str, AccountService]:
@@ -134,8 +144,15 @@ class AccountRegistry(QObject):
                 self._add(svc)
             await asyncio.gather(*(svc.start() for svc in started))
 
+    async def permission_checks_done(self) -> None:
+        """Wait for the start-up permission checks under way (each ends on its own, bounded by its timeout)."""
+        while self._checks:
+            await asyncio.gather(*self._checks, return_exceptions=True)
+
     async def close(self) -> None:
         """At exit: stop every account (bounded by stop_timeout) and the demo exchange."""
+        for task in list(self._checks):
+            task.cancel()
         stops = [svc.stop() for svc in self._accounts.values()]
         try:
             await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), self._stop_timeout)
@@ -178,7 +195,41 @@ class AccountRegistry(QObject):
             return None
         for value in (config.api_key, secret):
             self._redact(value)
+        from marginwatch.services.account_save import foreign_host_warning
+
+        warning = foreign_host_warning(config)
+        if warning is not None:
+            self.notice.emit(f"{config.name}: {warning}")
+        if (config.name, config.api_key) not in self._checked_keys:
+            self._checked_keys.add((config.name, config.api_key))
+            spawn(self._check_permissions(config.name, endpoints, credentials), self._checks,
+                  name=f"permission check {config.name}")
         return AccountService(config.name, endpoints, credentials, parent=self)
+
+    async def _check_permissions(self, name: str, endpoints: Endpoints, credentials: Credentials) -> None:
+        """Read the key's permissions once; tell `notice` when it can do more than read."""
+        from marginwatch.exchange.errors import ExchangeError
+        from marginwatch.exchange.rest_client import BinanceRestClient
+        from marginwatch.services.key_check import PERMISSION_CHECK_TIMEOUT_S, dangerous_permissions, flags_of
+
+        client = BinanceRestClient(endpoints, credentials, timeout=PERMISSION_CHECK_TIMEOUT_S)
+        try:
+            await client.sync_time()
+            restrictions = await client.api_restrictions()
+        except (ExchangeError, TimeoutError) as exc:
+            log.info("%s: key permissions not readable at start (%s)", name, type(exc).__name__)
+            return
+        finally:
+            await client.close()
+        dangerous = dangerous_permissions(flags_of(restrictions))
+        if dangerous:
+            self.notice.emit(
+                translate(
+                    "AppController",
+                    "{name}: this API key can do more than read ({flags}). If this computer is compromised, "
+                    "someone could trade or move funds with it: make it read-only on Binance.",
+                ).format(name=name, flags=", ".join(dangerous))
+            )
 
     def _add(self, svc: AccountService) -> None:
         self._accounts[svc.name] = svc

@@ -24,10 +24,43 @@ import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from PySide6.QtCore import QCoreApplication
+
+from marginwatch.exchange.endpoints import is_binance_host, is_loopback_host, url_host, url_is_unsafe
 from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings, account_problem
 
 log = logging.getLogger(__name__)
+translate = QCoreApplication.translate
+
+
+def endpoint_problem(config: AccountConfig) -> str | None:
+    """Why a custom environment must not be used (the API key would cross the network unencrypted), or None."""
+    if config.environment != "custom":
+        return None
+    for url, kind in ((config.rest_url, "rest"), (config.ws_url, "ws")):
+        if url and url_is_unsafe(url, kind):
+            return translate(
+                "AccountSave",
+                "The URL {0} is not safe for an API key: use https:// (REST) and wss:// (WebSocket); plain http:// "
+                "and ws:// are allowed only for this computer (localhost, 127.0.0.1, ::1).",
+            ).format(url)
+    return None
+
+
+def foreign_host_warning(config: AccountConfig) -> str | None:
+    """A warning when a custom environment sends the API key to a host that is not Binance's, else None."""
+    if config.environment != "custom":
+        return None
+    hosts = {url_host(u) for u in (config.rest_url, config.ws_url) if u}
+    foreign = sorted(h for h in hosts if h and not is_binance_host(h) and not is_loopback_host(h))
+    if not foreign:
+        return None
+    return translate(
+        "AccountSave",
+        "{0} is not a Binance host: your API key and everything MarginWatch reads go to it. "
+        "Use it only if you trust whoever runs it.",
+    ).format(", ".join(foreign))
 
 
 class SaveStatus(StrEnum):
@@ -48,6 +81,7 @@ class SaveOutcome:
     detail: str = ""
     warning: str = ""  # saved, but something is left over (e.g. the old name's secret not deleted)
     test_secret: str | None = field(default=None, repr=False)  # test the key with this after a save
+    host_warning: str = ""  # the account's custom host is not Binance's
 
     @property
     def saved(self) -> bool:
@@ -95,7 +129,7 @@ class AccountSaver:
     def save(self, config: AccountConfig, secret: str, replaces: str | None = None) -> SaveOutcome:
         """Add `config`, or change the account named `replaces`, with `secret` ("" keeps the stored one)."""
         self._pending = None
-        problem = account_problem(config)
+        problem = account_problem(config) or endpoint_problem(config)
         if problem is not None:
             return SaveOutcome(SaveStatus.INVALID, config, replaces, detail=problem)
         if config.name != replaces and self._settings.account(config.name) is not None:
@@ -170,7 +204,8 @@ class AccountSaver:
             status, detail = SaveStatus.RUN_ONLY, ""
         else:
             status, detail = SaveStatus.SAVED, self._secrets.backend_name()
-        return SaveOutcome(status, config, replaces, detail, "\n".join(warnings), test_secret or None)
+        host_warning = foreign_host_warning(config) or ""
+        return SaveOutcome(status, config, replaces, detail, "\n".join(warnings), test_secret or None, host_warning)
 
     def _copy_secret(self, old: str, new: str) -> None:
         value = self._secrets.load(old)

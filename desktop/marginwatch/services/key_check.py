@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from PySide6.QtCore import QCoreApplication
@@ -26,6 +26,7 @@ from marginwatch.exchange.errors import (
     TimestampOutsideRecvWindow,
 )
 from marginwatch.exchange.rest_client import BinanceRestClient
+from marginwatch.services.account_save import endpoint_problem, foreign_host_warning
 from marginwatch.services.settings import AccountConfig
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ Problem = Literal["bad_input", "wrong_key", "wrong_secret", "clock_skew", "netwo
 
 CLOCK_SKEW_WARN_MS = 1000  # Binance rejects requests more than 1 s ahead of its clock
 DEFAULT_TIMEOUT_S = 15.0
+PERMISSION_CHECK_TIMEOUT_S = 10.0  # the start-up re-check: per request, off the start path
 
 
 def _recommend() -> str:
@@ -71,6 +73,9 @@ def endpoints_for(config: AccountConfig) -> Endpoints:
     if config.environment == "custom":
         if not config.rest_url or not config.ws_url:
             raise ValueError("a custom environment needs both a REST and a WebSocket base URL")
+        problem = endpoint_problem(config)
+        if problem is not None:
+            raise ValueError(problem)
         return Endpoints.local(config.rest_url, config.ws_url)
     raise ValueError(f"unknown environment {config.environment!r}")
 
@@ -111,6 +116,12 @@ def _trading_word(label: str) -> str:
 def dangerous_permissions(flags: Mapping[str, object]) -> tuple[str, ...]:
     """The flags set to true that a read-only key does not have, in the order Binance lists them."""
     return tuple(k for k, v in flags.items() if v is True and k not in READ_ONLY_FLAGS)
+
+
+def flags_of(restrictions: object) -> dict[str, bool]:
+    """The true/false flags of an apiRestrictions answer."""
+    fields: tuple[str, ...] = getattr(restrictions, "__struct_fields__", ())
+    return {f: v for f in fields if isinstance(v := getattr(restrictions, f), bool)}
 
 
 def can_do_more_than_read(flags: Mapping[str, object]) -> bool:
@@ -204,8 +215,11 @@ async def check_account_key(
         endpoints = endpoints_for(config)
         credentials = credentials_for(config, secret)
     except ValueError as exc:
-        return KeyCheckResult(False, "bad_input", (f"{str(exc)[:1].upper()}{str(exc)[1:]}.",))
-    return await check_key(endpoints, credentials, timeout_s=timeout_s)
+        text = str(exc)
+        return KeyCheckResult(False, "bad_input", (f"{text[:1].upper()}{text[1:]}{'' if text.endswith('.') else '.'}",))
+    result = await check_key(endpoints, credentials, timeout_s=timeout_s)
+    warning = foreign_host_warning(config)
+    return result if warning is None else replace(result, warnings=(warning, *result.warnings))
 
 
 async def check_key(
@@ -256,7 +270,7 @@ async def _run(client: BinanceRestClient) -> KeyCheckResult:
             )
         )
     else:
-        permissions = {f: v for f in restrictions.__struct_fields__ if isinstance(v := getattr(restrictions, f), bool)}
+        permissions = flags_of(restrictions)
         warnings.extend(permission_warnings(permissions))
         if not can_do_more_than_read(permissions):
             messages.append(translate("KeyCheck", "The key cannot trade or withdraw."))

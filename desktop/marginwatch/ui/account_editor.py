@@ -396,8 +396,9 @@ class AccountEditor(QWidget):
         else:
             style = OK
             text = translate("SettingsDialog", "Saved. The secret is in the keychain (%s).") % outcome.detail
-        if outcome.warning:
-            text, style = f"{text}\n{outcome.warning}", WARN
+        for extra in (outcome.warning, outcome.host_warning):
+            if extra:
+                text, style = f"{text}\n{extra}", WARN
         self._set_message(text, style)
         if outcome.test_secret:
             self._request_test(outcome.config, outcome.test_secret)
