@@ -205,3 +205,18 @@ def test_a_custom_host_that_is_not_binance_is_saved_with_a_warning_naming_it(set
                          ws_url="wss://evilbinance.com")
     warning = AccountSaver(settings, secrets).save(fake, SECRET).host_warning
     assert "evilbinance.com" in warning and "fapi.binance.com.example.net" in warning
+
+
+def test_a_key_that_can_trade_or_withdraw_is_written_only_after_the_second_confirmation(
+    settings, secrets, keyring_file
+) -> None:
+    saver = AccountSaver(settings, secrets)
+    outcome = saver.save(MAIN, SECRET, dangerous=("enableFutures", "enableWithdrawals"))
+    assert outcome.status is SaveStatus.NEEDS_CONFIRMATION and not outcome.saved
+    assert outcome.dangerous == ("enableFutures", "enableWithdrawals") and SECRET not in repr(outcome)
+    assert settings.accounts() == [] and keyring_file.get_password(SERVICE, "main") is None
+    assert saver.has_pending and saver.save_for_this_run() is None  # not a keychain question
+    confirmed = saver.confirm_dangerous()
+    assert confirmed is not None and confirmed.status is SaveStatus.SAVED
+    assert settings.accounts() == [MAIN] and keyring_file.get_password(SERVICE, "main") == SECRET
+    assert saver.confirm_dangerous() is None  # confirmed once, for that save only

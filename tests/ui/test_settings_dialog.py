@@ -299,3 +299,66 @@ def test_the_editor_refuses_plain_http_to_a_remote_host_and_warns_for_a_foreign_
     dialog.rest_url_edit.setText("https://fapi.example.com")
     assert dialog.save_account()
     assert "fapi.example.com, fstream.example.com is not a Binance host" in dialog.account_message.text()
+
+
+def _sim_form(dialog: SettingsDialog, base_url: str, ws_url: str) -> None:
+    from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
+
+    _fill(dialog, "sim", DEMO_API_KEY, DEMO_API_SECRET, environment="custom")
+    dialog.rest_url_edit.setText(base_url)
+    dialog.ws_url_edit.setText(ws_url)
+
+
+def test_a_tested_trading_key_is_saved_only_after_save_anyway(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    from marginwatch.exchange.sim.auth import DEMO_API_SECRET
+    from marginwatch.exchange.sim.server import SimulatedExchange
+    from marginwatch.services.key_check import check_account_key
+
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    requests: list[tuple[AccountConfig, str]] = []
+    dialog.test_requested.connect(lambda c, s: requests.append((c, s)))
+
+    async def main() -> None:
+        async with SimulatedExchange(autostart_engine=False) as sim:
+            sim.faults.set_key_permissions(enableFixApiTrade=True)
+            _sim_form(dialog, sim.base_url, sim.ws_url)
+            assert dialog.test_key()
+            dialog.show_test_result(await check_account_key(*requests.pop()))
+            assert not dialog.save_account()
+            assert dialog.confirm_panel.isVisible() and "enableFixApiTrade" in dialog.confirm_label.text()
+            assert settings.accounts() == [] and keyring_file.get_password(SERVICE, "sim") is None
+            assert dialog.secret_edit.text() == DEMO_API_SECRET  # nothing typed is lost
+            dialog.confirm_button.click()
+            assert [a.name for a in settings.accounts()] == ["sim"] and not dialog.confirm_panel.isVisible()
+            dialog.show_test_result(await check_account_key(*requests.pop()))  # the test after the save
+            assert settings.account("sim").enabled and not dialog.confirm_panel.isVisible()  # type: ignore[union-attr]
+
+    asyncio.run(main())
+
+
+def test_a_key_found_able_to_trade_after_its_save_is_not_monitored_until_confirmed(
+    qtbot: QtBot, settings: Settings, keyring_file: PlaintextKeyring
+) -> None:
+    from marginwatch.exchange.sim.server import SimulatedExchange
+    from marginwatch.services.key_check import check_account_key
+
+    dialog = _dialog(qtbot, settings, SecretStore(backend=keyring_file, allow_insecure=True))
+    requests: list[tuple[AccountConfig, str]] = []
+    toggled: list[tuple[str, bool]] = []
+    dialog.test_requested.connect(lambda c, s: requests.append((c, s)))
+    dialog.account_enabled_changed.connect(lambda n, on: toggled.append((n, on)))
+
+    async def main() -> None:
+        async with SimulatedExchange(autostart_engine=False) as sim:
+            sim.faults.set_key_permissions(enableWithdrawals=True)
+            _sim_form(dialog, sim.base_url, sim.ws_url)
+            assert dialog.save_account()  # untested: its permissions are not known yet
+            dialog.show_test_result(await check_account_key(*requests.pop()))
+            assert toggled == [("sim", False)] and not settings.account("sim").enabled  # type: ignore[union-attr]
+            assert dialog.confirm_panel.isVisible() and "enableWithdrawals" in dialog.confirm_label.text()
+            assert dialog.confirm_dangerous_key()
+            assert toggled[-1] == ("sim", True) and settings.account("sim").enabled  # type: ignore[union-attr]
+
+    asyncio.run(main())

@@ -1505,6 +1505,22 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>警告：</translation>
     </message>
     <message>
+        <source>This key can do more than read (%s). The account %s is saved but not monitored: make the key read-only on Binance, or confirm that MarginWatch should use it anyway.</source>
+        <translation>此 API Key 拥有读取以外的权限（%s）。账户 %s 已保存但未监控：请在币安上将该 API Key 设为只读，或确认 MarginWatch 仍然使用它。</translation>
+    </message>
+    <message>
+        <source>Monitor with this key anyway</source>
+        <translation>仍然使用此 API Key 监控</translation>
+    </message>
+    <message>
+        <source>This key can do more than read (%s): anyone who gets hold of it from this computer could trade or move your funds. Make it read-only on Binance, or save it anyway.</source>
+        <translation>此 API Key 拥有读取以外的权限（%s）：任何从这台电脑拿到它的人都可能交易或转移你的资金。请在币安上将其设为只读，或仍然保存。</translation>
+    </message>
+    <message>
+        <source>Save this key anyway</source>
+        <translation>仍然保存此 API Key</translation>
+    </message>
+    <message>
         <source>An account named %s already exists.</source>
         <translation>已存在名为 %s 的账户。</translation>
     </message>

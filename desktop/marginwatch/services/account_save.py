@@ -9,6 +9,9 @@ happens to the secret (`secret` is what the user typed, "" when the field was le
   as it was kept (keychain stays keychain, "this run only" stays in memory; into memory when the
   keychain has gone meanwhile); typed in: the new name gets the new one. Either way the old
   name's secret is then deleted, so no orphan stays in the keychain;
+- a key the last key test found able to trade, withdraw or move funds (`dangerous`, the flags):
+  nothing is written and the outcome is NEEDS_CONFIRMATION; `confirm_dangerous()` (the user's
+  explicit second "save anyway") then goes on with that save;
 - no usable keychain (none, or only a plain-file keyring): nothing is written and the outcome is
   NO_KEYCHAIN; `save_for_this_run()` (the user's "Use for this run only") then finishes that
   save with the secret in memory until the app exits.
@@ -70,6 +73,7 @@ class SaveStatus(StrEnum):
     NAME_TAKEN = "name_taken"  # another account has config.name
     SECRET_MISSING = "secret_missing"  # a new account needs its secret
     NO_KEYCHAIN = "no_keychain"  # nothing written; detail: why; save_for_this_run() can finish it
+    NEEDS_CONFIRMATION = "needs_confirmation"  # nothing written; `dangerous` lists why; confirm_dangerous() goes on
     FAILED = "failed"  # the keychain refused, nothing written; detail: its words (never the secret)
 
 
@@ -82,6 +86,7 @@ class SaveOutcome:
     warning: str = ""  # saved, but something is left over (e.g. the old name's secret not deleted)
     test_secret: str | None = field(default=None, repr=False)  # test the key with this after a save
     host_warning: str = ""  # the account's custom host is not Binance's
+    dangerous: tuple[str, ...] = ()  # NEEDS_CONFIRMATION: the key's permissions beyond reading
 
     @property
     def saved(self) -> bool:
@@ -103,11 +108,12 @@ class RemoveOutcome:
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
-    """A save refused for want of a keychain, waiting for "use for this run only"."""
+    """A save waiting for "use for this run only" (no keychain) or for "save anyway" (a dangerous key)."""
 
     config: AccountConfig
     replaces: str | None
     secret: str = field(repr=False)
+    dangerous: tuple[str, ...] = ()
 
 
 class AccountSaver:
@@ -120,14 +126,20 @@ class AccountSaver:
 
     @property
     def has_pending(self) -> bool:
-        """A NO_KEYCHAIN save is waiting for `save_for_this_run()`."""
+        """A NO_KEYCHAIN or NEEDS_CONFIRMATION save is waiting."""
         return self._pending is not None
 
     def discard_pending(self) -> None:
         self._pending = None
 
-    def save(self, config: AccountConfig, secret: str, replaces: str | None = None) -> SaveOutcome:
-        """Add `config`, or change the account named `replaces`, with `secret` ("" keeps the stored one)."""
+    def save(
+        self, config: AccountConfig, secret: str, replaces: str | None = None, *, dangerous: tuple[str, ...] = ()
+    ) -> SaveOutcome:
+        """Add `config`, or change the account named `replaces`, with `secret` ("" keeps the stored one).
+
+        `dangerous`: the permissions beyond reading a key test found for this key; such a save
+        waits for `confirm_dangerous()`.
+        """
         self._pending = None
         problem = account_problem(config) or endpoint_problem(config)
         if problem is not None:
@@ -139,6 +151,20 @@ class AccountSaver:
             return SaveOutcome(SaveStatus.INVALID, config, replaces, detail=detail)
         if not secret and replaces is None:
             return SaveOutcome(SaveStatus.SECRET_MISSING, config, replaces)
+        if dangerous:
+            self._pending = _Pending(config, replaces, secret, tuple(dangerous))
+            return SaveOutcome(SaveStatus.NEEDS_CONFIRMATION, config, replaces, dangerous=tuple(dangerous))
+        return self._store(config, secret, replaces)
+
+    def confirm_dangerous(self) -> SaveOutcome | None:
+        """Go on with the save refused with NEEDS_CONFIRMATION (the user said "save anyway"); None if none waits."""
+        pending = self._pending
+        if pending is None or not pending.dangerous:
+            return None
+        self._pending = None
+        return self._store(pending.config, pending.secret, pending.replaces)
+
+    def _store(self, config: AccountConfig, secret: str, replaces: str | None) -> SaveOutcome:
         if secret and not self._secrets.available():
             self._pending = _Pending(config, replaces, secret)
             return SaveOutcome(SaveStatus.NO_KEYCHAIN, config, replaces, detail=self._secrets.why_unavailable or "")
@@ -146,9 +172,10 @@ class AccountSaver:
 
     def save_for_this_run(self) -> SaveOutcome | None:
         """Finish the save refused with NO_KEYCHAIN, its secret in memory only; None if there is none."""
-        pending, self._pending = self._pending, None
-        if pending is None:
+        pending = self._pending
+        if pending is None or pending.dangerous:
             return None
+        self._pending = None
         return self._commit(pending.config, pending.replaces, pending.secret, run_only=True)
 
     def secret_for_test(self, typed: str, name: str | None) -> str | None:

@@ -50,6 +50,13 @@ class TestResult(Protocol):
     def messages(self) -> Sequence[str]: ...
     @property
     def warnings(self) -> Sequence[str]: ...
+    @property
+    def dangerous(self) -> Sequence[str]: ...
+
+
+def _key_of(config: AccountConfig) -> tuple[str, ...]:
+    """What identifies a key and where it is used, whatever the account is called."""
+    return (config.environment, config.rest_url, config.ws_url, config.key_type, config.api_key)
 
 
 class AccountEditor(QWidget):
@@ -70,6 +77,12 @@ class AccountEditor(QWidget):
         self._saver = AccountSaver(settings, secrets)
         self._editing: str | None = None  # name of the account in the editor; None for a new one
         self._testing: str | None = None  # account name whose key test is running
+        self._tested: tuple[AccountConfig, str] | None = None  # what the running key test was asked about
+        self._test_after_save = False  # the running test follows a save that knew no permissions
+        # The permissions beyond reading the last key test found, for which key and secret.
+        self._found: tuple[tuple[str, ...], str, tuple[str, ...]] | None = None
+        self._confirmed: tuple[tuple[str, ...], str] | None = None  # the key the user said "save anyway" to
+        self._paused: str | None = None  # account saved with a key found dangerous afterwards, not monitored
         self._setup_ui()
 
     def reload(self) -> None:
@@ -87,6 +100,7 @@ class AccountEditor(QWidget):
         right.addWidget(self._setup_hint())
         right.addLayout(self._setup_buttons())
         right.addWidget(self._setup_keychain_panel())
+        right.addWidget(self._setup_confirm_panel())
         self._setup_messages()
         right.addWidget(self.account_message)
         right.addWidget(self.test_result_label)
@@ -193,6 +207,21 @@ class AccountEditor(QWidget):
         self.keychain_panel.hide()
         return self.keychain_panel
 
+    def _setup_confirm_panel(self) -> QFrame:
+        """Shown when a key can trade, withdraw or move funds: the second, explicit confirmation."""
+        self.confirm_panel = QFrame()
+        self.confirm_panel.setFrameShape(QFrame.Shape.StyledPanel)
+        self.confirm_label = QLabel()
+        self.confirm_label.setWordWrap(True)
+        self.confirm_label.setStyleSheet(ERROR)
+        self.confirm_button = QPushButton()
+        self.confirm_button.clicked.connect(self.confirm_dangerous_key)
+        panel = QVBoxLayout(self.confirm_panel)
+        panel.addWidget(self.confirm_label)
+        panel.addWidget(self.confirm_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.confirm_panel.hide()
+        return self.confirm_panel
+
     def _setup_messages(self) -> None:
         self.account_message = QLabel()
         self.account_message.setWordWrap(True)
@@ -271,6 +300,8 @@ class AccountEditor(QWidget):
     def _load_form(self, config: AccountConfig) -> None:
         self._saver.discard_pending()
         self.keychain_panel.hide()
+        if self._paused is None or self._paused != config.name:
+            self.confirm_panel.hide()
         self._set_message("")
         self.test_result_label.clear()
         self.name_edit.setText(config.name)
@@ -331,8 +362,10 @@ class AccountEditor(QWidget):
         self._request_test(config, secret)
         return True
 
-    def _request_test(self, config: AccountConfig, secret: str) -> None:
+    def _request_test(self, config: AccountConfig, secret: str, *, after_save: bool = False) -> None:
         self._testing = config.name
+        self._tested = (config, secret)
+        self._test_after_save = after_save
         self.test_button.setEnabled(False)
         self.test_result_label.setStyleSheet("")
         self.test_result_label.setText(translate("SettingsDialog", "Testing the key for %s…") % config.name)
@@ -342,6 +375,13 @@ class AccountEditor(QWidget):
         """The container's answer to `test_requested` (a services.key_check.KeyCheckResult)."""
         self.test_button.setEnabled(True)
         name, self._testing = self._testing, None
+        tested, self._tested = self._tested, None
+        after_save, self._test_after_save = self._test_after_save, False
+        dangerous = tuple(result.dangerous)
+        if tested is not None and result.ok:
+            self._found = (_key_of(tested[0]), tested[1], dangerous)
+            if after_save and dangerous and self._confirmed != (_key_of(tested[0]), tested[1]):
+                self._pause(tested[0].name, dangerous)
         head = (
             translate("SettingsDialog", "Key test for %s: passed.")
             if result.ok
@@ -361,9 +401,55 @@ class AccountEditor(QWidget):
         """Save the editor's account with its secret (AccountSaver), show the outcome, then test the key.
 
         Without a keychain nothing is saved: the dialog says so and offers "Use for this run only".
+        A key the last test found able to trade or withdraw is saved only after "Save anyway".
         """
         self.keychain_panel.hide()
-        return self._show_outcome(self._saver.save(self.form_config(), self._form_secret(), self._editing))
+        self.confirm_panel.hide()
+        config = self.form_config()
+        return self._show_outcome(
+            self._saver.save(config, self._form_secret(), self._editing, dangerous=self._known_dangerous(config))
+        )
+
+    def _known_dangerous(self, config: AccountConfig) -> tuple[str, ...]:
+        """What the last key test found beyond reading for the key in the form; () when untested or read-only."""
+        if self._found is None or self._found[0] != _key_of(config):
+            return ()
+        try:
+            secret = self._saver.secret_for_test(self._form_secret(), self._editing)
+        except SecretStoreError:
+            return ()
+        return self._found[2] if secret == self._found[1] else ()
+
+    def confirm_dangerous_key(self) -> bool:
+        """The second confirmation: save the key anyway, or (after a save) monitor the paused account."""
+        self.confirm_panel.hide()
+        if self._paused is not None:
+            name, self._paused = self._paused, None
+            self.set_account_enabled(name, True)
+            return True
+        outcome = self._saver.confirm_dangerous()
+        if outcome is None:
+            return False
+        secret = outcome.test_secret
+        if outcome.saved and secret:
+            self._confirmed = (_key_of(outcome.config), secret)
+        return self._show_outcome(outcome)
+
+    def _pause(self, name: str, dangerous: tuple[str, ...]) -> None:
+        """A key saved before its permissions were known turned out able to trade or withdraw: stop monitoring
+        it until the user confirms."""
+        self._paused = name
+        self.set_account_enabled(name, False)
+        self.confirm_label.setText(
+            translate(
+                "SettingsDialog",
+                "This key can do more than read (%s). The account %s is saved but not monitored: make the key "
+                "read-only on Binance, or confirm that MarginWatch should use it anyway.",
+            )
+            % (", ".join(dangerous), name)
+        )
+        self.confirm_button.setText(translate("SettingsDialog", "Monitor with this key anyway"))
+        self.confirm_panel.show()
 
     def use_for_this_run_only(self) -> bool:
         """After a refused save: keep the account and its secret in memory only (the config is saved)."""
@@ -374,6 +460,19 @@ class AccountEditor(QWidget):
     def _show_outcome(self, outcome: SaveOutcome) -> bool:
         """Say what a save did; after a save, show the saved account, tell the dialog, test the key."""
         status = outcome.status
+        if status is SaveStatus.NEEDS_CONFIRMATION:
+            self.confirm_label.setText(
+                translate(
+                    "SettingsDialog",
+                    "This key can do more than read (%s): anyone who gets hold of it from this computer could "
+                    "trade or move your funds. Make it read-only on Binance, or save it anyway.",
+                )
+                % ", ".join(outcome.dangerous)
+            )
+            self.confirm_button.setText(translate("SettingsDialog", "Save this key anyway"))
+            self.confirm_panel.show()
+            self._set_message("")
+            return False
         if status is SaveStatus.NO_KEYCHAIN:
             self.keychain_label.setText(
                 translate(
@@ -401,7 +500,7 @@ class AccountEditor(QWidget):
                 text, style = f"{text}\n{extra}", WARN
         self._set_message(text, style)
         if outcome.test_secret:
-            self._request_test(outcome.config, outcome.test_secret)
+            self._request_test(outcome.config, outcome.test_secret, after_save=True)
         return True
 
     @staticmethod

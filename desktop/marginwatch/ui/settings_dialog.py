@@ -97,6 +97,9 @@ class SettingsDialog(QDialog):
         self.keychain_panel = ed.keychain_panel
         self.keychain_label = ed.keychain_label
         self.run_only_button = ed.run_only_button
+        self.confirm_panel = ed.confirm_panel
+        self.confirm_label = ed.confirm_label
+        self.confirm_button = ed.confirm_button
         self.account_message = ed.account_message
         self.test_result_label = ed.test_result_label
         al = self.alerts
@@ -148,6 +151,10 @@ class SettingsDialog(QDialog):
     def use_for_this_run_only(self) -> bool:
         """After a refused save: keep the account and its secret in memory only (the config is saved)."""
         return self.accounts.use_for_this_run_only()
+
+    def confirm_dangerous_key(self) -> bool:
+        """The explicit second confirmation for a key that can trade or withdraw."""
+        return self.accounts.confirm_dangerous_key()
 
     def set_account_enabled(self, name: str, enabled: bool) -> None:
         self.accounts.set_account_enabled(name, enabled)
