@@ -117,7 +117,7 @@ VALID_SPECS: dict[FaultKind, dict[str, Any]] = {
     FaultKind.USER_FRAME: {"frame": {"e": "X"}}, FaultKind.REST_ERROR: {"count": 0}, FaultKind.SKEW: {"ms": 0},
     FaultKind.DUPLICATE: {"count": 0}, FaultKind.REORDER: {"count": 0}, FaultKind.CLEAR: {},
     FaultKind.MARK: {"symbol": "BTCUSDT", "price": "99000"}, FaultKind.PAUSE: {"paused": True},
-    FaultKind.MARGIN_CALL: {"symbol": "SOLUSDT"},
+    FaultKind.MARGIN_CALL: {"symbol": "SOLUSDT"}, FaultKind.KEY_PERMISSIONS: {"flags": {"enableFutures": False}},
 }
 
 
