@@ -13,6 +13,7 @@ from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.services.journal import Journal
 from marginwatch.services.settings import Settings
 from marginwatch.ui.main_window import MainWindow
+from tests.ui.shown_text import event_log_lines
 
 POISONED = "[accounts]\nsize=20000000\n\n[alerts]\nratio_warning=NaN\n"
 
@@ -35,7 +36,7 @@ def test_a_controller_started_on_a_poisoned_settings_file_runs_and_shows_the_war
         controller.started.connect(lambda: started.done() or started.set_result(None))
         run = loop.create_task(controller.run())
         await asyncio.wait_for(started, 30)
-        events = [window.event_log.row_text(r) for r in range(len(window.event_log))]
+        events = event_log_lines(window.event_log)
         controller.request_quit()
         assert await asyncio.wait_for(run, 10) == 0
         return events
