@@ -85,3 +85,15 @@ def test_changed_runs_name_cells_whose_text_tooltip_or_colour_changed_not_their_
     assert changed_runs(base, row(mark="61000.01", liq="50000", exchange_liq="49000")) == []
     # Warning to danger: the ratio text and its colours.
     assert changed_runs(row(ratio="0.79"), row(ratio="0.81")) == [(Column.MARGIN_RATIO, Column.MARGIN_RATIO)]
+
+
+def test_a_position_whose_risk_cannot_be_computed_says_so_where_its_figures_would_be() -> None:
+    from dataclasses import replace
+
+    reason = "risk unavailable: entry price -5 is not positive"
+    pr = replace(position_risk(liq=None, distance=None, ratio=None), risk_unavailable=reason)
+    view = render_row(KEY, pr, RowWords.translated(), TierThresholds(), TICK)
+    assert view.cells[Column.LIQ].text == "unavailable"
+    assert view.cells[Column.LIQ].tooltip == reason
+    assert view.cells[Column.MARGIN_RATIO].tooltip == reason
+    assert row(liq=None).cells[Column.LIQ].text == "--"  # no price is not the same as no figures

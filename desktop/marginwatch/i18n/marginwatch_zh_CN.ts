@@ -1221,6 +1221,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
 <context>
     <name>PositionsModel</name>
     <message>
+        <source>unavailable</source>
+        <translation>无法计算</translation>
+    </message>
+    <message>
         <source>Account</source>
         <translation>账户</translation>
     </message>

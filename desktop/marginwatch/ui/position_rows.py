@@ -107,6 +107,7 @@ class RowWords:
     cross_ratio_tip: str
     isolated_ratio_tip: str
     liq_mismatch_tip: str
+    unavailable: str = "unavailable"  # in the liquidation cell when this position's risk cannot be computed
     _ratio_tips: dict[tuple[bool, RiskTier], str] = field(default_factory=dict)  # (cross, tier) -> tooltip
 
     @classmethod
@@ -133,6 +134,7 @@ class RowWords:
                 "PositionsModel",
                 "Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}",
             ),
+            unavailable=QCoreApplication.translate("PositionsModel", "unavailable"),
         )
 
     def ratio_tip(self, is_cross: bool, tier: RiskTier) -> str:
@@ -180,6 +182,9 @@ def render_row(
     if ratio_text != DASH:
         ratio_text += tier_suffix(tier)
     ratio_fg, ratio_bg = TIER_BRUSHES[tier]
+    ratio_tip = words.ratio_tip(is_cross, tier)
+    if pr.risk_unavailable:  # say so where the figures would be, and why (in English: the exchange's data)
+        liq_text, liq_tip, ratio_tip = words.unavailable, pr.risk_unavailable, pr.risk_unavailable
     pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
     cells = (
         account,
@@ -192,7 +197,7 @@ def render_row(
         # No liquidation price sorts as "furthest away".
         Cell(format_percent(pr.distance_pct), _RIGHT, None, None, None, to_float(pr.distance_pct, _INF)),
         margin,
-        Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, words.ratio_tip(is_cross, tier), to_float(pr.margin_ratio, -1.0)),
+        Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, ratio_tip, to_float(pr.margin_ratio, -1.0)),
         Cell(
             format_decimal(pr.unrealized_pnl, pnl_places, signed=True), _RIGHT, None, None, None,
             float(pr.unrealized_pnl),
