@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import stat
 from pathlib import Path
 
 import qasync
@@ -85,6 +86,9 @@ def test_configured_account_is_followed_with_its_keychain_secret(
     assert places["journal"] and places["logs"]  # there was something to scan
     for name, data in places.items():
         assert DEMO_API_SECRET.encode() not in data, f"secret found in {name}"
+    # And what holds the API key or the account's history is readable by this user alone.
+    for path in [tmp_path / "settings.ini", *tmp_path.glob("j.sqlite3*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name} is {oct(path.stat().st_mode)}"
 
 
 def test_a_journalled_text_echoing_the_account_key_or_secret_stores_them_masked(qapp, qtbot, tmp_path: Path) -> None:
