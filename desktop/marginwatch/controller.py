@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
-from marginwatch.core.risk_tiers import worst_tier
+from marginwatch.core.risk_tiers import RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
 from marginwatch.services import heartbeat
@@ -31,7 +31,7 @@ from marginwatch.services.account_registry import AccountRegistry
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from marginwatch.services.forwarding import Forwarder
-from marginwatch.services.journal import Journal
+from marginwatch.services.journal import Journal, JournalState
 from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
@@ -177,7 +177,7 @@ class AppController(QObject):
             self.window.add_event(time.time(), "info", self.journal.problem)
         for problem in self.settings.problems:
             self.window.add_event(time.time(), "info", problem)
-        self.journal.state_changed.connect(lambda state: self.window.add_event(time.time(), "info", state.reason))
+        self.journal.state_changed.connect(self._on_journal_state)
         for problem in [*self.forwarder.problems, *filter(None, [self._heartbeat_problem])]:
             self.window.add_event(time.time(), "info", problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
@@ -273,6 +273,11 @@ class AppController(QObject):
         self._deliver(pause_alert(from_wall, to_wall))
         for svc in self.accounts.values():
             svc.session.request_resync()
+
+    def _on_journal_state(self, state: JournalState) -> None:
+        self.window.add_event(time.time(), "info", state.reason)
+        if state.degraded:  # History is incomplete until it recovers: say so where it is seen
+            self.window.show_alert(self.tr("Journal: {reason}").format(reason=state.reason), RiskTier.WARNING)
 
     def _on_cleared(self, cleared: ClearedAlert) -> None:
         self.window.add_event(cleared.created_at, "threshold", cleared.title)

@@ -180,3 +180,27 @@ def test_a_margin_call_while_another_process_holds_the_journal_is_notified_at_on
         [row] = [r for r in journal.query(kind=RowKind.ALERT) if r.data["dedupe_key"] == key]
         assert row.id > 0 and row.data["delivered_at"] is not None
     assert list(tmp_path.glob("journal.*.sqlite3")) == []
+
+
+def test_a_journal_that_falls_behind_is_shown_on_the_banner_and_in_the_event_log(
+    alert_path_app, in_qasync_loop, tmp_path: Path
+) -> None:
+    app = alert_path_app(Journal.open(tmp_path / "journal.sqlite3"), ("--demo", "--scenario", "calm"))
+    degraded = JournalState(JournalHealth.DISK_FULL, "disk full: 3 rows kept in memory", waiting=3)
+
+    async def scenario() -> str:
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[None] = loop.create_future()
+        app.controller.started.connect(lambda: started.done() or started.set_result(None))
+        run = loop.create_task(app.controller.run())
+        try:
+            await asyncio.wait_for(started, WAIT_S)
+            app.journal.state_changed.emit(degraded)  # as the journal announces it when a write cannot land
+            return app.controller.window.alert_banner.text()
+        finally:
+            app.controller.request_quit()
+            await asyncio.wait_for(run, WAIT_S)
+
+    banner = in_qasync_loop(scenario)
+    assert "Journal: disk full: 3 rows kept in memory" in banner
+    assert ("info", "disk full: 3 rows kept in memory") in app.events()

@@ -296,6 +296,10 @@
 <context>
     <name>AppController</name>
     <message>
+        <source>Journal: {reason}</source>
+        <translation>日志：{reason}</translation>
+    </message>
+    <message>
         <source>Heartbeat {url}</source>
         <translation>心跳 {url}</translation>
     </message>
