@@ -214,7 +214,7 @@ def assess_account(
         else:
             prices = liqs[i]
             ratio = cross_ratio if mm is not None else None
-        liq = risk.nearest_to(prices, p.mark_price if p.mark_price > 0 else p.entry_price)
+        liq = risk.nearest_to(prices, risk.reference_price(p))
         computed.append(
             PositionRisk(
                 position=p,

@@ -287,9 +287,7 @@ def _reduce(
         k -= g * s * q * e
         mag += q * e
         q_sum += q
-    mark = open_legs[0].mark_price
-    reference = mark if mark > 0 else open_legs[0].entry_price
-    return _Equation(k, g_sq, reduced, table, mag, q_sum), inverse, reference
+    return _Equation(k, g_sq, reduced, table, mag, q_sum), inverse, reference_price(open_legs[0])
 
 
 def liquidation_prices(
@@ -322,6 +320,11 @@ def liquidation_prices(
     return _nearest_roots(eq, _all_roots(eq), inverse, reference)
 
 
+def reference_price(position: Position) -> Decimal:
+    """Where "nearest" is measured from: the mark, or the entry price while no mark is known."""
+    return position.mark_price if position.mark_price > 0 else position.entry_price
+
+
 def nearest_to(prices: Sequence[Decimal], mark: Decimal) -> Decimal | None:
     """The price nearest the mark (the one a move reaches first); None when there is none."""
     if len(prices) < 2:
@@ -338,10 +341,8 @@ def liquidation_price(
 ) -> Decimal | None:
     """The liquidation price nearest the mark (see `liquidation_prices`); None where Binance shows `--`."""
     prices = liquidation_prices(legs, wallet_balance, table, other_maint, other_upnl)
-    if len(prices) < 2:
-        return prices[0] if prices else None
-    mark = next(p.mark_price for p in legs if p.amount != 0)
-    return nearest_to(prices, mark if mark > 0 else next(p.entry_price for p in legs if p.amount != 0))
+    leg = next((p for p in legs if p.amount != 0), None)
+    return nearest_to(prices, reference_price(leg)) if leg is not None else None
 
 
 def distance_to_liquidation(mark: Decimal, liq: Decimal | None) -> Decimal | None:
