@@ -96,3 +96,27 @@ def pytest_make_collect_report(
     if report.skipped and in_ci() and _required_in_ci(collector.config, collector.path):
         _fail_instead_of_skip(report)
     return report
+
+
+# Real settings on an ini file and a real file keyring, for tests of the account and settings code.
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+@pytest.fixture
+def settings(ini: Path):  # -> Settings; imported here so the suite's start does not load Qt
+    from PySide6.QtCore import QSettings
+
+    from marginwatch.services.settings import Settings
+
+    return Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path):  # -> PlaintextKeyring (keyrings.alt): a real backend, tests only
+    from keyrings.alt.file import PlaintextKeyring
+
+    kr = PlaintextKeyring()
+    kr.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    return kr

@@ -9,11 +9,10 @@ import pytest
 from keyring.backends import fail
 from keyring.errors import PasswordSetError
 from keyrings.alt.file import PlaintextKeyring
-from PySide6.QtCore import QSettings
 
 from marginwatch.services.account_save import AccountSaver, SaveStatus
 from marginwatch.services.secret_store import SERVICE, SecretStore
-from marginwatch.services.settings import AccountConfig, Settings
+from marginwatch.services.settings import AccountConfig
 
 SECRET = "saveSecret-Kq3Vw8Zr1Tn6Mb4Yx9"
 SECRET_2 = "saveSecret2-Hd5Lp0Gs7Fc2Ja8"
@@ -25,23 +24,6 @@ class RefusingKeyring(PlaintextKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise PasswordSetError("the collection is locked")
-
-
-@pytest.fixture
-def ini(tmp_path: Path) -> Path:
-    return tmp_path / "settings.ini"
-
-
-@pytest.fixture
-def settings(ini: Path) -> Settings:
-    return Settings(QSettings(str(ini), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path) -> PlaintextKeyring:
-    kr = PlaintextKeyring()
-    kr.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
-    return kr
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ def _ini(path: Path) -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def ini(tmp_path: Path) -> Path:
-    return tmp_path / "settings.ini"
-
-
 def test_defaults_on_an_empty_file(ini: Path) -> None:
     s = Settings(_ini(ini))
     assert s.alert_policy() == AlertPolicy()

@@ -12,7 +12,7 @@ import pytest
 from keyring.backends import fail
 from keyring.errors import PasswordSetError
 from keyrings.alt.file import PlaintextKeyring
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from marginwatch.services.key_check import KeyCheckResult
@@ -22,23 +22,6 @@ from marginwatch.ui.settings_dialog import SettingsDialog
 
 SECRET = "dlgSecret-Vb7Nq2Lx9Rt4Mk8Wz3Hc"
 SECRET_2 = "dlgSecret2-Pd6Gy1Js5Fe0Ua7Ko4"
-
-
-@pytest.fixture
-def ini(tmp_path: Path) -> Path:
-    return tmp_path / "settings.ini"
-
-
-@pytest.fixture
-def settings(ini: Path) -> Settings:
-    return Settings(QSettings(str(ini), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path) -> PlaintextKeyring:
-    kr = PlaintextKeyring()
-    kr.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
-    return kr
 
 
 def _dialog(qtbot: QtBot, settings: Settings, secrets: SecretStore) -> SettingsDialog:
