@@ -13,6 +13,7 @@ negative entry price) is left out and named in `dropped`, the other rows kept.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -330,20 +331,42 @@ _NEGATIVE = frozenset({"ep", "iw", "entryPrice", "isolatedWallet"})
 _POSITIVE_WHEN_OPEN = frozenset({"markPrice"})  # with a nonzero amount (`positionAmt`)
 
 
+def _decimal_fields(cls: type[msgspec.Struct]) -> tuple[tuple[str, str, int], ...]:
+    """(attribute, wire key, check) of the Decimal fields of a row type; check 1: must not be
+    negative, 2: must be positive on an open row. Worked out once per type: the filter runs on
+    every ACCOUNT_UPDATE row."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = tuple(
+            (f.name, f.encode_name, _check(f.encode_name))
+            for f in msgspec.structs.fields(cls)
+            if f.type is Decimal or Decimal in typing.get_args(f.type)
+        )
+    return plan
+
+
+_PLANS: dict[type[msgspec.Struct], tuple[tuple[str, str, int], ...]] = {}
+
+
+def _check(key: str) -> int:
+    return 1 if key in _NEGATIVE else 2 if key in _POSITIVE_WHEN_OPEN else 0
+
+
 def implausible_numbers(row: msgspec.Struct) -> tuple[str, ...]:
     """Wire keys of a decoded row's Decimals that are not finite, not plausibly sized, or impossible:
     a negative entry price or isolated wallet; a mark price <= 0 on an open positionRisk row."""
-    out: list[str] = []
-    open_row = getattr(row, "positionAmt", None)
-    for attr, key in zip(row.__struct_fields__, row.__struct_encode_fields__, strict=True):
+    out: list[str] | None = None
+    for attr, key, check in _decimal_fields(type(row)):
         value = getattr(row, attr)
         if not isinstance(value, Decimal):
             continue
-        if not _plausible(value):
+        if not (value.is_finite() and (not value or -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT)) or (
+            check and (value < 0 if check == 1 else value <= 0 and getattr(row, "positionAmt", None))
+        ):
+            if out is None:
+                out = []
             out.append(key)
-        elif (key in _NEGATIVE and value < 0) or (key in _POSITIVE_WHEN_OPEN and value <= 0 and open_row):
-            out.append(key)
-    return tuple(out)
+    return tuple(out) if out else ()
 
 
 class AccountUpdateData(_Wire, frozen=True, kw_only=True):
@@ -357,6 +380,8 @@ class AccountUpdateData(_Wire, frozen=True, kw_only=True):
 
 def _without_implausible_rows(event: AccountUpdate) -> AccountUpdate:
     data = event.data
+    if not any(map(implausible_numbers, (*(data.balances or ()), *(data.positions or ())))):
+        return event  # the usual case, without rebuilding the rows
     dropped: list[DroppedRow] = []
 
     def kept(rows: tuple[Any, ...] | None, where: str, name: str) -> tuple[Any, ...] | None:
@@ -646,12 +671,12 @@ def _slow_private(raw: bytes, allow_replies: bool) -> _WirePrivateFrame | _Margi
 
 def _decode_private(raw: bytes | str, allow_replies: bool, now_ms: Callable[[], int] | None) -> PrivateFrame:
     frame = _decode_private_wire(raw, allow_replies)
+    if isinstance(frame, AccountUpdate):  # the common case first
+        return _without_implausible_rows(frame)
     if isinstance(frame, _MarginCallWire):
         return _read_margin_call(frame)
     if isinstance(frame, _MarginCallEnvelope):
         return _read_envelope(frame, now_ms)
-    if isinstance(frame, AccountUpdate):
-        return _without_implausible_rows(frame)
     return frame
 
 

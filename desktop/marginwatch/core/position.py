@@ -109,6 +109,14 @@ class Position:
         return Direction.SHORT if self.amount < 0 else Direction.LONG
 
     @property
+    def sign(self) -> Decimal:
+        """+1 long, −1 short: `direction.sign` in one step (the risk maths asks on every refresh)."""
+        side = self.position_side
+        if side is PositionSide.BOTH:
+            return -ONE if self.amount < 0 else ONE
+        return ONE if side is PositionSide.LONG else -ONE
+
+    @property
     def qty(self) -> Decimal:
         """Absolute size."""
         return abs(self.amount)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from marginwatch.core.brackets import Bracket, BracketTable
+from marginwatch.core.brackets import BracketTable
 from marginwatch.core.errors import InvalidInputError
 from marginwatch.core.position import ONE, ZERO, ContractKind, Position
 
@@ -52,7 +52,7 @@ def unrealized_pnl(pos: Position, price: Decimal | None = None) -> Decimal:
     """PnL at `price` (mark when None): quote units (linear) or coin (inverse)."""
     p = pos.mark_price if price is None else price
     size = abs(pos.amount) * pos.contract_size
-    sign = pos.direction.sign
+    sign = pos.sign
     if pos.contract is ContractKind.INVERSE:
         if not p or not pos.entry_price:
             return ZERO
@@ -149,16 +149,6 @@ class _Equation:
         return (below >= -tol and above <= tol) or (below <= tol and above >= -tol)
 
 
-def _solve(eq: _Equation, brackets: Sequence[Bracket]) -> Decimal | None:
-    """z for fixed brackets, or None when the equation has no single solution."""
-    cum = ZERO
-    q_mmr = ZERO
-    for leg, b in zip(eq.legs, brackets, strict=True):
-        cum += b.cum
-        q_mmr += leg.q * b.maint_margin_ratio
-    return eq.line_root(cum, q_mmr)
-
-
 def _all_roots(eq: _Equation) -> list[Decimal]:
     """Every z > 0 where the residual crosses zero, walking the bracket caps of every leg upwards.
 
@@ -235,23 +225,24 @@ def _no_root(eq: _Equation) -> bool:
 
 
 def _iterate(eq: _Equation, start: Decimal) -> tuple[Decimal | None, bool]:
-    """Re-check the bracket at the result until it settles: (last z, whether it settled at a
-    verified root)."""
+    """One leg: re-check the bracket at the result until it settles: (last z, whether it settled).
+
+    A settled z is a verified root: the line was solved with the very bracket the residual takes
+    at z, so the residual there is the line's value at its own root, rounding (28 digits) far
+    below `tolerance`: the check `is_root` makes would always pass.
+    """
     table = eq.table
-    brackets = [table.for_notional(leg.q * start) for leg in eq.legs]
+    q = eq.legs[0].q
+    bracket = table.for_notional(q * start)
     z: Decimal | None = None
     for _ in range(_MAX_ITERATIONS):
-        z = _solve(eq, brackets)
+        z = eq.line_root(bracket.cum, q * bracket.maint_margin_ratio)
         if z is None or z <= 0:
             return z, False
-        again = [table.for_notional(leg.q * z) for leg in eq.legs]
-        if all(a is b for a, b in zip(again, brackets, strict=True)):
-            # The residual at z with z's own brackets: the same check as `is_root`, lookups saved.
-            residual = eq.k + z * eq.g_sq
-            for leg, b in zip(eq.legs, again, strict=True):
-                residual -= leg.q * z * b.maint_margin_ratio - b.cum
-            return z, abs(residual) <= eq.tolerance(z)
-        brackets = again
+        again = table.for_notional(q * z)
+        if again is bracket:
+            return z, True
+        bracket = again
     return z, False
 
 
@@ -267,7 +258,7 @@ def _reduce(
     if not open_legs:
         return None
     kind = open_legs[0].contract
-    if any(p.contract is not kind for p in open_legs):
+    if len(open_legs) > 1 and any(p.contract is not kind for p in open_legs):
         raise InvalidInputError("legs", "linear and inverse legs cannot share a liquidation price")
     inverse = kind is ContractKind.INVERSE
     g = -ONE if inverse else ONE
@@ -280,7 +271,7 @@ def _reduce(
         if not p.entry_price > 0 or not p.contract_size > 0:
             raise InvalidInputError("position", f"{p.symbol}: entry price and contract size must be > 0")
         q = abs(p.amount) * p.contract_size
-        s = p.direction.sign
+        s = p.sign
         e = ONE / p.entry_price if inverse else p.entry_price
         reduced.append(_Leg(q, s, e))
         g_sq += g * s * q
