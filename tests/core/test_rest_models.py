@@ -139,11 +139,8 @@ def test_decode_error_returns_none_for_other_bodies() -> None:
         (rm.decode_symbol_configs, b'[{"symbol":"X","marginType":"WEIRD","leverage":5}]', "margin type"),
         (rm.decode_server_time, b'{"serverTime":"soon"}', "$.serverTime"),
         (rm.decode_leverage_brackets, b"[1]", "leverageBracket"),
-        (rm.decode_leverage_brackets, b'[{"symbol":"X","brackets":[]}]', "leverageBracket"),
+        (rm.decode_leverage_brackets, b'[{"brackets":[]}]', "leverageBracket"),
         (rm.decode_leverage_brackets, b"{", "malformed JSON"),
-        (rm.decode_leverage_brackets, b'[{"symbol":"X","notionalCoef":0,"brackets":[{"bracket":1,'
-         b'"initialLeverage":5,"notionalCap":10,"notionalFloor":0,"maintMarginRatio":0.1,"cum":0}]}]',
-         "leverageBracket"),
     ],
 )
 def test_malformed_bodies(decode: object, body: bytes, message: str) -> None:
@@ -278,3 +275,18 @@ def test_an_account_body_without_the_totals_we_do_not_read_decodes() -> None:
     (asset,) = info.assets
     assert (asset.asset, asset.walletBalance, asset.crossWalletBalance) == ("USDT", Decimal("10.5"), Decimal("9.5"))
     assert info.totalCrossWalletBalance is None and info.positions == ()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"symbol": "ETHUSDT", "notionalCoef": 1.5, "brackets": []},  # as in Binance's own SDK example
+        {"symbol": "ETHUSDT", "notionalCoef": 0, "brackets": [{"bracket": 1, "initialLeverage": 5, "notionalCap": 10,
+                                                                "notionalFloor": 0, "maintMarginRatio": 0.1, "cum": 0}]},
+    ],
+)
+def test_a_leverage_bracket_answer_whose_only_symbol_is_unreadable_is_no_tables_not_an_error(entry: object) -> None:
+    for body in (json.dumps([entry]), json.dumps(entry)):  # the all-symbol list and the `symbol=` object
+        tables = rm.decode_leverage_brackets(body)
+        assert dict(tables) == {}
+        assert [d.name for d in tables.dropped] == ["ETHUSDT"]

@@ -97,3 +97,16 @@ def test_a_position_whose_risk_cannot_be_computed_says_so_where_its_figures_woul
     assert view.cells[Column.LIQ].tooltip == reason
     assert view.cells[Column.MARGIN_RATIO].tooltip == reason
     assert row(liq=None).cells[Column.LIQ].text == "--"  # no price is not the same as no figures
+
+
+def test_a_position_whose_symbol_has_no_bracket_table_says_why_its_figures_are_missing() -> None:
+    from dataclasses import replace
+
+    pr = replace(position_risk(liq=None, distance=None, ratio=None), maint_margin=None)
+    words = RowWords.translated()
+    view = render_row(KEY, pr, words, TierThresholds(), TICK)
+    assert view.cells[Column.LIQ].text == "--"
+    assert view.cells[Column.LIQ].tooltip == words.no_brackets_tip
+    assert view.cells[Column.MARGIN_RATIO].tooltip == words.no_brackets_tip
+    assert "No leverage brackets" in words.no_brackets_tip
+    assert row(liq=None).cells[Column.LIQ].tooltip is None  # a known table and no price: nothing to explain

@@ -455,7 +455,9 @@ def decode_leverage_brackets(raw: bytes | str) -> BracketTables:
     """`GET /fapi/v1/leverageBracket` (list, or one object with `symbol=`) via core.brackets.
 
     A symbol whose table cannot be read (`"brackets": []` is in Binance's own SDK example) is left
-    out and named in `dropped`; the other symbols' tables are kept.
+    out and named in `dropped`; the other symbols' tables are kept, and an answer whose every symbol
+    was unreadable is an empty set of tables (its positions show no maintenance margin), not an
+    error that would fail every snapshot. Only a body with no symbol's entry at all is malformed.
     """
     try:
         data = _BRACKET_JSON.decode(raw)
@@ -478,7 +480,7 @@ def decode_leverage_brackets(raw: bytes | str) -> BracketTables:
             dropped.append(DroppedRow(where="leverageBracket", name=name, keys=(type(exc).__name__,)))
             continue
         tables[table.symbol] = table
-    if entries and not tables:  # nothing usable at all: not the documented shape
+    if entries and not any(d.name for d in dropped) and not tables:  # not one symbol's entry: not the shape
         raise MalformedResponseError(f"unexpected leverageBracket response: {dropped[0].keys[0]}")
     return BracketTables(tables, tuple(dropped))
 

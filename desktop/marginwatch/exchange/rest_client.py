@@ -24,7 +24,6 @@ import aiohttp
 from yarl import URL
 
 from marginwatch.core import rest_models as rm
-from marginwatch.core.brackets import BracketTable
 from marginwatch.core.events import DroppedRow
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
@@ -215,7 +214,11 @@ class BinanceRestClient:
 
     async def exchange_info(self) -> rm.ExchangeInfo:
         body = await self._request("GET", "/fapi/v1/exchangeInfo", security="none", weight=1)
-        return _typed(rm.decode_exchange_info, body)
+        info = _typed(rm.decode_exchange_info, body)
+        if info.dropped:
+            log.warning("exchangeInfo: %d symbol(s) left out, unreadable: %s", len(info.dropped),
+                        describe_dropped(info.dropped))
+        return info
 
     async def premium_index(self, symbol: str | None = None) -> list[rm.PremiumIndex]:
         """Mark price and funding: one row with `symbol`, else every symbol."""
@@ -227,11 +230,15 @@ class BinanceRestClient:
 
     # -- signed endpoints --------------------------------------------------------------------
 
-    async def leverage_brackets(self, symbol: str | None = None) -> dict[str, BracketTable]:
+    async def leverage_brackets(self, symbol: str | None = None) -> rm.BracketTables:
         params = [("symbol", symbol)] if symbol else []
         body = await self._request("GET", "/fapi/v1/leverageBracket", params=params, security="signed")
         # Raw bytes straight to the Decimal parser: brackets are JSON numbers and must not pass via float.
-        return _typed(rm.decode_leverage_brackets, body)
+        tables = _typed(rm.decode_leverage_brackets, body)
+        if tables.dropped:
+            log.warning("leverageBracket: %d symbol(s) left out, their tables unreadable: %s", len(tables.dropped),
+                        describe_dropped(tables.dropped))
+        return tables
 
     async def account(self) -> rm.AccountInfo:
         body = await self._request("GET", "/fapi/v3/account", security="signed", weight=5)

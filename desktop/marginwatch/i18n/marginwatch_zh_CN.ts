@@ -1313,6 +1313,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>该逐仓仓位的保证金率：{0}</translation>
     </message>
     <message>
+        <source>No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown</source>
+        <translation>没有该交易对的杠杆档位数据：其维持保证金和强平价格未知</translation>
+    </message>
+    <message>
         <source>Position side: {0}</source>
         <translation>持仓方向：{0}</translation>
     </message>

@@ -108,6 +108,9 @@ class RowWords:
     isolated_ratio_tip: str
     liq_mismatch_tip: str
     unavailable: str = "unavailable"  # in the liquidation cell when this position's risk cannot be computed
+    no_brackets_tip: str = (
+        "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown"
+    )
     _ratio_tips: dict[tuple[bool, RiskTier], str] = field(default_factory=dict)  # (cross, tier) -> tooltip
 
     @classmethod
@@ -135,6 +138,10 @@ class RowWords:
                 "Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}",
             ),
             unavailable=QCoreApplication.translate("PositionsModel", "unavailable"),
+            no_brackets_tip=QCoreApplication.translate(
+                "PositionsModel",
+                "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown",
+            ),
         )
 
     def ratio_tip(self, is_cross: bool, tier: RiskTier) -> str:
@@ -185,6 +192,8 @@ def render_row(
     ratio_tip = words.ratio_tip(is_cross, tier)
     if pr.risk_unavailable:  # say so where the figures would be, and why (in English: the exchange's data)
         liq_text, liq_tip, ratio_tip = words.unavailable, pr.risk_unavailable, pr.risk_unavailable
+    elif pr.maint_margin is None:  # the exchange sent no readable bracket table for the symbol
+        liq_tip = ratio_tip = words.no_brackets_tip
     pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
     cells = (
         account,
