@@ -19,13 +19,10 @@ A channel's URL holds its tokens, so it is a secret: only `Channel.name` (masked
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import time as clock_time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,13 +30,15 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.services.alert import Alert, AlertKind
+from marginwatch.services.forward_channel import URGENT, Channel, ForwardKind, QuietHours, forward_kind, priority_for
 from marginwatch.services.forwarding_send import ENV_PREFIX, AppriseSender, Priority, SendOutcome, mask_url, resolve_url
 
 if TYPE_CHECKING:
     from marginwatch.services.alert_engine import ClearedAlert
     from marginwatch.services.journal import Journal
 
-__all__ = ["Channel", "ForwardKind", "Forwarder", "QuietHours", "mask_url", "resolve_url"]
+__all__ = ["URGENT", "Channel", "ForwardKind", "Forwarder", "QuietHours", "forward_kind", "mask_url", "priority_for",
+           "resolve_url"]
 
 log = logging.getLogger(__name__)
 
@@ -52,97 +51,6 @@ REPEAT_EVERY_S = 300.0
 REPEAT_CAP = 6  # sends of one urgent alert to one channel, the first included
 BURST_GAP_S = 2.0
 STOP_NOTICE_WAIT_S = 3.0
-
-
-class ForwardKind(StrEnum):
-    """What a channel can ask for."""
-
-    MARGIN_CALL = "margin_call"
-    DANGER = "danger"
-    WARNING = "warning"
-    HEALTH = "health"  # streams down and restored
-
-
-URGENT = frozenset({ForwardKind.MARGIN_CALL, ForwardKind.DANGER})
-
-
-def forward_kind(alert: Alert) -> ForwardKind | None:
-    """The kind a channel filters on; None for test alerts (sent to every channel)."""
-    if alert.kind is AlertKind.MARGIN_CALL:
-        return ForwardKind.MARGIN_CALL
-    if alert.kind is AlertKind.THRESHOLD:
-        return ForwardKind.DANGER if alert.tier >= RiskTier.DANGER else ForwardKind.WARNING
-    if alert.kind in (AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED):
-        return ForwardKind.HEALTH
-    return None
-
-
-def priority_for(alert: Alert) -> Priority:
-    """ntfy: margin calls and danger at `max` (5), warnings at `high` (4), the rest at default."""
-    kind = forward_kind(alert)
-    if kind in URGENT:
-        return Priority.MAX
-    if kind is ForwardKind.WARNING or (kind is None and alert.tier >= RiskTier.WARNING):
-        return Priority.HIGH
-    return Priority.DEFAULT
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """Local wall-clock hours, e.g. 23:00-07:00 (across midnight); margin calls and danger ignore them."""
-
-    start: clock_time
-    end: clock_time
-
-    @classmethod
-    def parse(cls, text: str) -> QuietHours:
-        """`23:00-07:00` → QuietHours; ValueError with a plain message otherwise."""
-        try:
-            a, b = (clock_time.fromisoformat(p.strip()) for p in text.split("-", 1))
-        except ValueError:
-            raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM") from None
-        return cls(a, b)
-
-    def contains(self, when: datetime) -> bool:
-        t = when.time()
-        if self.start <= self.end:
-            return self.start <= t < self.end
-        return t >= self.start or t < self.end
-
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    """One destination and what it takes. `url` is secret: repr, name and key never show it.
-
-    Built here from the command line; a settings-backed source makes the same values (URL from the
-    keychain, the filter fields from settings).
-    """
-
-    url: str = field(repr=False)
-    kinds: frozenset[ForwardKind] = frozenset(ForwardKind)
-    accounts: frozenset[str] | None = None  # None: every account
-    quiet_hours: QuietHours | None = None
-
-    @property
-    def name(self) -> str:
-        return mask_url(self.url)
-
-    @property
-    def key(self) -> str:
-        """Stable per URL across runs, for the journal: masked name and a short hash."""
-        digest = hashlib.sha256(self.url.encode()).hexdigest()[:12]
-        return f"{self.name}#{digest}"
-
-    def wants(self, alert: Alert, now: datetime) -> tuple[bool, str]:
-        """(send it?, why not) for this alert at local time `now`."""
-        kind = forward_kind(alert)
-        if kind is not None and kind not in self.kinds:
-            return False, f"{kind.value} alerts are not forwarded here"
-        if self.accounts is not None and alert.account and alert.account not in self.accounts:
-            return False, f"account {alert.account} is not forwarded here"
-        if self.quiet_hours is not None and kind not in URGENT and self.quiet_hours.contains(now):
-            return False, "quiet hours"
-        return True, ""
 
 
 class DeliveryState(StrEnum):
@@ -244,6 +152,14 @@ class Forwarder(QObject):
     def channel_state(self, channel: Channel) -> ChannelState:
         return self._states.get(channel.key, ChannelState.OK)
 
+    def set_channels(self, channels: Iterable[Channel]) -> None:
+        """Forward to these from now on. A delivery under way to a URL still listed goes on; one to a
+        URL no longer listed stops at its next retry or repeat."""
+        self.channels = list({c.key: c for c in channels}.values())
+
+    def _has(self, channel: Channel) -> bool:
+        return any(c.key == channel.key for c in self.channels)
+
     # -- the alert path ---------------------------------------------------------------------------
     def forward(self, alert: Alert) -> None:
         """Queue `alert` for every channel that wants it; returns at once."""
@@ -329,7 +245,7 @@ class Forwarder(QObject):
         while alert.dedupe_key in self._escalating and (gaps or repeats < self._repeat_cap):
             in_burst = bool(gaps)
             await self._repeat_sleep(gaps.pop(0) if in_burst else self._repeat_every_s)
-            if alert.dedupe_key not in self._escalating:
+            if alert.dedupe_key not in self._escalating or not self._has(channel):
                 return
             repeats += 0 if in_burst else 1
             title = QCoreApplication.translate("Forwarder", "[repeat {n}/{cap}] {title}").format(
@@ -399,6 +315,9 @@ class Forwarder(QObject):
                 return
             self._record(alert, channel, DeliveryState.QUEUED, f"retrying: {reason}", attempts)
             await self._sleep(wait)
+            if not self._has(channel):
+                self._record(alert, channel, DeliveryState.FAILED, "channel removed", attempts)
+                return
 
     def _is_late(self, alert: Alert) -> bool:
         return self._clock() - alert.created_at >= LATE_AFTER_S
