@@ -134,6 +134,10 @@ class SecretStore:
     def __repr__(self) -> str:
         return f"<SecretStore service={self.service!r} backend={self.backend_name()!r} run_only={len(self._run)}>"
 
+    def for_service(self, service: str) -> SecretStore:
+        """The same keychain under another service name, with its own run-only secrets."""
+        return SecretStore(service, backend=self._backend, allow_insecure=self._allow_insecure)
+
     def _kr(self) -> KeyringBackend:
         import keyring
 

@@ -1,5 +1,5 @@
 """User settings in QSettings: alert thresholds (global and per account), sound, start-up behaviour,
-language, and accounts. Never a secret: those live only in the OS keychain (services.secret_store).
+language, accounts and forwarding channels. Never a secret: those live only in the OS keychain (services.secret_store).
 
 Each key is a typed `Setting` (services.typed_setting). A value in the file that cannot be used
 (unparsable, NaN or infinite, out of range, the wrong type, impossible together) reads as its
@@ -24,6 +24,13 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.risk_tiers import TierThresholds
 from marginwatch.services import paths
+from marginwatch.services.channel_settings import (
+    MAX_CHANNELS,
+    ChannelConfig,
+    channel_problem,
+    read_channels,
+    write_channels,
+)
 from marginwatch.services.typed_setting import (
     Reader,
     Setting,
@@ -200,6 +207,7 @@ class Settings(QObject):
         self._values: dict[str, Any] = {}
         self._policies: dict[str | None, AlertPolicy] = {}
         self._accounts: tuple[AccountConfig, ...] | None = None
+        self._channels: tuple[ChannelConfig, ...] | None = None
         self._check_all()
 
     def sync(self) -> None:
@@ -210,6 +218,7 @@ class Settings(QObject):
         self._values.clear()
         self._policies.clear()
         self._accounts = None
+        self._channels = None
         self.sync()
         self.changed.emit(key)
 
@@ -220,6 +229,7 @@ class Settings(QObject):
                 setting.__get__(self)
         for a in self.accounts():
             self.alert_policy(a.name)
+        self.channels()
 
     def _problem(self, message: str) -> None:
         if message in self.problems:
@@ -394,3 +404,39 @@ class Settings(QObject):
                 self._commit("accounts")
                 return True
         return False
+
+    # ----------------------------------------------------------------- forwarding channels (URLs: keychain)
+
+    def channels(self) -> list[ChannelConfig]:
+        if self._channels is None:
+            self._channels = tuple(read_channels(self._s, self._parse, self._problem))
+        return list(self._channels)
+
+    def channel(self, channel_id: str) -> ChannelConfig | None:
+        return next((c for c in self.channels() if c.channel_id == channel_id), None)
+
+    def save_channel(self, config: ChannelConfig) -> None:
+        """Add `config`, or replace the channel with its id (keeping its place); ValueError in plain words."""
+        problem = channel_problem(config)
+        if problem is not None:
+            raise ValueError(problem)
+        channels = self.channels()
+        index = next((i for i, c in enumerate(channels) if c.channel_id == config.channel_id), None)
+        if index is not None:
+            channels[index] = config
+        elif len(channels) >= MAX_CHANNELS:
+            raise ValueError(f"MarginWatch forwards to at most {MAX_CHANNELS} channels; remove one first.")
+        else:
+            channels.append(config)
+        write_channels(self._s, channels)
+        self._commit("channels")
+
+    def remove_channel(self, channel_id: str) -> bool:
+        """Forget the channel's settings; False when there was none. (Its URL is the caller's.)"""
+        channels = self.channels()
+        kept = [c for c in channels if c.channel_id != channel_id]
+        if len(kept) == len(channels):
+            return False
+        write_channels(self._s, kept)
+        self._commit("channels")
+        return True
