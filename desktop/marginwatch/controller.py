@@ -30,7 +30,9 @@ from marginwatch.services import heartbeat
 from marginwatch.services.account_registry import AccountRegistry
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
-from marginwatch.services.forwarding import Forwarder
+from marginwatch.services.channel_manager import ChannelManager
+from marginwatch.services.channel_store import ChannelStore
+from marginwatch.services.forwarding import URGENT, Forwarder, forward_kind
 from marginwatch.services.journal import Journal, JournalState
 from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore
@@ -107,6 +109,10 @@ class AppController(QObject):
         )
         self.forwarder = Forwarder.from_specs(getattr(args, "forward", []), environ=os.environ, journal=self.journal,
                                               parent=self)
+        # Saved channels join the command line's; Settings → Notifications re-applies them.
+        self.channel_store = ChannelStore(self.settings, self.secrets)
+        self.forward_channels = ChannelManager(self.channel_store, self.forwarder, parent=self)
+        self._channel_problems = self.forward_channels.apply()
         self.heartbeat, self._heartbeat_problem = heartbeat.from_spec(
             getattr(args, "heartbeat_url", None), os.environ, parent=self)
         self.sleep_watch = SleepWatch(parent=self)
@@ -145,8 +151,10 @@ class AppController(QObject):
         r.account_removed.connect(self._on_account_removed)
         r.demo_changed.connect(self.window.set_demo_mode)
         r.notice.connect(lambda text: self.window.add_event(time.time(), "info", text))
-        self.window.alert_banner.acknowledged.connect(self.forwarder.acknowledge_all)
-        self.tray.acknowledge_requested.connect(self.forwarder.acknowledge_all)
+        self.window.alert_banner.acknowledged.connect(self._acknowledge_all)
+        self.tray.acknowledge_requested.connect(self._acknowledge_all)
+        self.window.event_log.acknowledge_requested.connect(self._acknowledge)
+        self.forward_channels.failing_changed.connect(self._on_channels_failing)
         self.alerts.alert_cleared.connect(self._on_cleared)
         self.sleep_watch.resumed.connect(self._on_resumed)
         if self.heartbeat is not None:
@@ -178,7 +186,7 @@ class AppController(QObject):
         for problem in self.settings.problems:
             self.window.add_event(time.time(), "info", problem)
         self.journal.state_changed.connect(self._on_journal_state)
-        for problem in [*self.forwarder.problems, *filter(None, [self._heartbeat_problem])]:
+        for problem in [*self.forwarder.problems, *self._channel_problems, *filter(None, [self._heartbeat_problem])]:
             self.window.add_event(time.time(), "info", problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
@@ -287,6 +295,8 @@ class AppController(QObject):
         worst = worst_tier(self.registry.risks.values(), self.alerts.policy.ratio)
         disconnected = not self.registry.all_live()
         tip = f"MarginWatch — {tier_word(worst)}" + (" — " + self.tr("not live") if disconnected else "")
+        failing = self.forward_channels.failing_text()
+        tip += f"\n{failing}" if failing else ""
         self.tray.set_state(worst, disconnected=disconnected, tooltip=tip)
 
     # -- alerts ---------------------------------------------------------------------------------
@@ -300,7 +310,9 @@ class AppController(QObject):
                 return  # already journalled, so already notified (a replay across a restart)
             if alert_id is not None:
                 self._alert_ids[alert.dedupe_key] = alert_id
-        self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}")
+        # An alert that will repeat on the channels can be acknowledged from its event-log entry.
+        ack_key = alert.dedupe_key if self.forwarder.channels and forward_kind(alert) in URGENT else ""
+        self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}", ack_key)
         if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
             first_line = alert.body.splitlines()[0] if alert.body else ""
             self.window.show_alert(f"{alert.title} — {first_line}" if first_line else alert.title, alert.tier)
@@ -329,7 +341,10 @@ class AppController(QObject):
         from marginwatch.ui.settings_dialog import SettingsDialog
 
         if self._settings_dialog is None:
-            dialog = SettingsDialog(self.settings, self.secrets, self.window)
+            dialog = SettingsDialog(self.settings, self.secrets, self.window, channels=self.channel_store)
+            dialog.notifications.test_requested.connect(
+                lambda cid, url: self._spawn(self._test_channel(cid, url)))
+            dialog.notifications.set_failing(self.forward_channels.failing_by_id())
             dialog.test_requested.connect(lambda config, secret: self._spawn(self._test_key(config, secret)))
             dialog.start_at_login_changed.connect(self._on_start_at_login)
             # A saved account may carry a new secret: restart it even when its settings look the same.
@@ -347,6 +362,32 @@ class AppController(QObject):
         if self._settings_dialog is not None:
             self._settings_dialog.show_test_result(result)
 
+    async def _test_channel(self, channel_id: str, url: str) -> None:
+        outcome = await self.forward_channels.send_test(channel_id, url)
+        if self._settings_dialog is not None:
+            self._settings_dialog.notifications.show_test_outcome(channel_id, outcome)
+
+    def _on_channels_failing(self) -> None:
+        self.window.set_forwarding_status(self.forward_channels.failing_text())
+        self._refresh_tray()
+        if self._settings_dialog is not None:
+            self._settings_dialog.notifications.set_failing(self.forward_channels.failing_by_id())
+
+    def _acknowledge(self, key: str) -> None:
+        """From the event log or History: the user has seen this alert; its repeats stop."""
+        stopped = self.forwarder.acknowledge(key)
+        self.window.event_log.forget_key(key)
+        text = self.tr("Acknowledged: its repeats on the forwarding channels stopped.") if stopped else self.tr(
+            "That alert is no longer repeating on any forwarding channel.")
+        self.window.add_event(time.time(), "info", text)
+        if self._history_dialog is not None:
+            self._history_dialog.set_escalating(self.forwarder.escalating())
+
+    def _acknowledge_all(self) -> None:
+        for key in self.forwarder.escalating():
+            self.window.event_log.forget_key(key)
+        self.forwarder.acknowledge_all()
+
     def _on_start_at_login(self, on: bool) -> None:
         from marginwatch.services import autostart
 
@@ -354,7 +395,10 @@ class AppController(QObject):
         if message and self._settings_dialog is not None:
             self._settings_dialog.show_status(message, error=True)
 
-    def _apply_settings(self, _key: str = "") -> None:
+    def _apply_settings(self, key: str = "") -> None:
+        if key == "channels":
+            for problem in self.forward_channels.apply():
+                self.window.add_event(time.time(), "info", problem)
         policy = self.settings.alert_policy()
         self.alerts.set_policy(policy)
         self.window.set_thresholds(policy.ratio)
@@ -367,6 +411,8 @@ class AppController(QObject):
         if self._history_dialog is None:
             self._history_dialog = HistoryDialog(self.journal, self.window)
             self._history_dialog.set_accounts(sorted(self.accounts))
+            self._history_dialog.acknowledge_requested.connect(self._acknowledge)
+        self._history_dialog.set_escalating(self.forwarder.escalating())
         self._history_dialog.refresh()
         self._history_dialog.show()
         self._history_dialog.raise_()

@@ -1,6 +1,7 @@
 """History: the journal's rows (margin calls, alerts, connection changes, snapshots), newest first,
 filtered by account, symbol, kind and time, with CSV export of what the filters select. Rows
 still waiting to be written to the journal file are shown too, and the status line says why.
+A margin call or alert still repeating on the forwarding channels can be acknowledged from here.
 
 Reads the journal only; opening and closing it is the container's job. Open with show()/open().
 """
@@ -45,6 +46,7 @@ COLUMNS = ("time", "account", "kind", "symbols", "summary")
 class HistoryDialog(QDialog):
     export_finished = Signal(str, int)  # path, rows written
     export_failed = Signal(str)  # plain-words reason
+    acknowledge_requested = Signal(str)  # the dedupe key of a selected alert still repeating
 
     def __init__(self, journal: Journal, parent: QWidget | None = None, *, limit: int = DEFAULT_LIMIT) -> None:
         super().__init__(parent)
@@ -55,6 +57,7 @@ class HistoryDialog(QDialog):
         self._rows: list[JournalRow] = []
         self._known_accounts: set[str] = set()
         self._file_dialog: QFileDialog | None = None
+        self._escalating: set[str] = set()
         self._kind_labels = {
             RowKind.MARGIN_CALL: self.tr("Margin call"),
             RowKind.ALERT: self.tr("Alert"),
@@ -86,6 +89,10 @@ class HistoryDialog(QDialog):
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button = QPushButton(self.tr("Export CSV…"))
         self.export_button.clicked.connect(self.choose_export_path)
+        self.acknowledge_button = QPushButton(self.tr("Acknowledge"))
+        self.acknowledge_button.setToolTip(self.tr("Stop the selected alert repeating on the forwarding channels"))
+        self.acknowledge_button.setEnabled(False)
+        self.acknowledge_button.clicked.connect(self.acknowledge_selected)
         for signal in (self.account_combo.currentIndexChanged, self.kind_combo.currentIndexChanged,
                        self.symbol_edit.editingFinished, self.since_check.toggled, self.until_check.toggled,
                        self.since_edit.editingFinished, self.until_edit.editingFinished):
@@ -104,10 +111,12 @@ class HistoryDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._sync_acknowledge)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
+        bottom.addWidget(self.acknowledge_button)
         bottom.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)
@@ -249,6 +258,34 @@ class HistoryDialog(QDialog):
     def rows(self) -> list[JournalRow]:
         """The rows the table shows, in its order."""
         return list(self._rows)
+
+    # ----------------------------------------------------------------- acknowledge
+
+    def set_escalating(self, keys: Iterable[str]) -> None:
+        """The dedupe keys of alerts still repeating on the forwarding channels (the container's)."""
+        self._escalating = set(keys)
+        self._sync_acknowledge()
+
+    def _selected_key(self) -> str:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return ""
+        row = self._rows[rows.pop()]
+        key = str(row.data.get("dedupe_key") or "") if row.kind in (RowKind.ALERT, RowKind.MARGIN_CALL) else ""
+        return key if key in self._escalating else ""
+
+    def _sync_acknowledge(self) -> None:
+        self.acknowledge_button.setEnabled(bool(self._selected_key()))
+
+    def acknowledge_selected(self) -> bool:
+        """Ask that the selected alert stop repeating; False when it is not repeating."""
+        key = self._selected_key()
+        if not key:
+            return False
+        self._escalating.discard(key)
+        self._sync_acknowledge()
+        self.acknowledge_requested.emit(key)
+        return True
 
     # ----------------------------------------------------------------- export
 

@@ -84,6 +84,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self._summary)
         layout.addWidget(self._vertical, 1)
         self.setCentralWidget(central)
+        self._forwarding_status = QLabel()
+        self._forwarding_status.setStyleSheet("color: #a15c00;")
+        self.statusBar().addPermanentWidget(self._forwarding_status, 1)
+        self.statusBar().setVisible(False)
         self._build_actions()
 
         self._table.position_selected.connect(self._on_table_selected)
@@ -134,8 +138,18 @@ class MainWindow(QMainWindow):
     def set_health(self, account: str, health: StreamHealth) -> None:
         self._summary.set_health(account, health)
 
-    def add_event(self, timestamp: float, kind: str, text: str) -> None:
-        self._log.add_entry(timestamp, kind, text)
+    def add_event(self, timestamp: float, kind: str, text: str, key: str = "") -> None:
+        self._log.add_entry(timestamp, kind, text, key)
+
+    def set_forwarding_status(self, text: str) -> None:
+        """A forwarding channel that keeps failing, in the status bar ("" when none is)."""
+        self._forwarding_status.setText(text)
+        self._forwarding_status.setToolTip(text)
+        self.statusBar().setVisible(bool(text))  # no empty bar under the log while all is well
+
+    @property
+    def forwarding_status(self) -> str:
+        return self._forwarding_status.text() if self.statusBar().isVisibleTo(self) else ""
 
     def show_alert(self, text: str, tier: RiskTier) -> None:
         self._alert.show_alert(text, tier)

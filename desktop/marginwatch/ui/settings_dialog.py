@@ -1,6 +1,7 @@
-"""The settings dialog: accounts and their keys, alert thresholds, general preferences.
+"""The settings dialog: accounts and their keys, alert thresholds, forwarding channels, general preferences.
 
-The Accounts tab is ui.account_editor.AccountEditor, the Alerts tab ui.alert_settings_tab; the
+The Accounts tab is ui.account_editor.AccountEditor, the Alerts tab ui.alert_settings_tab, the
+Notifications tab ui.notifications_tab (channels, saved with their own button); the
 dialog wires them together, holds the General tab and keeps the public API (its signals, methods
 and widgets) in one place. No network code here: see account_editor for the key test. Account
 changes apply at once; the Alerts and General tabs apply on Save. Open with show()/open(), never
@@ -23,11 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from marginwatch.core.alert_rules import AlertPolicy
+from marginwatch.services.channel_store import ChannelStore
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Language, Settings
 from marginwatch.ui.account_editor import AccountEditor, TestResult
 from marginwatch.ui.alert_settings_tab import AlertSettingsTab
 from marginwatch.ui.message_styles import ERROR, OK
+from marginwatch.ui.notifications_tab import NotificationsTab
 
 __all__ = ["SettingsDialog", "TestResult"]
 
@@ -40,18 +43,24 @@ class SettingsDialog(QDialog):
     start_at_login_changed = Signal(bool)
     language_changed = Signal(str)
 
-    def __init__(self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, secrets: SecretStore, parent: QWidget | None = None,
+        *, channels: ChannelStore | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("MarginWatch Settings"))
         self.resize(760, 520)
         self._settings = settings
         self.accounts = AccountEditor(settings, secrets)
         self.alerts = AlertSettingsTab(settings)
+        # The container passes its own store: it holds the run-only channel URLs it forwards to.
+        self.notifications = NotificationsTab(channels or ChannelStore(settings, secrets))
         self._expose_widgets()
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.accounts, self.tr("Accounts"))
         self.tabs.addTab(self.alerts, self.tr("Alerts"))
+        self.tabs.addTab(self.notifications, self.tr("Notifications"))
         self.tabs.addTab(self._build_general_tab(), self.tr("General"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setToolTip(
@@ -74,6 +83,7 @@ class SettingsDialog(QDialog):
         ed.account_renamed.connect(self.alerts.rename_account)
         ed.account_forgotten.connect(self.alerts.forget_account)
         ed.accounts_changed.connect(self.alerts.reload_scopes)
+        ed.accounts_changed.connect(lambda: self.notifications.set_accounts(a.name for a in settings.accounts()))
         self.alerts.invalid.connect(self._show_invalid)
         self.reload()
 
@@ -201,6 +211,7 @@ class SettingsDialog(QDialog):
         s = self._settings
         self.accounts.reload()
         self.alerts.reload()
+        self.notifications.reload(a.name for a in s.accounts())
         self.sound_check.setChecked(s.sound_enabled)
         self.start_minimised_check.setChecked(s.start_minimised)
         self.start_at_login_check.setChecked(s.start_at_login)
