@@ -57,6 +57,10 @@ class TrayIcon(QObject):
     def disconnected(self) -> bool:
         return self._disconnected
 
+    @property
+    def tooltip(self) -> str:
+        return self._tray.toolTip()
+
     def menu_texts(self) -> list[str]:
         return [a.text() for a in self._menu.actions() if not a.isSeparator()]
 
