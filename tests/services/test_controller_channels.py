@@ -22,6 +22,7 @@ from marginwatch.app_args import parse_args
 from marginwatch.controller import AppController
 from marginwatch.services.alert import sample_alert
 from marginwatch.services.channel_settings import ChannelConfig
+from marginwatch.services.channel_store import ChannelStore
 from marginwatch.services.forward_channel import ForwardKind
 from marginwatch.services.journal import Journal
 from marginwatch.services.secret_store import SecretStore
@@ -66,8 +67,6 @@ def test_a_saved_channel_gets_the_demo_margin_call_and_acknowledging_it_in_the_e
     phone, late, cli = LoopbackReceiver(), LoopbackReceiver(), LoopbackReceiver()
     monkeypatch.setenv("MW_TEST_NTFY", f"ntfy://{CLI_TOKEN}@127.0.0.1:{cli.port}/cli")
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    from marginwatch.services.channel_store import ChannelStore
-
     ChannelStore(settings, SecretStore(backend=keyring_file, allow_insecure=True)).save(
         ChannelConfig("a1b2c3d4", "Phone", frozenset({ForwardKind.MARGIN_CALL})),
         f"ntfy://{TOKEN}@127.0.0.1:{phone.port}/phone",

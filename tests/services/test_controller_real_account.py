@@ -20,11 +20,16 @@ from marginwatch.controller import AppController
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
 from marginwatch.services.alert import AlertKind
+from marginwatch.services.channel_settings import ChannelConfig
+from marginwatch.services.channel_store import ChannelStore
 from marginwatch.services.journal import Journal, RowKind
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.ui.main_window import MainWindow
+from tests.forward_servers import LoopbackReceiver
 from tests.ui.shown_text import event_log_lines
+
+CHANNEL_TOKEN = "tk_FullSession0d5e"
 
 
 def test_configured_account_is_followed_with_its_keychain_secret(
@@ -38,8 +43,13 @@ def test_configured_account_is_followed_with_its_keychain_secret(
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     window = MainWindow()
     qtbot.addWidget(window)
+    phone = LoopbackReceiver()
+    # A forwarding channel's URL is a secret too: it must end the session only in the keychain.
+    ChannelStore(settings, secrets).save(ChannelConfig("a1b2c3d4", "Phone"),
+                                         f"ntfy://{CHANNEL_TOKEN}@127.0.0.1:{phone.port}/phone")
 
     async def scenario() -> None:
+        await phone.start()
         async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
             settings.save_account(AccountConfig(
                 name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
@@ -68,8 +78,10 @@ def test_configured_account_is_followed_with_its_keychain_secret(
             sim.engine.emit_margin_call("SOLUSDT")
             alert = await asyncio.wait_for(got, 10)
             assert alert.title.startswith("Margin call on Main")
+            await phone.wait_for(1)
             controller.request_quit()
             assert await asyncio.wait_for(run, 10) == 0
+        await phone.stop()
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp, already_running=False)) as runner:
         runner.run(scenario())
@@ -84,8 +96,10 @@ def test_configured_account_is_followed_with_its_keychain_secret(
         "output": (out + err).encode(),
     }
     assert places["journal"] and places["logs"]  # there was something to scan
+    assert any(m.title.startswith("Margin call on Main") for m in phone.received)
     for name, data in places.items():
         assert DEMO_API_SECRET.encode() not in data, f"secret found in {name}"
+        assert CHANNEL_TOKEN.encode() not in data, f"channel URL found in {name}"
     # And what holds the API key or the account's history is readable by this user alone.
     for path in [tmp_path / "settings.ini", *tmp_path.glob("j.sqlite3*")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name} is {oct(path.stat().st_mode)}"
