@@ -174,3 +174,45 @@ def test_a_saved_channel_that_keeps_failing_is_shown_until_it_is_removed(
     _run(qapp, scenario)
     with Journal.open(tmp_path / "j.sqlite3") as j:
         assert [r["reason"] for r in j.deliveries() if r["dedupe_key"].startswith("test:")] == ["channel removed"]
+
+
+def test_acknowledging_a_repeating_margin_call_from_history_stops_its_repeats(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path, keyring_file: PlaintextKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    phone = LoopbackReceiver()
+    monkeypatch.setenv("MW_TEST_NTFY", phone.url(path="phone"))
+    controller = _controller(qapp, qtbot, tmp_path, keyring_file,
+                             ["--demo", "--speed", "20", "--forward", "env:MW_TEST_NTFY"])
+    gate = asyncio.Event()
+
+    async def repeat_sleep(_s: float) -> None:
+        await gate.wait()
+
+    controller.forwarder._repeat_sleep = repeat_sleep
+    mc_key: list[str] = []
+
+    async def scenario() -> None:
+        await phone.start()
+        sent = _when(controller.forwarder.delivery_changed,
+                     lambda key, _ch, state, _w: key.startswith("mc:") and state == "sent" and not mc_key.append(key))
+        run = asyncio.get_running_loop().create_task(controller.run())
+        await asyncio.wait_for(sent, 30)
+        controller.open_history()
+        history = controller._history_dialog
+        assert history is not None
+        row = next(i for i, r in enumerate(history.rows()) if r.data.get("dedupe_key") == mc_key[0])
+        history.table.selectRow(row)
+        assert history.acknowledge_button.isEnabled()
+        history.acknowledge_button.click()
+        assert mc_key[0] not in controller.forwarder.escalating()
+        gate.set()
+        await controller.forwarder.drain(repeats=True)
+        controller.request_quit()
+        assert await asyncio.wait_for(run, 10) == 0
+        await phone.stop()
+
+    _run(qapp, scenario)
+    assert len([m for m in phone.received if m.title.startswith("Margin call on Demo")]) == 1
+    assert not any("[repeat" in m.title and "Margin call" in m.title for m in phone.received)

@@ -40,3 +40,18 @@ def test_unknown_kind_is_a_clear_error(qtbot: QtBot) -> None:
     with pytest.raises(ValueError, match="unknown event kind 'oops'"):
         log.add_entry(1.0, "oops", "x")
     assert len(log) == 0
+
+
+def test_an_entry_with_an_alert_key_asks_to_acknowledge_it_and_offers_nothing_once_forgotten(qtbot: QtBot) -> None:
+    log = EventLog()
+    qtbot.addWidget(log)
+    log.add_entry(100.0, "margin_call", "Margin call on Main", key="mc:Main:1:BTCUSDT")
+    log.add_entry(200.0, "info", "no alert here")
+    asked: list[str] = []
+    log.acknowledge_requested.connect(asked.append)
+    assert not log.acknowledge_row(0)  # the info entry (newest, first)
+    assert log.acknowledge_row(1)
+    assert asked == ["mc:Main:1:BTCUSDT"]
+    log.forget_key("mc:Main:1:BTCUSDT")
+    assert log.entry_key(1) == "" and not log.acknowledge_row(1)
+    assert asked == ["mc:Main:1:BTCUSDT"]

@@ -107,3 +107,28 @@ def test_rows_waiting_while_another_process_holds_the_journal_are_shown_with_the
         assert "locked by another process" in dialog.status_label.text()
         dialog.set_filters(symbol="SOLUSDT")
         assert [r.account for r in dialog.rows()] == ["alt"]
+
+
+def test_a_selected_alert_still_repeating_can_be_acknowledged_and_others_cannot(
+    qtbot: QtBot, journal: Journal
+) -> None:
+    dialog = HistoryDialog(journal)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    asked: list[str] = []
+    dialog.acknowledge_requested.connect(asked.append)
+    dialog.set_escalating({"a1", "mc2"})
+    rows = dialog.rows()
+    by_key = {r.data.get("dedupe_key"): i for i, r in enumerate(rows)}
+
+    dialog.table.selectRow(by_key["mc0"])  # a margin call that no longer repeats
+    assert not dialog.acknowledge_button.isEnabled() and not dialog.acknowledge_selected()
+    connection = next(i for i, r in enumerate(rows) if r.kind is RowKind.CONNECTION)
+    dialog.table.selectRow(connection)
+    assert not dialog.acknowledge_button.isEnabled()
+    dialog.table.selectRow(by_key["mc2"])
+    assert dialog.acknowledge_button.isEnabled()
+    dialog.acknowledge_button.click()
+    assert asked == ["mc2"] and not dialog.acknowledge_button.isEnabled()
+    dialog.table.selectRow(by_key["a1"])
+    assert dialog.acknowledge_selected() and asked == ["mc2", "a1"]
