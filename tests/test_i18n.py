@@ -56,7 +56,7 @@ ALLOWED_WORDS = {
     "MarginWatch", "Binance", "API", "HMAC", "Ed", "ROE", "PnL", "MEXC", "CSV", "USDT", "USDC", "USD", "BUSD",
     "FDUSD", "COIN", "PEM", "REST", "URL", "WebSocket", "IP", "Ctrl", "csv", "BEGIN", "END", "PRIVATE", "KEY",
     "English", "GNOME", "KWallet", "keyring", "Linux", "http", "ws", "https", "wss", "fapi", "fstream",
-    "example", "com",
+    "example", "com", "ntfy",
 }
 ALLOWED_PHRASES = ("API Key", "Secret Key", "Secret Service")  # as Binance's Chinese UI and freedesktop call them
 SYMBOL = re.compile(r"^[A-Z0-9]{2,}(USDT|USDC|USD|BUSD|FDUSD)$")

@@ -327,6 +327,14 @@
         <source>The journal could not save “{title}” ({error}).</source>
         <translation>日志无法保存“{title}”（{error}）。</translation>
     </message>
+    <message>
+        <source>Acknowledged: its repeats on the forwarding channels stopped.</source>
+        <translation>已确认：转发渠道上的重复提醒已停止。</translation>
+    </message>
+    <message>
+        <source>That alert is no longer repeating on any forwarding channel.</source>
+        <translation>该提醒已不在任何转发渠道上重复。</translation>
+    </message>
 </context>
 <context>
     <name>AutoAddTab</name>
@@ -589,6 +597,71 @@
     </message>
 </context>
 <context>
+    <name>ChannelManager</name>
+    <message>
+        <source>Forwarding failing — {0}</source>
+        <translation>转发失败 — {0}</translation>
+    </message>
+    <message>
+        <source>no URL is saved for this channel</source>
+        <translation>此渠道未保存 URL</translation>
+    </message>
+    <message>
+        <source>MarginWatch test notification</source>
+        <translation>MarginWatch 测试通知</translation>
+    </message>
+    <message>
+        <source>This channel will receive MarginWatch alerts.</source>
+        <translation>此渠道将接收 MarginWatch 提醒。</translation>
+    </message>
+</context>
+<context>
+    <name>ChannelSettings</name>
+    <message>
+        <source>The channel id {0} is not usable.</source>
+        <translation>渠道标识 {0} 无法使用。</translation>
+    </message>
+    <message>
+        <source>The channel needs a name.</source>
+        <translation>渠道需要一个名称。</translation>
+    </message>
+    <message>
+        <source>The channel name is longer than {0} characters.</source>
+        <translation>渠道名称超过 {0} 个字符。</translation>
+    </message>
+    <message>
+        <source>Choose at least one kind of alert for the channel.</source>
+        <translation>请为此渠道至少选择一种提醒。</translation>
+    </message>
+    <message>
+        <source>Choose at least one account, or all accounts.</source>
+        <translation>请至少选择一个账户，或选择全部账户。</translation>
+    </message>
+</context>
+<context>
+    <name>ChannelStore</name>
+    <message>
+        <source>The channel needs a URL, e.g. {0}.</source>
+        <translation>渠道需要一个 URL，例如 {0}。</translation>
+    </message>
+    <message>
+        <source>The URL has a space or line break in it.</source>
+        <translation>URL 中含有空格或换行。</translation>
+    </message>
+    <message>
+        <source>This URL cannot be used: {0}.</source>
+        <translation>此 URL 无法使用：{0}。</translation>
+    </message>
+    <message>
+        <source>Forwarding to {0} is off: {1}</source>
+        <translation>转发到 {0} 已关闭：{1}</translation>
+    </message>
+    <message>
+        <source>Forwarding to {0} is off: its URL is not in the keychain (enter it again in Settings → Notifications).</source>
+        <translation>转发到 {0} 已关闭：钥匙串中没有它的 URL（请在 设置 → 通知 中重新输入）。</translation>
+    </message>
+</context>
+<context>
     <name>CommonInputs</name>
     <message>
         <source>Long</source>
@@ -708,6 +781,10 @@
         <source>Info</source>
         <translation>信息</translation>
     </message>
+    <message>
+        <source>Acknowledge (stop repeats on the channels)</source>
+        <translation>确认（停止渠道上的重复提醒）</translation>
+    </message>
 </context>
 <context>
     <name>Forwarder</name>
@@ -769,6 +846,14 @@
     <message>
         <source>Export CSV…</source>
         <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Stop the selected alert repeating on the forwarding channels</source>
+        <translation>停止所选提醒在转发渠道上重复</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1157,6 +1242,149 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     </message>
 </context>
 <context>
+    <name>NotificationsTab</name>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Save channel</source>
+        <translation>保存渠道</translation>
+    </message>
+    <message>
+        <source>Send test</source>
+        <translation>发送测试</translation>
+    </message>
+    <message>
+        <source>e.g. Phone</source>
+        <translation>例如：手机</translation>
+    </message>
+    <message>
+        <source>Margin calls</source>
+        <translation>追加保证金通知</translation>
+    </message>
+    <message>
+        <source>Danger</source>
+        <translation>危险</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Stream and monitor health</source>
+        <translation>数据流与监控状态</translation>
+    </message>
+    <message>
+        <source>Daily summary</source>
+        <translation>每日摘要</translation>
+    </message>
+    <message>
+        <source>All accounts</source>
+        <translation>全部账户</translation>
+    </message>
+    <message>
+        <source>Quiet from</source>
+        <translation>免打扰：从</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>Margin calls and danger alerts are sent in quiet hours too. Desktop notifications, sound and the banner stay as they are.</source>
+        <translation>追加保证金通知和危险提醒在免打扰时段也会发送。桌面通知、声音和横幅保持不变。</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Sends</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Accounts</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Quiet hours</source>
+        <translation>免打扰时段</translation>
+    </message>
+    <message>
+        <source>Use for this run only</source>
+        <translation>仅本次运行使用</translation>
+    </message>
+    <message>
+        <source>Delivered ({0} s).</source>
+        <translation>已送达（{0} 秒）。</translation>
+    </message>
+    <message>
+        <source>Not delivered: {0}.</source>
+        <translation>未送达：{0}。</translation>
+    </message>
+    <message>
+        <source>Saved: {0} (type a new URL to replace it)</source>
+        <translation>已保存：{0}（输入新的 URL 以替换）</translation>
+    </message>
+    <message>
+        <source>ntfy://ntfy.sh/your-topic</source>
+        <translation>ntfy://ntfy.sh/你的主题</translation>
+    </message>
+    <message>
+        <source>Not saved.</source>
+        <translation>未保存。</translation>
+    </message>
+    <message>
+        <source>Channel saved; its URL is in the keychain.</source>
+        <translation>渠道已保存；其 URL 存于钥匙串中。</translation>
+    </message>
+    <message>
+        <source>Channel saved; its URL is kept until MarginWatch exits.</source>
+        <translation>渠道已保存；其 URL 保留到 MarginWatch 退出。</translation>
+    </message>
+    <message>
+        <source>Enter the channel&apos;s URL first.</source>
+        <translation>请先输入渠道的 URL。</translation>
+    </message>
+    <message>
+        <source>Sending a test…</source>
+        <translation>正在发送测试…</translation>
+    </message>
+    <message>
+        <source>no URL saved</source>
+        <translation>未保存 URL</translation>
+    </message>
+    <message>
+        <source>(this run only)</source>
+        <translation>（仅本次运行）</translation>
+    </message>
+    <message>
+        <source>failing: {0}</source>
+        <translation>失败：{0}</translation>
+    </message>
+    <message>
+        <source>failing</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Remove channel</source>
+        <translation>删除渠道</translation>
+    </message>
+    <message>
+        <source>Remove this channel and delete its URL from the keychain?</source>
+        <translation>删除此渠道并从钥匙串中删除其 URL？</translation>
+    </message>
+</context>
+<context>
     <name>OpenPriceTab</name>
     <message>
         <source>Price</source>
@@ -1407,6 +1635,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Alerts</source>
         <translation>警报</translation>
+    </message>
+    <message>
+        <source>Notifications</source>
+        <translation>通知</translation>
     </message>
     <message>
         <source>General</source>

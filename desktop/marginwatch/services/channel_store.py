@@ -70,7 +70,8 @@ class ChannelStore:
         if not url:
             if self.settings.channel(config.channel_id) is not None and self.url(config.channel_id):
                 return ""  # keep the URL already saved
-            raise ValueError(translate("ChannelStore", "The channel needs a URL, e.g. ntfy://ntfy.sh/your-topic."))
+            example = "ntfy://ntfy.sh/your-topic"
+            raise ValueError(translate("ChannelStore", "The channel needs a URL, e.g. {0}.").format(example))
         if any(ch.isspace() for ch in url):
             raise ValueError(translate("ChannelStore", "The URL has a space or line break in it."))
         why = (self._checker or AppriseSender()).check(url)

@@ -194,7 +194,7 @@ class NotificationsTab(QWidget):
         self.test_button.setEnabled(True)
         if outcome.ok:
             self.test_result_label.setStyleSheet(OK)
-            self.test_result_label.setText(self.tr("Delivered ({0:.1f} s).").format(outcome.elapsed_s))
+            self.test_result_label.setText(self.tr("Delivered ({0} s).").format(f"{outcome.elapsed_s:.1f}"))
         else:
             self.test_result_label.setStyleSheet(ERROR)
             self.test_result_label.setText(self.tr("Not delivered: {0}.").format(outcome.reason))
@@ -227,7 +227,7 @@ class NotificationsTab(QWidget):
         masked = self._store.masked_url(config.channel_id) if self._editing else ""
         self.url_edit.setPlaceholderText(
             self.tr("Saved: {0} (type a new URL to replace it)").format(masked) if masked
-            else "ntfy://ntfy.sh/your-topic"
+            else self.tr("ntfy://ntfy.sh/your-topic")
         )
         for kind, check in self.kind_checks.items():
             check.setChecked(kind in config.kinds)
