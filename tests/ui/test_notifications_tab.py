@@ -72,7 +72,7 @@ def test_add_edit_and_remove_a_channel_with_its_url_masked_once_saved(
     # Once saved the field is empty; the placeholder and the list show the masked URL only.
     assert tab.url_edit.text() == ""
     assert tab.url_edit.placeholderText().startswith("Saved: ntfy://****@127.0.0.1:8080/…")
-    assert tab.channel_list.item(0).text() == "Phone — ntfy://****@127.0.0.1:8080/…"
+    assert tab.channel_list.item(0).text() == "Phone\nntfy://****@127.0.0.1:8080/…"
 
     # Edit without a new URL: the keychain copy stays.
     tab.edit_channel(saved.channel_id)
@@ -133,7 +133,7 @@ def test_a_failing_channel_is_marked_with_its_reason(
     qtbot.addWidget(tab)
     tab.reload([])
     tab.set_failing({"a1b2c3d4": "connection refused"})
-    assert tab.channel_list.item(0).text().endswith("— failing: connection refused")
+    assert tab.channel_list.item(0).text().endswith("\nfailing: connection refused")
     tab.set_failing({})
     assert "failing" not in tab.channel_list.item(0).text()
 

@@ -334,15 +334,16 @@ class NotificationsTab(QWidget):
         config = self._store.settings.channel(cid)
         name = config.name if config else cid
         masked = self._store.masked_url(cid) or self.tr("no URL saved")
-        text = f"{name} — {masked}"
+        text = f"{name}\n{masked}"  # two lines: a long URL must not push the state out of sight
         if self._store.is_run_only(cid):
             text += " " + self.tr("(this run only)")
-        why = self._failing.get(cid)
         if cid in self._failing:
-            text += " — " + (self.tr("failing: {0}").format(why) if why else self.tr("failing"))
+            why = self._failing[cid]
+            text += "\n" + (self.tr("failing: {0}").format(why) if why else self.tr("failing"))
             item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
         else:
             item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton))
+        item.setToolTip(text)
         item.setText(text)
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
