@@ -314,3 +314,42 @@ def test_quiet_hours_across_midnight() -> None:
     assert not q.contains(datetime(2026, 1, 1, 7, 0)) and not q.contains(datetime(2026, 1, 1, 12, 0))
     with pytest.raises(ValueError, match="HH:MM-HH:MM"):
         QuietHours.parse("late")
+
+
+
+def test_a_retry_under_way_goes_on_when_its_channel_is_edited(qapp: QApplication) -> None:
+    async def main() -> None:
+        server = await LoopbackReceiver(statuses=[500]).start()
+        fwd: Forwarder
+
+        async def edit() -> None:  # in the backoff after the failed first send: same URL, new name and filters
+            fwd.set_channels([Channel(server.url(), frozenset({ForwardKind.HEALTH}), label="Phone")])
+
+        fwd = Forwarder([Channel(server.url())], clock=lambda: NOON, sleep=Delays(edit))
+        fwd.forward(alert())
+        await fwd.drain()
+        await server.stop()
+        assert [m.title for m in server.received] == ["[late] margin_call on Main"]
+        assert [c.label for c in fwd.channels] == ["Phone"]
+
+    run(main())
+
+
+def test_a_retry_under_way_stops_when_its_channel_is_removed(qapp: QApplication) -> None:
+    async def main() -> None:
+        server = await LoopbackReceiver(statuses=[500]).start()
+        fwd: Forwarder
+
+        async def remove() -> None:
+            fwd.set_channels([])
+
+        fwd = Forwarder([Channel(server.url())], clock=lambda: NOON, sleep=Delays(remove))
+        states: list[tuple[str, str]] = []
+        fwd.delivery_changed.connect(lambda _k, _ch, state, why: states.append((state, why)))
+        fwd.forward(alert())
+        await fwd.drain()
+        await server.stop()
+        assert server.received == [] and server.requests_seen == 1
+        assert states[-1] == ("failed", "channel removed")
+
+    run(main())
