@@ -16,7 +16,7 @@ from marginwatch.services.channel_settings import ALL_KINDS, MAX_CHANNELS, Chann
 from marginwatch.services.channel_store import CHANNEL_SERVICE, ChannelStore, SecretStoreError, merged
 from marginwatch.services.forward_channel import Channel, ForwardKind, QuietHours
 from marginwatch.services.secret_store import SERVICE, SecretStore
-from marginwatch.services.settings import Settings
+from marginwatch.services.settings import AccountConfig, Settings
 
 URL = "ntfy://tk_SecretToken4242@127.0.0.1:8080/phone-topic-77"
 URL_2 = "json://user:Pa55word9@127.0.0.1:9000/hook"
@@ -151,3 +151,15 @@ def test_saved_channels_come_first_and_a_command_line_twin_is_dropped() -> None:
     cli = [Channel(URL), Channel(URL_2)]
     assert [c.url for c in merged(saved, cli)] == [URL, URL_2]
     assert merged(saved, cli)[0].label == "Phone"
+
+
+def test_renaming_an_account_carries_the_channels_limited_to_it(settings: Settings) -> None:
+    settings.save_account(AccountConfig("Main", "mainnet", "hmac", "KEYmain123"))
+    settings.save_channel(ChannelConfig("a1b2c3d4", "Phone", accounts=frozenset({"Main", "Sub"})))
+    settings.save_channel(ChannelConfig("e5f6a7b8", "Hook"))
+    changed: list[str] = []
+    settings.changed.connect(changed.append)
+    settings.save_account(AccountConfig("Primary", "mainnet", "hmac", "KEYmain123"), replaces="Main")
+    assert settings.channel("a1b2c3d4") == ChannelConfig("a1b2c3d4", "Phone", accounts=frozenset({"Primary", "Sub"}))
+    assert settings.channel("e5f6a7b8") == ChannelConfig("e5f6a7b8", "Hook")
+    assert changed == ["accounts", "channels"]  # the running forwarder re-applies its channels

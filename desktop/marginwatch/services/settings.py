@@ -358,7 +358,8 @@ class Settings(QObject):
     def save_account(self, config: AccountConfig, *, replaces: str | None = None) -> None:
         """Add `config`, or update the account named `replaces` (default: the same name).
 
-        A rename keeps the account's place in the list and carries its threshold override along.
+        A rename keeps the account's place in the list and carries its threshold override along, and
+        the forwarding channels limited to the account follow it.
         Raises ValueError with plain words for an invalid config, a name already taken or a full list.
         """
         problem = account_problem(config)
@@ -383,6 +384,8 @@ class Settings(QObject):
             self._write_policy(self._override_group(config.name), override)
         self._write_accounts(accounts)
         self._commit("accounts")
+        if config.name != old:
+            self._rename_in_channels(old, config.name)
 
     def remove_account(self, name: str) -> bool:
         """Forget the account and its override; False when there was none. (Its secret is the caller's.)"""
@@ -430,6 +433,14 @@ class Settings(QObject):
             channels.append(config)
         write_channels(self._s, channels)
         self._commit("channels")
+
+    def _rename_in_channels(self, old: str, new: str) -> None:
+        channels = self.channels()
+        renamed = [replace(c, accounts=(c.accounts - {old}) | {new}) if c.accounts and old in c.accounts else c
+                   for c in channels]
+        if renamed != channels:
+            write_channels(self._s, renamed)
+            self._commit("channels")
 
     def remove_channel(self, channel_id: str) -> bool:
         """Forget the channel's settings; False when there was none. (Its URL is the caller's.)"""
