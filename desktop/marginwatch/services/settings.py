@@ -183,7 +183,7 @@ def make_private(store: QSettings) -> None:
 
 class Settings(QObject):
     """Typed access to QSettings. `changed` fires after every write with the key or group written
-    ("General/sound", "alerts", "account_alerts/<name>", "accounts"); `problem_found` with each new
+    ("General/sound", "alerts", "account_alerts/<name>", "accounts", "channels"); `problem_found` with each new
     entry of `problems`."""
 
     changed = Signal(str)
