@@ -53,6 +53,7 @@ class NotificationsTab(QWidget):
         self._testing: str | None = None
         self._failing: dict[str, str] = {}
         self._accounts: list[str] = []
+        self._masked: dict[str, str] = {}  # read once per reload: each keychain read may be a D-Bus call
         self._setup_ui()
 
     # -- building the page ---------------------------------------------------------------------
@@ -163,9 +164,11 @@ class NotificationsTab(QWidget):
         if accounts is not None:
             self._accounts = list(accounts)
         editing = self._editing
+        configs = self._store.configs()
+        self._masked = {c.channel_id: self._store.masked_url(c.channel_id) for c in configs}
         self.channel_list.blockSignals(True)
         self.channel_list.clear()
-        for config in self._store.configs():
+        for config in configs:
             item = QListWidgetItem()
             item.setData(_ID, config.channel_id)
             self.channel_list.addItem(item)
@@ -224,7 +227,7 @@ class NotificationsTab(QWidget):
     def _show(self, config: ChannelConfig) -> None:
         self.name_edit.setText(config.name)
         self.url_edit.clear()
-        masked = self._store.masked_url(config.channel_id) if self._editing else ""
+        masked = self._masked.get(config.channel_id, "") if self._editing else ""
         self.url_edit.setPlaceholderText(
             self.tr("Saved: {0} (type a new URL to replace it)").format(masked) if masked
             else self.tr("ntfy://ntfy.sh/your-topic")
@@ -333,7 +336,7 @@ class NotificationsTab(QWidget):
         cid = str(item.data(_ID))
         config = self._store.settings.channel(cid)
         name = config.name if config else cid
-        masked = self._store.masked_url(cid) or self.tr("no URL saved")
+        masked = self._masked.get(cid) or self.tr("no URL saved")
         text = f"{name}\n{masked}"  # two lines: a long URL must not push the state out of sight
         if self._store.is_run_only(cid):
             text += " " + self.tr("(this run only)")
