@@ -281,8 +281,10 @@ def test_an_account_body_without_the_totals_we_do_not_read_decodes() -> None:
     "entry",
     [
         {"symbol": "ETHUSDT", "notionalCoef": 1.5, "brackets": []},  # as in Binance's own SDK example
-        {"symbol": "ETHUSDT", "notionalCoef": 0, "brackets": [{"bracket": 1, "initialLeverage": 5, "notionalCap": 10,
-                                                                "notionalFloor": 0, "maintMarginRatio": 0.1, "cum": 0}]},
+        {"symbol": "ETHUSDT", "notionalCoef": 0, "brackets": [
+            {"bracket": 1, "initialLeverage": 5, "notionalCap": 10, "notionalFloor": 0,
+             "maintMarginRatio": 0.1, "cum": 0},
+        ]},
     ],
 )
 def test_a_leverage_bracket_answer_whose_only_symbol_is_unreadable_is_no_tables_not_an_error(entry: object) -> None:
