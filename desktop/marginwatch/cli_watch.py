@@ -28,7 +28,10 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from marginwatch.exchange.credentials import Credentials
     from marginwatch.exchange.endpoints import Endpoints
+    from marginwatch.services.forwarding import Forwarder
     from marginwatch.services.headless_watch import WatchLine
+    from marginwatch.services.secret_store import SecretStore
+    from marginwatch.services.settings import Settings
 
 log = logging.getLogger("marginwatch.watch")
 
@@ -206,6 +209,10 @@ async def watch(config: WatchConfig, *, problem: list[str], out: TextIO | None =
     policy = settings.alert_policy()
     alerts = AlertEngine(policy, policy_for=settings.alert_policy)
     forwarder = Forwarder.from_specs(config.forward, environ=os.environ, journal=journal)
+    if config.account is None:  # watching the app's accounts: reach the phone the app reaches
+        from marginwatch.services.secret_store import SecretStore
+
+        add_saved_channels(forwarder, settings, SecretStore())
     from marginwatch.services import heartbeat
 
     beat, _ = heartbeat.from_spec(config.heartbeat_url, os.environ)
@@ -235,6 +242,19 @@ async def watch(config: WatchConfig, *, problem: list[str], out: TextIO | None =
         hw.stop()
         await forwarder.aclose()
         journal.close()
+
+
+def add_saved_channels(forwarder: Forwarder, settings: Settings, secrets: SecretStore) -> list[str]:
+    """The channels saved in the app, and the command line's (as the app orders them); a saved one
+    whose URL cannot be read (no keychain on this box) is logged and left out. Returns those problems."""
+    from marginwatch.services.channel_store import ChannelStore, merged
+
+    saved, problems = ChannelStore(settings, secrets).channels()
+    for problem in problems:
+        log.warning("forwarding: %s", problem)
+    if saved:
+        forwarder.set_channels(merged(saved, list(forwarder.channels)))
+    return problems
 
 
 class _Accounts:
