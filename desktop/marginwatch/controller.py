@@ -32,6 +32,8 @@ from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from marginwatch.services.channel_manager import ChannelManager
 from marginwatch.services.channel_store import ChannelStore
+from marginwatch.services.daily_summary import DailySummary
+from marginwatch.services.demo import DEMO_ACCOUNT
 from marginwatch.services.forwarding import URGENT, Forwarder, forward_kind
 from marginwatch.services.journal import Journal, JournalState
 from marginwatch.services.notifier import Notifier
@@ -61,6 +63,7 @@ _LOG_KIND = {
     AlertKind.STREAM_DOWN: "connection",
     AlertKind.STREAM_RESTORED: "connection",
     AlertKind.TEST: "info",
+    AlertKind.SUMMARY: "info",
 }
 
 
@@ -116,6 +119,10 @@ class AppController(QObject):
         self.heartbeat, self._heartbeat_problem = heartbeat.from_spec(
             getattr(args, "heartbeat_url", None), os.environ, parent=self)
         self.sleep_watch = SleepWatch(parent=self)
+        # Not of the demo: news of a make-believe account on the trader's phone is noise.
+        self.daily_summary = DailySummary(lambda: self.registry.risks,
+                                          lambda: sorted(n for n in self.accounts if n != DEMO_ACCOUNT),
+                                          self.forwarder.forward, lambda: self.alerts.policy.ratio, parent=self)
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: CalculatorDialog | None = None
@@ -199,6 +206,7 @@ class AppController(QObject):
         except Exception as exc:
             log.exception("start-up failed")
             self.window.add_event(time.time(), "info", self.tr("Start-up failed: {e}").format(e=exc))
+        self.daily_summary.start()
         self.started.emit()
         await self._quit.wait()
         await self._shutdown()
@@ -216,6 +224,7 @@ class AppController(QObject):
         log.info("shutting down")
         self.window.allow_close()
         self.sleep_watch.stop()
+        self.daily_summary.stop()
         if self.heartbeat is not None:
             await self.heartbeat.aclose()  # first: the outside monitor must see the silence
         await self.registry.close()

@@ -757,6 +757,37 @@
     </message>
 </context>
 <context>
+    <name>DailySummary</name>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>calm</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>danger</source>
+        <translation>危险</translation>
+    </message>
+    <message>
+        <source>Daily summary for {account}: {count} open position(s), {tier}</source>
+        <translation>{account} 每日摘要：{count} 个持仓，{tier}</translation>
+    </message>
+    <message>
+        <source>Margin ratio {ratio}, unrealized PnL {pnl}</source>
+        <translation>保证金率 {ratio}，未实现盈亏 {pnl}</translation>
+    </message>
+    <message>
+        <source>Nearest liquidation: {symbol} {side}, {distance} away</source>
+        <translation>最近强平：{symbol} {side}，距离 {distance}</translation>
+    </message>
+</context>
+<context>
     <name>DemoBanner</name>
     <message>
         <source>Demo mode: simulated exchange, no real account. Add a real account in Settings → Accounts.</source>

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     STREAM_DOWN = "stream_down"
     STREAM_RESTORED = "stream_restored"
     TEST = "test"
+    SUMMARY = "summary"  # the daily summary, for the forwarding channels that ask for it
 
 
 @dataclass(frozen=True, slots=True)

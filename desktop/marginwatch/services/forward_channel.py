@@ -26,7 +26,7 @@ class ForwardKind(StrEnum):
     DANGER = "danger"
     WARNING = "warning"
     HEALTH = "health"  # streams down and restored
-    DAILY_SUMMARY = "daily_summary"  # a channel may ask for it; the app sends none yet
+    DAILY_SUMMARY = "daily_summary"  # services.daily_summary, once a day
 
 
 URGENT = frozenset({ForwardKind.MARGIN_CALL, ForwardKind.DANGER})
@@ -40,6 +40,8 @@ def forward_kind(alert: Alert) -> ForwardKind | None:
         return ForwardKind.DANGER if alert.tier >= RiskTier.DANGER else ForwardKind.WARNING
     if alert.kind in (AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED):
         return ForwardKind.HEALTH
+    if alert.kind is AlertKind.SUMMARY:
+        return ForwardKind.DAILY_SUMMARY
     return None
 
 

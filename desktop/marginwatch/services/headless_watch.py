@@ -22,6 +22,7 @@ from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.alert_engine import AlertEngine
+from marginwatch.services.daily_summary import DailySummary
 from marginwatch.services.forwarding import Forwarder
 from marginwatch.services.heartbeat import Heartbeat
 from marginwatch.services.journal import Journal
@@ -103,12 +104,17 @@ class HeadlessWatch(QObject):
         self._snapshots.timeout.connect(self._record_snapshots)
         self._snapshots.start()
         alerts.alert_raised.connect(self._deliver)
+        self._watched: list[str] = []
+        self.daily_summary = DailySummary(lambda: self._risks, lambda: list(self._watched), self._summarise,
+                                          lambda: self.alerts.policy.ratio, parent=self)
+        self.daily_summary.start()
         forwarder.channel_state_changed.connect(
             lambda name, state, why: log.warning("forwarding: %s %s %s", name, state, why)
         )
 
     def watch(self, svc: AccountService) -> None:
         """Wire `svc` (before it starts, so nothing it says is missed)."""
+        self._watched.append(svc.name)
         svc.risk_changed.connect(self._on_risk)
         svc.margin_call.connect(self._on_margin_call)
         svc.health_changed.connect(lambda account, health: self._on_health(svc, account, health))
@@ -119,10 +125,16 @@ class HeadlessWatch(QObject):
         if self.heartbeat is not None:
             self.heartbeat.forget_account(account)
         self._risks.pop(account, None)
+        self._watched = [name for name in self._watched if name != account]
         self._states = {k: v for k, v in self._states.items() if k[0] != account}
 
     def stop(self) -> None:
         self._snapshots.stop()
+        self.daily_summary.stop()
+
+    def _summarise(self, alert: Alert) -> None:
+        self._emit(alert_line(alert))
+        self.forwarder.forward(alert)
 
     def _on_risk(self, account: str, risk: AccountRisk) -> None:
         self._risks[account] = risk
