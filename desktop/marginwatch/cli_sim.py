@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 SECRET_ENV = "MARGINWATCH_SIM_API_SECRET"
+ACCOUNTS = ("demo", "multi-assets", "bnfcr")  # the simulated account's shape (sim.book)
 
 
 def _positive(raw: str) -> float:
@@ -60,6 +61,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     p.add_argument("--speed", type=_positive, default=1.0, help="time compression factor (default 1)")
     p.add_argument("--tick", type=_positive, default=1.0, help="seconds of scenario time per mark tick")
     p.add_argument("--seed", type=int, default=None, help="random seed for reproducible runs")
+    p.add_argument("--account", choices=ACCOUNTS, default="demo",
+                   help="account shape: USDT (demo), multi-assets (USDT+USDC+BTC) or an EU BNFCR account")
     p.add_argument("--margin-call-level", type=_level, default=Decimal("0.8"), help="default 0.8")
     p.add_argument("--api-key", default=None, help="API key to accept (default: the demo key)")
     # Gone: a secret in argv is visible in `ps`. Still parsed, so its use gets a clear error.
@@ -93,12 +96,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace, given_secret: str | None) -> None:
     from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
+    from marginwatch.exchange.sim.book import BNFCR_BOOK, DEMO_BOOK, MULTI_ASSETS_BOOK
 
+    book = {"demo": DEMO_BOOK, "multi-assets": MULTI_ASSETS_BOOK, "bnfcr": BNFCR_BOOK}[args.account]
     key = args.api_key or DEMO_API_KEY
     secret = DEMO_API_SECRET if given_secret is None else given_secret
     sim = SimulatedExchange(port=args.port, scenario=args.scenario, speed=args.speed, api_key=key,
                             api_secret=secret, margin_call_level=args.margin_call_level,
-                            tick_interval=args.tick, seed=args.seed)
+                            tick_interval=args.tick, seed=args.seed, book=book)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -107,7 +112,8 @@ async def _serve(args: argparse.Namespace, given_secret: str | None) -> None:
     await sim.start()
     try:
         out = sys.stdout
-        out.write(f"MarginWatch simulated exchange: scenario {args.scenario}, speed {args.speed:g}\n")
+        out.write(f"MarginWatch simulated exchange: scenario {args.scenario}, speed {args.speed:g}, "
+                  f"{args.account} account\n")
         out.write(f"REST base URL: {sim.base_url}\n")
         out.write(f"WS base URL:   {sim.ws_url}  (/market/..., /private/..., /public/...)\n")
         # The demo credentials are public test values; a secret from the environment is not echoed.

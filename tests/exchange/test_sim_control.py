@@ -96,6 +96,11 @@ async def test_the_exchange_api_is_not_behind_the_control_guard(sim: SimulatedEx
     ('{"kind": "mark", "symbol": "BTCUSDT"}', "symbol and a price"),
     ('{"kind": "stall", "seconds": "long"}', "seconds must be a number"),
     ('{"kind": "drop", "target": "everything"}', "unknown connection kind"),
+    ('{"kind": "collateral", "amount": "5"}', "needs an asset"),
+    ('{"kind": "collateral", "asset": "USDC", "amount": "5"}', "needs a USD price"),
+    ('{"kind": "collateral", "asset": "USDC", "amount": "lots", "price": "1"}', "amount must be a number"),
+    ('{"kind": "collateral", "asset": "USDC", "amount": "5", "price": "1", "haircut": "1"}', "haircut in [0, 1)"),
+    ('{"kind": "collateral", "asset": "USDT", "amount": "5", "price": "1"}', "cannot be multi-assets collateral"),
     ('{"kind": "explode"}', "unknown fault kind"),
     ("{}", "unknown fault kind"),
     ("[1, 2]", "JSON object"),
@@ -118,6 +123,7 @@ VALID_SPECS: dict[FaultKind, dict[str, Any]] = {
     FaultKind.DUPLICATE: {"count": 0}, FaultKind.REORDER: {"count": 0}, FaultKind.CLEAR: {},
     FaultKind.MARK: {"symbol": "BTCUSDT", "price": "99000"}, FaultKind.PAUSE: {"paused": True},
     FaultKind.MARGIN_CALL: {"symbol": "SOLUSDT"}, FaultKind.KEY_PERMISSIONS: {"flags": {"enableFutures": False}},
+    FaultKind.COLLATERAL: {"asset": "USDC", "amount": "10", "price": "0.9998"},
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from marginwatch.core.position import MarginType, PositionSide
@@ -21,9 +21,29 @@ class BookEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CollateralEntry:
+    """A non-USDT asset that counts toward a multi-assets account's cross wallet: `amount` units
+    worth `usd_price` each, of which (1 - `haircut`) counts as margin."""
+
+    asset: str
+    amount: str
+    usd_price: str
+    haircut: str = "0"
+
+
+@dataclass(frozen=True, slots=True)
 class Book:
+    """`margin_asset` holds the wallet (USDT, or BNFCR credits on EU accounts); any `collateral`
+    puts the account in multi-assets mode, its cross wallet then the USD value of all of them."""
+
     entries: tuple[BookEntry, ...]
-    wallet: Decimal = Decimal("10000")  # total wallet balance, isolated margin included
+    wallet: Decimal = Decimal("10000")  # total wallet balance in the margin asset, isolated margin included
+    margin_asset: str = "USDT"
+    collateral: tuple[CollateralEntry, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.collateral and self.margin_asset != "USDT":
+            raise ValueError("multi-assets collateral goes with a USDT margin asset")
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -37,7 +57,7 @@ class Book:
                       "10" if i % 2 == 0 else "-10", str(s.base_price), MarginType.CROSS, 10)
             for i, s in enumerate(specs)
         )
-        return Book((*self.entries, *extra), self.wallet)
+        return replace(self, entries=(*self.entries, *extra))
 
 
 # The demo book: ~10,000 USDT, both margin types, ETHUSDT hedged with both legs (the account is in
@@ -49,3 +69,13 @@ DEMO_BOOK = Book((
     BookEntry("SOLUSDT", PositionSide.LONG, "50", "180.0000", MarginType.ISOLATED, 20),
     BookEntry("BNBUSDT", PositionSide.SHORT, "-10", "650.000", MarginType.ISOLATED, 10),
 ))
+
+
+# The demo positions on a multi-assets account: the same ~10,000 USD, part of it USDC and BTC.
+MULTI_ASSETS_BOOK = replace(DEMO_BOOK, wallet=Decimal("4000"), collateral=(
+    CollateralEntry("USDC", "3500", "0.9998", "0"),
+    CollateralEntry("BTC", "0.026", "100000", "0.05"),
+))
+
+# An EU account: the demo positions margined in BNFCR credits.
+BNFCR_BOOK = replace(DEMO_BOOK, margin_asset="BNFCR")

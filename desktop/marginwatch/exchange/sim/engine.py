@@ -6,6 +6,8 @@ emits to its listeners (user-data events as Binance-shaped dicts). Margin maths 
 
 The account is in hedge mode (`dualSidePosition: true`, Binance's position mode is per account):
 every position is a LONG or SHORT leg; ETHUSDT holds both legs, the other symbols one leg each.
+Its book says the margin asset (USDT, or BNFCR on EU accounts) and any multi-assets collateral
+(USDC, BTC, ...): the cross wallet the maths see is then the USD value of all of them after haircuts.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ class SimPosition:
 
 
 @dataclass(slots=True)
+class SimCollateral:
+    """A multi-assets collateral asset: its balance, USD price and haircut (the margin it gives is
+    amount * usd_price * (1 - haircut))."""
+
+    asset: str
+    amount: Decimal
+    usd_price: Decimal
+    haircut: Decimal
+
+    @property
+    def margin_value(self) -> Decimal:
+        return self.amount * self.usd_price * (1 - self.haircut)
+
+
+@dataclass(slots=True)
 class _Arm:
     armed: bool = True
 
@@ -89,7 +106,10 @@ class AccountEngine:
         self.marks: dict[str, Decimal] = {s: spec.base_price for s, spec in symbols.items()}
         self.leverage: dict[str, int] = dict.fromkeys(symbols, 20)
         self.margin_type: dict[str, MarginType] = dict.fromkeys(symbols, MarginType.CROSS)
-        self.cross_wallet = ZERO
+        self.cross_wallet = ZERO  # in the margin asset's units
+        self.margin_asset = book.margin_asset
+        self.collateral: dict[str, SimCollateral] = {}
+        self.multi_assets_margin = bool(book.collateral)
         self.positions: dict[PosKey, SimPosition] = {}
         self.dual_side_position = True
         self.paused = False
@@ -115,7 +135,16 @@ class AccountEngine:
 
     @property
     def wallet_balance(self) -> Decimal:
+        """The margin asset's wallet: cross plus isolated, in its own units."""
         return self.cross_wallet + sum((p.isolated_wallet for p in self.positions.values()), ZERO)
+
+    @property
+    def cross_wallet_usd(self) -> Decimal:
+        """The cross wallet the margin maths use: in multi-assets mode the margin asset plus every
+        collateral asset's value after its haircut (the margin asset is USDT there, worth 1)."""
+        if not self.multi_assets_margin:
+            return self.cross_wallet
+        return self.cross_wallet + sum((c.margin_value for c in self.collateral.values()), ZERO)
 
     def core_position(self, p: SimPosition, mark: Decimal | None = None) -> Position:
         return Position(
@@ -127,7 +156,7 @@ class AccountEngine:
     def assess(self, marks: dict[str, Decimal] | None = None) -> AccountRisk:
         m = marks or self.marks
         positions = [self.core_position(p, m[p.symbol]) for p in self.positions.values() if p.amount != 0]
-        return assess_account(positions, self.cross_wallet, self.brackets)
+        return assess_account(positions, self.cross_wallet_usd, self.brackets)
 
     def position_risks(self, risk: AccountRisk | None = None) -> dict[PosKey, PositionRisk]:
         r = risk or self.assess()
@@ -200,7 +229,7 @@ class AccountEngine:
     def _emit_margin_call(self, prs: list[PositionRisk], *, cross: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"e": "MARGIN_CALL", "E": self.now()}
         if cross:
-            payload["cw"] = fmt(self.cross_wallet, 8)
+            payload["cw"] = fmt(self.cross_wallet_usd, 8)
         payload["p"] = [self._margin_call_leg(pr) for pr in prs]
         self.stats.margin_calls += 1
         self.emit(payload)
@@ -243,7 +272,7 @@ class AccountEngine:
             base = {
                 "s": p.symbol, "c": f"autoclose-{now}{self.stats.liquidations}", "S": side,
                 "o": "LIQUIDATION", "f": "IOC", "q": fmt(qty, spec.qty_precision),
-                "p": fmt(mark, spec.price_precision), "sp": "0", "i": order_id, "N": "USDT",
+                "p": fmt(mark, spec.price_precision), "sp": "0", "i": order_id, "N": self.margin_asset,
                 "T": now, "b": "0", "a": "0", "m": False, "R": True, "wt": "CONTRACT_PRICE",
                 "ot": "LIQUIDATION", "ps": p.side.value, "cp": False, "pP": False, "si": 0, "ss": 0,
                 "V": "NONE", "pm": "NONE", "gtd": 0, "er": "0",
@@ -271,14 +300,18 @@ class AccountEngine:
 
     # ----- account changes -------------------------------------------------------------------
     def emit_account_update(self, reason: str, legs: list[SimPosition] | None = None,
-                            balance_change: Decimal = ZERO, symbol: str | None = None) -> dict[str, Any]:
+                            balance_change: Decimal = ZERO, symbol: str | None = None,
+                            collateral: dict[str, Decimal] | None = None) -> dict[str, Any]:
+        """`collateral`: the collateral assets to list (asset -> balance change); given alone, only
+        they are in B, as Binance sends a deposit of one asset."""
         now = self.now()
-        a: dict[str, Any] = {
-            "m": reason,
-            "B": [{"a": "USDT", "wb": fmt(self.wallet_balance, 8), "cw": fmt(self.cross_wallet, 8),
-                   "bc": fmt(balance_change, 8)}],
-            "P": [self._account_leg(p) for p in (legs or [])],
-        }
+        rows = [] if collateral and not legs and not balance_change else [
+            {"a": self.margin_asset, "wb": fmt(self.wallet_balance, 8), "cw": fmt(self.cross_wallet, 8),
+             "bc": fmt(balance_change, 8)}]
+        for asset, change in (collateral or {}).items():
+            amount = fmt(self.collateral[asset].amount, 8)
+            rows.append({"a": asset, "wb": amount, "cw": amount, "bc": fmt(change, 8)})
+        a: dict[str, Any] = {"m": reason, "B": rows, "P": [self._account_leg(p) for p in (legs or [])]}
         if symbol is not None:
             a["S"] = symbol
         payload = {"e": "ACCOUNT_UPDATE", "E": now, "T": now - 1, "a": a}
@@ -307,6 +340,28 @@ class AccountEngine:
         self.cross_wallet -= amt
         p.update_time = self.now()
         self.emit_account_update("MARGIN_TRANSFER", [p])
+        self.evaluate()
+
+    def set_collateral(self, asset: str, *, amount: Decimal | str | None = None,
+                       usd_price: Decimal | str | None = None, haircut: Decimal | str | None = None) -> None:
+        """Change a collateral asset (added if new: multi-assets mode); ValueError, nothing changed,
+        for an impossible one. A new balance is sent as an ACCOUNT_UPDATE (reason DEPOSIT or WITHDRAW)
+        with that asset's B row only; a new price or haircut is no event on Binance either."""
+        if self.margin_asset != "USDT" or asset == self.margin_asset:
+            raise ValueError(f"{asset} cannot be multi-assets collateral on a {self.margin_asset} account")
+        held = self.collateral.get(asset)
+        if held is None and usd_price is None:
+            raise ValueError(f"a new collateral asset {asset} needs a USD price")
+        price = Decimal(str(usd_price)) if usd_price is not None else held.usd_price  # type: ignore[union-attr]
+        cut = Decimal(str(haircut)) if haircut is not None else (held.haircut if held else ZERO)
+        new = Decimal(str(amount)) if amount is not None else (held.amount if held else ZERO)
+        if not (price > 0 and 0 <= cut < 1 and new >= 0):
+            raise ValueError("a collateral price must be positive, its haircut in [0, 1) and its balance >= 0")
+        change = new - (held.amount if held else ZERO)
+        self.collateral[asset] = SimCollateral(asset, new, price, cut)
+        self.multi_assets_margin = True
+        if change:
+            self.emit_account_update("DEPOSIT" if change > 0 else "WITHDRAW", collateral={asset: change})
         self.evaluate()
 
     def apply_funding_fee(self, symbol: str, amount: Decimal | str) -> None:
@@ -380,9 +435,15 @@ class AccountEngine:
             p = SimPosition(b.symbol, b.side, amount, entry, b.margin_type, iw, ZERO, now)
             self.positions[p.key] = p
         self.cross_wallet = self.book.wallet - isolated
+        changes: dict[str, Decimal] = {}
+        for c in self.book.collateral:
+            amount = Decimal(c.amount)
+            old = self.collateral.get(c.asset)
+            changes[c.asset] = amount - (old.amount if old else ZERO)
+            self.collateral[c.asset] = SimCollateral(c.asset, amount, Decimal(c.usd_price), Decimal(c.haircut))
         if emit:
             self.emit_account_update("ORDER", list(self.positions.values()),
-                                     balance_change=self.wallet_balance - before)
+                                     balance_change=self.wallet_balance - before, collateral=changes)
 
     # ----- snapshots for REST ----------------------------------------------------------------
     def open_positions(self) -> list[SimPosition]:

@@ -43,6 +43,7 @@ class FaultKind(StrEnum):
     PAUSE = "pause"
     MARGIN_CALL = "margin_call"
     KEY_PERMISSIONS = "key_permissions"
+    COLLATERAL = "collateral"
 
 
 class FaultTarget(Protocol):
@@ -114,6 +115,7 @@ class FaultController:
             FaultKind.PAUSE: self._apply_pause,
             FaultKind.MARGIN_CALL: self._apply_margin_call,
             FaultKind.KEY_PERMISSIONS: self._apply_key_permissions,
+            FaultKind.COLLATERAL: self._apply_collateral,
         }
 
     # ----- WebSocket -------------------------------------------------------------------------
@@ -330,6 +332,27 @@ class FaultController:
     async def _apply_pause(self, spec: Spec) -> dict[str, Any]:
         self._engine.paused = bool(spec.get("paused", True))
         return {}
+
+    async def _apply_collateral(self, spec: Spec) -> dict[str, Any]:
+        """{"asset": "USDC", "amount": "2500", "price": "0.9998", "haircut": "0"}: any of the last three."""
+        if "asset" not in spec:
+            raise ValueError("collateral needs an asset and an amount, price or haircut")
+        values: dict[str, Decimal | None] = {}
+        for name in ("amount", "price", "haircut"):
+            raw = spec.get(name)
+            try:
+                value = None if raw is None else Decimal(str(raw))
+            except InvalidOperation:
+                raise ValueError(f"{name} must be a number, not {raw!r}") from None
+            if value is not None and not value.is_finite():
+                raise ValueError(f"{name} must be a finite number, not {raw!r}")
+            values[name] = value
+        asset = str(spec["asset"])
+        self._engine.set_collateral(asset, amount=values["amount"], usd_price=values["price"],
+                                    haircut=values["haircut"])
+        held = self._engine.collateral[asset]
+        return {"asset": asset, "amount": str(held.amount), "price": str(held.usd_price),
+                "haircut": str(held.haircut)}
 
     async def _apply_margin_call(self, spec: Spec) -> dict[str, Any]:
         sym = spec.get("symbol")

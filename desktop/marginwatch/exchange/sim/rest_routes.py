@@ -4,7 +4,7 @@ errors and the REST faults (429/418), in Binance's shapes (`rest_views` builds t
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +55,7 @@ class RestRoutes:
         self._now_ms = now_ms
         self.weights = RequestWeights()
         self.spot_weights = RequestWeights()
+        self.calls: Counter[str] = Counter()  # API requests served, by path (tests count a client's calls)
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         r = router
@@ -84,6 +85,7 @@ class RestRoutes:
         if not path.startswith(API_PREFIXES):
             return await handler(request)
         budget = self.spot_weights if path.startswith(SPOT_PREFIX) else self.weights
+        self.calls[path] += 1
         fault = self._faults.take_rest_fault()
         if fault is not None:
             return self._rest_fault_response(fault.status, fault.retry_after, budget)

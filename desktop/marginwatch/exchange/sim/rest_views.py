@@ -56,7 +56,7 @@ def position_risk(engine: AccountEngine, symbol: str | None) -> list[dict[str, A
             "unRealizedProfit": fmt(pr.unrealized_pnl, 8),
             "liquidationPrice": fmt(max(liq, ZERO), spec.price_precision + 6),
             "isolatedMargin": fmt(p.isolated_wallet + pr.unrealized_pnl if iso else ZERO, 8),
-            "notional": fmt(pr.notional * sign, 8), "marginAsset": "USDT",
+            "notional": fmt(pr.notional * sign, 8), "marginAsset": engine.margin_asset,
             "isolatedWallet": fmt(p.isolated_wallet, 8), "initialMargin": fmt(im, 8),
             "maintMargin": fmt(pr.maint_margin or ZERO, 8), "positionInitialMargin": fmt(im, 8),
             "openOrderInitialMargin": "0", "adl": 2, "bidNotional": "0", "askNotional": "0",
@@ -79,22 +79,40 @@ def _totals(engine: AccountEngine) -> dict[str, Decimal]:
     }
 
 
-def _zero_asset(asset: str, now: int) -> dict[str, Any]:
-    z = "0.00000000"
-    return {"asset": asset, "walletBalance": z, "unrealizedProfit": z, "marginBalance": z, "maintMargin": z,
-            "initialMargin": z, "positionInitialMargin": z, "openOrderInitialMargin": z,
-            "crossWalletBalance": z, "crossUnPnl": z, "availableBalance": z, "maxWithdrawAmount": z,
-            "updateTime": now}
+# Asset rows every account lists, held or not (Binance lists USDT, USDC and BTC even when empty).
+LISTED_ASSETS = ("USDT", "USDC", "BTC")
+
+
+def _asset(asset: str, now: int, *, wallet: Decimal = ZERO, cross: Decimal = ZERO, upnl: Decimal = ZERO,
+           mm: Decimal = ZERO, im: Decimal = ZERO, cross_upnl: Decimal = ZERO, available: Decimal = ZERO,
+           max_withdraw: Decimal = ZERO) -> dict[str, Any]:
+    return {"asset": asset, "walletBalance": fmt(wallet, 8), "unrealizedProfit": fmt(upnl, 8),
+            "marginBalance": fmt(wallet + upnl, 8), "maintMargin": fmt(mm, 8), "initialMargin": fmt(im, 8),
+            "positionInitialMargin": fmt(im, 8), "openOrderInitialMargin": "0.00000000",
+            "crossWalletBalance": fmt(cross, 8), "crossUnPnl": fmt(cross_upnl, 8),
+            "availableBalance": fmt(available, 8), "maxWithdrawAmount": fmt(max_withdraw, 8), "updateTime": now}
+
+
+def _asset_rows(engine: AccountEngine, now: int) -> list[dict[str, Any]]:
+    """The margin asset's row (the positions' figures, its own balances) and each collateral asset's.
+    `availableBalance` is the account's available USD in each asset's units, as Binance gives it in
+    multi-assets mode; balances are each asset's own units."""
+    t = _totals(engine)
+    own = engine.cross_wallet
+    rows = [_asset(engine.margin_asset, now, wallet=engine.wallet_balance, cross=own, upnl=t["up"], mm=t["mm"],
+                   im=t["im"], cross_upnl=t["cup"], available=t["avail"], max_withdraw=min(t["avail"], own))]
+    for c in engine.collateral.values():
+        available = t["avail"] / c.usd_price
+        rows.append(_asset(c.asset, now, wallet=c.amount, cross=c.amount, available=available,
+                           max_withdraw=min(available, c.amount)))
+    listed = {r["asset"] for r in rows}
+    return rows + [_asset(a, now) for a in LISTED_ASSETS if a not in listed]
 
 
 def account_v3(engine: AccountEngine, now: int) -> dict[str, Any]:
     t = _totals(engine)
     prs = engine.position_risks()
     s = {k: fmt(v, 8) for k, v in t.items()}
-    usdt = {"asset": "USDT", "walletBalance": s["wb"], "unrealizedProfit": s["up"], "marginBalance": s["mb"],
-            "maintMargin": s["mm"], "initialMargin": s["im"], "positionInitialMargin": s["im"],
-            "openOrderInitialMargin": "0.00000000", "crossWalletBalance": s["cw"], "crossUnPnl": s["cup"],
-            "availableBalance": s["avail"], "maxWithdrawAmount": s["maxw"], "updateTime": now}
     positions = []
     for p in engine.open_positions():
         spec = engine.symbols[p.symbol]
@@ -115,22 +133,16 @@ def account_v3(engine: AccountEngine, now: int) -> dict[str, Any]:
         "totalUnrealizedProfit": s["up"], "totalMarginBalance": s["mb"], "totalPositionInitialMargin": s["im"],
         "totalOpenOrderInitialMargin": "0.00000000", "totalCrossWalletBalance": s["cw"],
         "totalCrossUnPnl": s["cup"], "availableBalance": s["avail"], "maxWithdrawAmount": s["maxw"],
-        "assets": [usdt, _zero_asset("USDC", now), _zero_asset("BTC", now)],
+        "assets": _asset_rows(engine, now),
         "positions": positions,
     }
 
 
 def balance_v3(engine: AccountEngine, now: int) -> list[dict[str, Any]]:
-    t = {k: fmt(v, 8) for k, v in _totals(engine).items()}
-    rows = [{"accountAlias": "SgsR", "asset": "USDT", "balance": t["wb"], "crossWalletBalance": t["cw"],
-             "crossUnPnl": t["cup"], "availableBalance": t["avail"], "maxWithdrawAmount": t["maxw"],
-             "marginAvailable": True, "updateTime": now}]
-    for asset in ("USDC", "BTC"):
-        z = "0.00000000"
-        rows.append({"accountAlias": "SgsR", "asset": asset, "balance": z, "crossWalletBalance": z,
-                     "crossUnPnl": z, "availableBalance": z, "maxWithdrawAmount": z, "marginAvailable": True,
-                     "updateTime": now})
-    return rows
+    return [{"accountAlias": "SgsR", "asset": a["asset"], "balance": a["walletBalance"],
+             "crossWalletBalance": a["crossWalletBalance"], "crossUnPnl": a["crossUnPnl"],
+             "availableBalance": a["availableBalance"], "maxWithdrawAmount": a["maxWithdrawAmount"],
+             "marginAvailable": True, "updateTime": now} for a in _asset_rows(engine, now)]
 
 
 def symbol_config(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
@@ -147,7 +159,8 @@ def symbol_config(engine: AccountEngine, symbol: str | None) -> list[dict[str, A
 
 def account_config(engine: AccountEngine) -> dict[str, Any]:
     return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
-            "dualSidePosition": engine.dual_side_position, "updateTime": 0, "multiAssetsMargin": False,
+            "dualSidePosition": engine.dual_side_position, "updateTime": 0,
+            "multiAssetsMargin": engine.multi_assets_margin,
             "tradeGroupId": -1}
 
 
@@ -235,7 +248,7 @@ def account_v2(engine: AccountEngine, now: int) -> dict[str, Any]:
                         "positionAmt": fmt(p.amount, spec.qty_precision), "updateTime": p.update_time})
         positions.append(row)
     flags = {"feeTier": 0, "feeBurn": False, "canTrade": True, "canDeposit": True, "canWithdraw": True,
-             "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1}
+             "updateTime": 0, "multiAssetsMargin": engine.multi_assets_margin, "tradeGroupId": -1}
     assets = [{**a, "marginAvailable": True} for a in v3["assets"]]
     totals = {k: v for k, v in v3.items() if k not in ("assets", "positions")}
     return {**flags, **totals, "assets": assets, "positions": positions}

@@ -235,6 +235,10 @@ class SimulatedExchange:
             "scenarioTime": self.engine.scenario_time,
             "marks": {s: str(p) for s, p in self.engine.marks.items()},
             "crossWallet": str(self.engine.cross_wallet),
+            "marginAsset": self.engine.margin_asset, "multiAssetsMargin": self.engine.multi_assets_margin,
+            "crossWalletUsd": str(self.engine.cross_wallet_usd),
+            "collateral": {c.asset: {"amount": str(c.amount), "price": str(c.usd_price), "haircut": str(c.haircut)}
+                           for c in self.engine.collateral.values()},
             "crossMarginRatio": None if risk.margin_ratio is None else str(risk.margin_ratio),
             "positions": [{"symbol": pr.position.symbol, "side": pr.position.position_side.value,
                            "amount": str(pr.position.amount),
