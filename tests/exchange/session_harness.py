@@ -85,6 +85,12 @@ async def running_session(
         await session.stop()
 
 
+async def settled(session: AccountSession) -> None:
+    """Wait for the reseed the user stream's first connect asks for, so a test's own counts of
+    snapshots start after it."""
+    await wait_until(lambda: session.resyncs >= 2)
+
+
 def live(session: AccountSession) -> bool:
     h = session.health
     return all(h[n].state is StreamState.LIVE for n in ("rest", "user", "market"))

@@ -7,6 +7,9 @@ The session never goes silently deaf:
 - the mark stream follows exactly the held symbols and is reconnected when it goes quiet;
 - every problem shows up in `health` (and `on_health`) instead of raising into the loop.
 MARGIN_CALL events reach `on_margin_call` exactly once; `on_change` is coalesced.
+The asset mode (single-asset or multi-assets) comes from `GET /fapi/v1/accountConfig` with the
+first snapshot and with the reseed after each user-stream connect, the only times a change of it
+(`ACCOUNT_CONFIG_UPDATE` `ai`) could have gone unseen; other reseeds keep the mode they know.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import msgspec
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, MarginCall
 from marginwatch.core.rest_models import (
+    AccountConfig,
     AccountInfo,
     ExchangeInfo,
     ExchangeSymbol,
@@ -119,6 +123,10 @@ class AccountSession:
         self._latest = LatestByKey()
         self._buffer: list[AccountUpdate] | None = None  # not None while a reseed runs
         self._exchange_symbols: dict[str, ExchangeSymbol] | None = None
+        # accountConfig is fetched while the mode was last read before the latest user-stream connect.
+        self._user_connects = 0
+        self._mode_read_at: int | None = None  # _user_connects when the mode in the state was read
+        self._mode_events = 0  # ACCOUNT_CONFIG_UPDATEs with an asset mode: newer than any answer in flight
         self._reseed_wanted = asyncio.Event()
         self._change_handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._stopping = False
@@ -288,17 +296,25 @@ class AccountSession:
         # Everything that happened before t0 is in the snapshot; a margin absorbs clock-offset error
         # (ACCOUNT_UPDATE carries full state, so re-applying one that is already included is harmless).
         t0 = client.server_now_ms() - self.options.snapshot_margin_ms
-        account_raw, risk_raw, config_raw, brackets = await asyncio.gather(
-            client.account(), client.position_risk(), client.symbol_config(), client.leverage_brackets()
+        connects, mode_events = self._user_connects, self._mode_events
+        fetch_mode = self._mode_read_at != connects
+        account_raw, risk_raw, config_raw, brackets, mode_raw = await asyncio.gather(
+            client.account(), client.position_risk(), client.symbol_config(), client.leverage_brackets(),
+            client.account_config() if fetch_mode else _nothing(),
         )
+        multi_assets = self.state.multi_assets_margin
+        if mode_raw is not None and self._mode_events == mode_events:  # else an event during the fetch is newer
+            multi_assets = _typed(mode_raw, AccountConfig, "accountConfig").multiAssetsMargin
         account = _typed(account_raw, AccountInfo, "account")
         dropped = tuple(getattr(risk_raw, "dropped", ()))  # rows the decoder left out: shown, not lost
         rows = _typed(risk_raw, list[PositionRiskRow], "positionRisk")
         configs = _typed(config_raw, list[SymbolConfig], "symbolConfig")
-        cross_wallet, collateral, multi = collateral_from_account(account, rows, self.state.multi_assets_margin)
+        cross_wallet, collateral, multi = collateral_from_account(account, rows, multi_assets)
         positions = positions_from_snapshot(rows, configs, self._exchange_symbols)
         self.state.reseed(positions, cross_wallet, brackets, t0, dropped=dropped, collateral=collateral,
                           multi_assets=multi)
+        if fetch_mode:
+            self._mode_read_at = connects
         self.resyncs += 1
         self._latest.reset(t0)
         self._end_buffering()
@@ -314,6 +330,7 @@ class AccountSession:
     def _on_user_connected(self, reason: ConnectReason) -> None:
         # A rotation overlaps the old socket, so nothing was missed; any other connect may have.
         if reason is not ConnectReason.ROTATION:
+            self._user_connects += 1
             self._reseed_wanted.set()
 
     def _on_user_event(self, event: Any) -> None:
@@ -331,6 +348,8 @@ class AccountSession:
             else:
                 self._apply_account_update(event)
         elif isinstance(event, AccountConfigUpdate):
+            if event.asset_mode is not None:
+                self._mode_events += 1
             if self.state.apply_config_update(event) or event.asset_mode is not None:
                 # A new leverage can move the bracket cap; a new asset mode changes the collateral.
                 self.request_resync()
@@ -338,6 +357,8 @@ class AccountSession:
 
     def _apply_account_update(self, event: AccountUpdate) -> None:
         filtered = _newest_parts(event, self._latest)
+        if filtered is not None and self._collateral_needs_snapshot(filtered):
+            self.request_resync()
         if self._latest.clock_jumped:  # exchange clock or our offset moved: trust only a new snapshot
             self._latest.clock_jumped = False
             log.warning("%s: event times jumped backwards; reseeding", self.name)
@@ -349,6 +370,25 @@ class AccountSession:
             self.request_resync()
         self.applied_updates += 1
         self._after_state_change()
+
+    def _collateral_needs_snapshot(self, event: AccountUpdate) -> bool:
+        """In multi-assets mode, a balance the state cannot value exactly: a new collateral asset,
+        or one of several non-USDT assets (their haircuts are known only as a blend until the
+        account's own USD total is read again)."""
+        if not self.state.multi_assets_margin:
+            return False
+        held = self.state.collateral
+        blended = sum(1 for asset in held if asset != "USDT") > 1
+        for bal in event.data.balances or ():
+            if bal.asset == "USDT":
+                continue
+            known = held.get(bal.asset)
+            if known is None:
+                if bal.cross_wallet != 0:
+                    return True
+            elif blended and bal.cross_wallet != known.cross_wallet:
+                return True
+        return False
 
     def _on_marks(self, marks: list[Any]) -> None:
         self.state.apply_mark_prices(marks)
@@ -399,6 +439,10 @@ class AccountSession:
             return
         self.failed_reason = f"internal error: {type(exc).__name__}"
         self._set_health(StreamHealth(REST, StreamState.FAILED, self.failed_reason))
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _event_time(event: Any) -> int:
