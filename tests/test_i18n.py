@@ -7,6 +7,7 @@ tool tips, table cells, log rows); a text with an English word that is not on th
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -268,6 +269,7 @@ def test_main_window_in_chinese(qtbot: QtBot, zh: QApplication) -> None:
         ratio="0.6",
     )
     window.update_account("主账户", risk)
+    window.update_account("联合账户", dataclasses.replace(risk, multi_assets=True))
     for state in StreamState:
         window.set_health("主账户", StreamHealth("user", state, reason="超时", next_retry_at=1e12, last_message_at=0))
         window.set_health("主账户", StreamHealth("market", state, last_message_at=0.0))

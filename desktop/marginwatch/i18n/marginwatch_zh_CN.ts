@@ -99,6 +99,14 @@
         <translation>已停止</translation>
     </message>
     <message>
+        <source>{0} · multi-assets</source>
+        <translation>{0} · 联合保证金</translation>
+    </message>
+    <message>
+        <source>Multi-assets mode: wallet and margin balance are the USD value of all collateral assets after their haircuts</source>
+        <translation>联合保证金模式：钱包余额与保证金余额为全部保证金资产扣除折价后的 USD 价值</translation>
+    </message>
+    <message>
         <source>Cross maintenance margin / cross margin balance</source>
         <translation>全仓维持保证金 / 全仓保证金余额</translation>
     </message>

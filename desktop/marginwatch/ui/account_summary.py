@@ -73,6 +73,7 @@ class AccountSummary(QWidget):
     def set_account_risk(self, account: str, risk: AccountRisk) -> None:
         self._risks[account] = risk
         line = self._line(account)
+        self._show_mode(line, account, risk)
         _set_figure(line.wallet, format_decimal(risk.wallet_balance, 2))
         _set_figure(line.margin, format_decimal(risk.margin_balance, 2))
         _set_figure(line.maint, format_decimal(risk.maint_margin, 2))
@@ -127,6 +128,7 @@ class AccountSummary(QWidget):
     def texts(self, account: str) -> dict[str, str]:
         line = self._lines[account]
         return {
+            "name": line.name.text(),
             "wallet": line.wallet.text(),
             "margin": line.margin.text(),
             "maint": line.maint.text(),
@@ -181,6 +183,18 @@ class AccountSummary(QWidget):
             StreamState.STOPPED: self.tr("stopped"),
         }
         return words.get(health.state, health.state.value)
+
+    def _show_mode(self, line: _Line, account: str, risk: AccountRisk) -> None:
+        # In multi-assets mode the figures are USD over several assets, not one asset's balance.
+        if risk.multi_assets:
+            text = self.tr("{0} · multi-assets").format(account)
+            tip = self.tr("Multi-assets mode: wallet and margin balance are the USD value of all "
+                          "collateral assets after their haircuts")
+        else:
+            text, tip = account, ""
+        if line.name.text() != text:
+            line.name.setText(text)
+            line.name.setToolTip(tip)
 
     def _show_ratio(self, line: _Line, risk: AccountRisk) -> None:
         tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
