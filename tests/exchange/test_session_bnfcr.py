@@ -59,9 +59,9 @@ async def test_an_order_update_with_a_bnfcr_balance_and_no_positions_sets_the_wa
         now = sim.now_ms()
         # The shape an EU account sends: reason ORDER, one BNFCR row, an empty P, E and T equal.
         frame = {"e": "ACCOUNT_UPDATE", "T": now, "E": now,
-                 "a": {"m": "ORDER", "B": [{"a": "BNFCR", "wb": "9001.28983031", "cw": "7901.28983031", "bc": "0"}],
+                 "a": {"m": "ORDER", "B": [{"a": "BNFCR", "wb": "9020.60000000", "cw": "7920.60000000", "bc": "0"}],
                        "P": []}}
         assert sim.faults.push_user_frame(frame) == 1
         await wait_until(lambda: session.applied_updates > applied)
-        assert session.state.cross_wallet_balance == Decimal("7901.28983031")
-        assert session.state.risk().cross_wallet_balance == Decimal("7901.28983031")
+        assert session.state.cross_wallet_balance == Decimal("7920.60000000")
+        assert session.state.risk().cross_wallet_balance == Decimal("7920.60000000")
