@@ -21,10 +21,11 @@ from marginwatch.exchange.rest_client import BinanceRestClient
 from marginwatch.exchange.sim.auth import DEMO_API_SECRET
 
 
-def start_sim(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_sim(env: dict[str, str] | None = None, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "marginwatch.cli", "sim", "--port", "0", "--scenario", "crash", "--speed", "10"],
+        [sys.executable, "-m", "marginwatch.cli", "sim", "--port", "0", "--scenario", "crash", "--speed", "10",
+         *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**clean, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
@@ -125,3 +126,22 @@ def test_sim_help_names_the_environment_variable(capsys: pytest.CaptureFixture[s
         main(["sim", "--help"])
     out = capsys.readouterr().out
     assert SECRET_ENV in out and "--api-secret" not in out
+
+
+@pytest.mark.parametrize(("account", "multi", "margin_asset"),
+                         [("multi-assets", True, "USDT"), ("bnfcr", False, "BNFCR")])
+def test_the_account_shape_is_chosen_on_the_command_line(account: str, multi: bool, margin_asset: str) -> None:
+    proc, info = start_sim(None, "--account", account)
+
+    async def read() -> tuple[bool, set[str]]:
+        endpoints = Endpoints.local(info["rest"], info["ws"])
+        async with BinanceRestClient(endpoints, Credentials(info["key"], info["secret"])) as client:
+            config = await client.account_config()
+            rows = await client.position_risk()
+            return config.multiAssetsMargin, {r.marginAsset or "" for r in rows}
+
+    try:
+        assert asyncio.run(read()) == (multi, {margin_asset})
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
