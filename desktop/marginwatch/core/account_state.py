@@ -61,8 +61,15 @@ class AccountState:
         margin_asset: str = "USDT",
         fallback_brackets: Mapping[str, BracketTable] | None = None,
         default_leverage: int = 20,
+        contract: ContractKind = ContractKind.LINEAR,
+        contract_sizes: Mapping[str, Decimal] | None = None,
     ) -> None:
+        """`contract`/`contract_sizes`: what a leg first seen in an ACCOUNT_UPDATE is (that event has
+        neither); COIN-M states pass INVERSE and exchangeInfo's sizes (an unknown one is NaN, so the
+        leg shows as risk unavailable rather than with a guessed size)."""
         self._margin_asset = margin_asset
+        self._contract = contract
+        self._contract_sizes: Mapping[str, Decimal] = contract_sizes or {}
         self._default_leverage = default_leverage
         self._legs: dict[PositionKey, Position] = {}
         self._marks: dict[str, Decimal] = {}  # exactly one entry per held symbol
@@ -328,14 +335,24 @@ class AccountState:
             mark_price=mark,
             margin_type=margin_type,
             isolated_wallet=wallet,
-            contract=old.contract if old else ContractKind.LINEAR,
-            contract_size=old.contract_size if old else Decimal(1),
+            contract=old.contract if old else self._contract,
+            contract_size=old.contract_size if old else self._new_contract_size(symbol),
             leverage=old.leverage if old else self._leverage.get(symbol, self._default_leverage),
             # The exchange's figure is only valid for the position it was computed for.
             exchange_liquidation_price=old.exchange_liquidation_price if (old and same_shape) else None,
             liquidation_price_at_snapshot=old.liquidation_price_at_snapshot if (old and same_shape) else None,
             extra=dict(old.extra) if old else {},
         )
+
+    def _new_contract_size(self, symbol: str) -> Decimal:
+        size = self._contract_sizes.get(symbol)
+        if size is not None:
+            return size
+        return Decimal(1) if self._contract is ContractKind.LINEAR else _NAN
+
+    @property
+    def margin_asset(self) -> str:
+        return self._margin_asset
 
     def apply_mark_prices(self, updates: Iterable[MarkPriceUpdate]) -> set[str]:
         """Take the latest marks of held symbols; returns the symbols whose mark changed.

@@ -124,6 +124,7 @@ class MarginCall(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
     cross_wallet: Decimal | None = field(default=None, name="cw")  # only for cross margin calls
     positions: tuple[MarginCallPosition, ...] = field(name="p")
     unreadable: tuple[UnreadableField, ...] = field(default=(), name="unreadable")  # `E`, `cw`, `p`
+    account_alias: str | None = field(default=None, name="i")  # COIN-M only
 
     @property
     def unreadable_count(self) -> int:
@@ -136,6 +137,7 @@ class _MarginCallWire(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
 
     cross_wallet: msgspec.Raw | msgspec.UnsetType = field(default=msgspec.UNSET, name="cw")
     positions: tuple[dict[str, msgspec.Raw], ...] = field(name="p")
+    account_alias: msgspec.Raw | msgspec.UnsetType = field(default=msgspec.UNSET, name="i")
 
 
 class _MarginCallEnvelope(msgspec.Struct, frozen=True, gc=False):
@@ -144,6 +146,7 @@ class _MarginCallEnvelope(msgspec.Struct, frozen=True, gc=False):
     E: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     cw: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     p: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    i: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _DECIMAL_DEC = msgspec.json.Decoder(Decimal)
@@ -238,6 +241,11 @@ def _read_cross_wallet(cw: msgspec.Raw | msgspec.UnsetType) -> tuple[Decimal | N
     return value, (() if value is not None else (UnreadableField(key="cw", sent=_sent(cw)),))
 
 
+def _read_alias(raw: msgspec.Raw | msgspec.UnsetType) -> str | None:
+    """COIN-M's account alias `i`: a label only, so an odd one is simply not kept."""
+    return None if isinstance(raw, msgspec.UnsetType) else _read_text(raw)
+
+
 def _read_margin_call(wire: _MarginCallWire) -> MarginCall:
     cross_wallet, unreadable = _read_cross_wallet(wire.cross_wallet)
     return MarginCall(
@@ -245,6 +253,7 @@ def _read_margin_call(wire: _MarginCallWire) -> MarginCall:
         cross_wallet=cross_wallet,
         positions=tuple(_read_position(p) for p in wire.positions),
         unreadable=unreadable,
+        account_alias=_read_alias(wire.account_alias),
     )
 
 
@@ -283,7 +292,7 @@ def _read_envelope(wire: _MarginCallEnvelope, now_ms: Callable[[], int] | None) 
         unreadable.append(UnreadableField(key="p", sent=None if isinstance(wire.p, msgspec.UnsetType)
                                           else _sent(wire.p)))
     return MarginCall(event_time=event_time, cross_wallet=cross_wallet, positions=tuple(positions),
-                      unreadable=tuple(unreadable))
+                      unreadable=tuple(unreadable), account_alias=_read_alias(wire.i))
 
 
 # --------------------------------------------------------------------------- ACCOUNT_UPDATE
@@ -407,6 +416,7 @@ def _without_implausible_rows(event: AccountUpdate) -> AccountUpdate:
 class AccountUpdate(_Event, tag="ACCOUNT_UPDATE", frozen=True, kw_only=True):
     transaction_time: int | None = field(default=None, name="T")
     data: AccountUpdateData = field(name="a")
+    account_alias: str | None = field(default=None, name="i")  # COIN-M only
 
 
 # --------------------------------------------------------------------------- config and key

@@ -1,4 +1,7 @@
-"""Typed REST snapshot responses (USDⓈ-M futures plus the spot apiRestrictions check).
+"""Typed REST snapshot responses (USDⓈ-M and COIN-M futures plus the spot apiRestrictions check).
+
+COIN-M (`/dapi`) bodies share the USDⓈ-M structs: their extra fields (leverage and margin type in
+positionRisk, `contractStatus`/`contractSize` in exchangeInfo) are optional here.
 
 Attribute names are Binance's own camelCase so that `encode_rest()` reproduces the exact
 response shape for the simulator. Money is Decimal (sent as strings); ids and times are ints.
@@ -72,7 +75,8 @@ class ServerTime(_Rest, frozen=True, kw_only=True):
 
 
 class PositionRiskRow(_Rest, frozen=True, kw_only=True):
-    """One row of `GET /fapi/v3/positionRisk` (no leverage/marginType in v3)."""
+    """One row of `GET /fapi/v3/positionRisk` (no leverage/marginType in v3) or of COIN-M's
+    `GET /dapi/v1/positionRisk` (which has them, and `notionalValue` in coin)."""
 
     symbol: str
     positionSide: PositionSide
@@ -94,6 +98,12 @@ class PositionRiskRow(_Rest, frozen=True, kw_only=True):
     bidNotional: Decimal | None = None
     askNotional: Decimal | None = None
     updateTime: int | None = None
+    # COIN-M only
+    leverage: int | None = None
+    marginType: str | None = None  # "cross" / "isolated"
+    isAutoAddMargin: bool | None = None  # sent as the string "false"
+    notionalValue: Decimal | None = None
+    maxQty: Decimal | None = None
 
 
 class PositionRiskRows(list[PositionRiskRow]):
@@ -131,6 +141,15 @@ class AccountPosition(_Rest, frozen=True, kw_only=True):
     initialMargin: Decimal | None = None
     maintMargin: Decimal | None = None
     updateTime: int | None = None
+    # COIN-M only
+    leverage: int | None = None
+    isolated: bool | None = None
+    entryPrice: Decimal | None = None
+    breakEvenPrice: Decimal | None = None
+    maxQty: Decimal | None = None
+    notionalValue: Decimal | None = None
+    positionInitialMargin: Decimal | None = None
+    openOrderInitialMargin: Decimal | None = None
 
 
 class AccountInfo(_Rest, frozen=True, kw_only=True):
@@ -166,6 +185,7 @@ class BalanceRow(_Rest, frozen=True, kw_only=True):
     availableBalance: Decimal | None = None
     maxWithdrawAmount: Decimal | None = None
     marginAvailable: bool | None = None
+    withdrawAvailable: Decimal | None = None  # COIN-M's name for maxWithdrawAmount
     updateTime: int | None = None
 
 
@@ -218,7 +238,9 @@ class ExchangeSymbol(_Rest, frozen=True, kw_only=True):
     contractType: str | None = None  # PERPETUAL, CURRENT_QUARTER, ... ("" for some)
     deliveryDate: int | None = None
     onboardDate: int | None = None
-    status: str
+    status: str | None = None  # USDⓈ-M
+    contractStatus: str | None = None  # COIN-M's name for it
+    contractSize: Decimal | None = None  # COIN-M: USD per contract
     baseAsset: str | None = None
     quoteAsset: str | None = None
     marginAsset: str | None = None
@@ -227,6 +249,10 @@ class ExchangeSymbol(_Rest, frozen=True, kw_only=True):
     filters: tuple[ExchangeFilter, ...] = ()
     liquidationFee: Decimal | None = None
     marketTakeBound: Decimal | None = None
+
+    @property
+    def trading_status(self) -> str:
+        return self.status or self.contractStatus or ""
 
     def _filter(self, kind: str) -> ExchangeFilter | None:
         return next((f for f in self.filters if f.filterType == kind), None)
@@ -266,6 +292,7 @@ class PremiumIndex(_Rest, frozen=True, kw_only=True):
     """`GET /fapi/v1/premiumIndex`: the REST mark-price snapshot."""
 
     symbol: str
+    pair: str | None = None  # COIN-M
     markPrice: Decimal
     indexPrice: str | None = None
     estimatedSettlePrice: str | None = None
