@@ -1,7 +1,7 @@
-"""Signed asyncio REST client for Binance USDⓈ-M futures (read-only endpoints plus listenKey).
+"""Signed asyncio REST client for Binance USDⓈ-M or COIN-M futures (read-only endpoints plus listenKey).
 
 - Signed requests carry `X-MBX-APIKEY`, then `timestamp` and `recvWindow`, then `signature` last.
-- Timestamps use a server-clock offset measured from `GET /fapi/v1/time` (RTT/2 corrected), so a
+- Timestamps use a server-clock offset measured from `GET /fapi/v1/time` (or `/dapi/...`; RTT/2 corrected), so a
   skewed desktop clock does not cause -1021; on a -1021 the offset is re-measured once and the call retried.
 - 429/418 set `blocked_until`; until then every request is refused locally (never hammer a ban).
 - `used_weight` mirrors the `X-MBX-USED-WEIGHT-*` headers; close to the limit, requests back off.
@@ -39,6 +39,7 @@ from marginwatch.exchange.errors import (
     error_from_response,
 )
 from marginwatch.exchange.signing import Signer, encode_signature, signer_for
+from marginwatch.exchange.venue import USDM, Venue
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,13 @@ class BinanceRestClient:
         weight_limit: int = WEIGHT_LIMIT_1M,
         weight_headroom: float = 0.9,
         max_body: int = MAX_BODY,
+        venue: Venue = USDM,
     ) -> None:
+        """`venue`: USDⓈ-M (`/fapi`, the default) or COIN-M (`/dapi`); `endpoints.rest` must be its host."""
         if not 0 < recv_window <= 60000:
             raise ValueError("recv_window must be in 1..60000 ms")
         self.endpoints = endpoints
+        self.venue = venue
         self._credentials = credentials
         self._signer: Signer | None = signer_for(credentials) if credentials is not None else None
         self.recv_window = recv_window
@@ -183,7 +187,7 @@ class BinanceRestClient:
 
     async def _measure_offset(self) -> int:
         t0 = time.time() * 1000
-        body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
+        body = await self._request("GET", self.venue.time, security="none", weight=1)
         t1 = time.time() * 1000
         server_time = _typed(rm.decode_server_time, body)
         offset = round(server_time - (t0 + t1) / 2)
@@ -206,14 +210,14 @@ class BinanceRestClient:
     # -- public endpoints --------------------------------------------------------------------
 
     async def server_time(self) -> int:
-        body = await self._request("GET", "/fapi/v1/time", security="none", weight=1)
+        body = await self._request("GET", self.venue.time, security="none", weight=1)
         return _typed(rm.decode_server_time, body)
 
     async def ping(self) -> None:
-        await self._request("GET", "/fapi/v1/ping", security="none", weight=1)
+        await self._request("GET", self.venue.ping, security="none", weight=1)
 
     async def exchange_info(self) -> rm.ExchangeInfo:
-        body = await self._request("GET", "/fapi/v1/exchangeInfo", security="none", weight=1)
+        body = await self._request("GET", self.venue.exchange_info, security="none", weight=1)
         info = _typed(rm.decode_exchange_info, body)
         if info.dropped:
             log.warning("exchangeInfo: %d symbol(s) left out, unreadable: %s", len(info.dropped),
@@ -224,7 +228,7 @@ class BinanceRestClient:
         """Mark price and funding: one row with `symbol`, else every symbol."""
         params = [("symbol", symbol)] if symbol else []
         body = await self._request(
-            "GET", "/fapi/v1/premiumIndex", params=params, security="none", weight=1 if symbol else 10
+            "GET", self.venue.premium_index, params=params, security="none", weight=1 if symbol else 10
         )
         return _typed(rm.decode_premium_index, body)
 
@@ -232,7 +236,7 @@ class BinanceRestClient:
 
     async def leverage_brackets(self, symbol: str | None = None) -> rm.BracketTables:
         params = [("symbol", symbol)] if symbol else []
-        body = await self._request("GET", "/fapi/v1/leverageBracket", params=params, security="signed")
+        body = await self._request("GET", self.venue.leverage_bracket, params=params, security="signed")
         # Raw bytes straight to the Decimal parser: brackets are JSON numbers and must not pass via float.
         tables = _typed(rm.decode_leverage_brackets, body)
         if tables.dropped:
@@ -241,13 +245,14 @@ class BinanceRestClient:
         return tables
 
     async def account(self) -> rm.AccountInfo:
-        body = await self._request("GET", "/fapi/v3/account", security="signed", weight=5)
+        body = await self._request("GET", self.venue.account, security="signed", weight=self.venue.account_weight)
         return _typed(rm.decode_account, body)
 
     async def position_risk(self, symbol: str | None = None) -> rm.PositionRiskRows:
         """The rows; one with a number that is not finite is left out (in `dropped`) and logged."""
         params = [("symbol", symbol)] if symbol else []
-        body = await self._request("GET", "/fapi/v3/positionRisk", params=params, security="signed", weight=5)
+        body = await self._request("GET", self.venue.position_risk, params=params, security="signed",
+                                   weight=self.venue.position_risk_weight)
         rows = _typed(rm.decode_position_risk, body)
         if rows.dropped:
             log.warning("positionRisk: %d row(s) left out for a number that is not finite: %s", len(rows.dropped),
@@ -255,16 +260,18 @@ class BinanceRestClient:
         return rows
 
     async def balance(self) -> list[rm.BalanceRow]:
-        body = await self._request("GET", "/fapi/v3/balance", security="signed", weight=5)
+        body = await self._request("GET", self.venue.balance, security="signed", weight=self.venue.balance_weight)
         return _typed(rm.decode_balances, body)
 
     async def symbol_config(self, symbol: str | None = None) -> list[rm.SymbolConfig]:
         params = [("symbol", symbol)] if symbol else []
-        body = await self._request("GET", "/fapi/v1/symbolConfig", params=params, security="signed", weight=5)
+        body = await self._request("GET", self._path(self.venue.symbol_config, "symbolConfig"), params=params,
+                                   security="signed", weight=5)
         return _typed(rm.decode_symbol_configs, body)
 
     async def account_config(self) -> rm.AccountConfig:
-        body = await self._request("GET", "/fapi/v1/accountConfig", security="signed", weight=5)
+        body = await self._request("GET", self._path(self.venue.account_config, "accountConfig"), security="signed",
+                                   weight=5)
         return _typed(rm.decode_account_config, body)
 
     async def api_restrictions(self) -> rm.ApiRestrictions:
@@ -275,21 +282,26 @@ class BinanceRestClient:
     # -- listenKey (USER_STREAM: API key header, no signature) -------------------------------
 
     async def new_listen_key(self) -> str:
-        key = _typed(rm.decode_listen_key, await self._request("POST", "/fapi/v1/listenKey", security="key"))
+        key = _typed(rm.decode_listen_key, await self._request("POST", self.venue.listen_key, security="key"))
         if not key:
-            raise UnexpectedResponse("empty listenKey in the answer to POST /fapi/v1/listenKey")
+            raise UnexpectedResponse(f"empty listenKey in the answer to POST {self.venue.listen_key}")
         return key
 
     async def keepalive_listen_key(self, key: str) -> None:
         # The futures endpoint takes no parameter: Binance keeps one key per account (reference §2.1).
         del key
-        await self._request("PUT", "/fapi/v1/listenKey", security="key")
+        await self._request("PUT", self.venue.listen_key, security="key")
 
     async def close_listen_key(self, key: str) -> None:
         del key
-        await self._request("DELETE", "/fapi/v1/listenKey", security="key")
+        await self._request("DELETE", self.venue.listen_key, security="key")
 
     # -- core --------------------------------------------------------------------------------
+
+    def _path(self, path: str | None, what: str) -> str:
+        if path is None:
+            raise ValueError(f"{self.venue.market.value} has no {what} endpoint")
+        return path
 
     def blocked_for(self) -> float:
         """Seconds left on a 429/418 back-off (0 when requests are allowed)."""
