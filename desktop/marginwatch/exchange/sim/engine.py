@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from marginwatch.core.account_risk import AccountRisk, PositionRisk, assess_account
-from marginwatch.core.position import ZERO, MarginType, Position, PositionSide
+from marginwatch.core.position import ONE, ZERO, ContractKind, MarginType, Position, PositionSide
 from marginwatch.exchange.sim import market
 from marginwatch.exchange.sim.book import DEMO_BOOK, Book
 from marginwatch.exchange.sim.market import SYMBOLS, SymbolSpec, fmt
@@ -92,7 +92,16 @@ class AccountEngine:
         margin_call_level: Decimal = Decimal("0.8"),
         tick_interval: float = 1.0,
         clock_ms: Callable[[], int] | None = None,
+        contract_sizes: Mapping[str, Decimal] | None = None,
+        margin_asset: str | None = None,
+        account_alias: str | None = None,
+        bracket_entries: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
+        """`contract_sizes` makes every symbol inverse (COIN-M: USD per contract), margined in
+        `margin_asset` (default: the book's), with `bracket_entries` (leverageBracket entries) in place of the built-in
+        USDⓈ-M tables; `account_alias` is COIN-M's `i` on user events."""
+        self.contract_sizes: Mapping[str, Decimal] = contract_sizes or {}
+        self.account_alias = account_alias
         unlisted = sorted(book.symbols - set(symbols))
         if unlisted:
             raise ValueError(f"the book holds symbols the market does not list: {', '.join(unlisted)}")
@@ -101,13 +110,13 @@ class AccountEngine:
         self.clock_ms: Callable[[], int] = clock_ms or (lambda: int(time.time() * 1000))
         self.symbols = symbols
         self.book = book
-        self.bracket_entries = market.bracket_entries(symbols)
+        self.bracket_entries = dict(bracket_entries) if bracket_entries is not None else market.bracket_entries(symbols)
         self.brackets = market.bracket_tables(self.bracket_entries)
         self.marks: dict[str, Decimal] = {s: spec.base_price for s, spec in symbols.items()}
         self.leverage: dict[str, int] = dict.fromkeys(symbols, 20)
         self.margin_type: dict[str, MarginType] = dict.fromkeys(symbols, MarginType.CROSS)
         self.cross_wallet = ZERO  # in the margin asset's units
-        self.margin_asset = book.margin_asset
+        self.margin_asset = margin_asset if margin_asset is not None else book.margin_asset  # COIN-M: its coin
         self.collateral: dict[str, SimCollateral] = {}
         self.multi_assets_margin = bool(book.collateral)
         self.positions: dict[PosKey, SimPosition] = {}
@@ -151,7 +160,22 @@ class AccountEngine:
             symbol=p.symbol, position_side=p.side, amount=p.amount, entry_price=p.entry_price,
             mark_price=self.marks[p.symbol] if mark is None else mark, margin_type=p.margin_type,
             isolated_wallet=p.isolated_wallet, leverage=self.leverage[p.symbol],
+            contract=ContractKind.INVERSE if self.contract_sizes else ContractKind.LINEAR,
+            contract_size=self.contract_sizes.get(p.symbol, ONE),
         )
+
+    def entry_margin(self, symbol: str, amount: Decimal, entry: Decimal, leverage: int) -> Decimal:
+        """Entry notional / leverage, in the margin asset (coin for inverse contracts)."""
+        size = self.contract_sizes.get(symbol)
+        notional = abs(amount) * entry if size is None else abs(amount) * size / entry
+        return notional / leverage
+
+    def pnl(self, p: SimPosition, mark: Decimal) -> Decimal:
+        """PnL at `mark`: quote units (linear) or coin (inverse, contracts of `contract_sizes` USD)."""
+        size = self.contract_sizes.get(p.symbol)
+        if size is None:
+            return p.amount * (mark - p.entry_price)
+        return p.amount * size * (ONE / p.entry_price - ONE / mark)
 
     def assess(self, marks: dict[str, Decimal] | None = None) -> AccountRisk:
         m = marks or self.marks
@@ -228,6 +252,8 @@ class AccountEngine:
 
     def _emit_margin_call(self, prs: list[PositionRisk], *, cross: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"e": "MARGIN_CALL", "E": self.now()}
+        if self.account_alias is not None:
+            payload["i"] = self.account_alias
         if cross:
             payload["cw"] = fmt(self.cross_wallet_usd, 8)
         payload["p"] = [self._margin_call_leg(pr) for pr in prs]
@@ -267,7 +293,7 @@ class AccountEngine:
             mark = self.marks[p.symbol]
             qty = abs(p.amount)
             side = "SELL" if p.amount > 0 else "BUY"
-            pnl = p.amount * (mark - p.entry_price)
+            pnl = self.pnl(p, mark)
             order_id = 8_000_000_000 + self.stats.liquidations
             base = {
                 "s": p.symbol, "c": f"autoclose-{now}{self.stats.liquidations}", "S": side,
@@ -314,13 +340,15 @@ class AccountEngine:
         a: dict[str, Any] = {"m": reason, "B": rows, "P": [self._account_leg(p) for p in (legs or [])]}
         if symbol is not None:
             a["S"] = symbol
-        payload = {"e": "ACCOUNT_UPDATE", "E": now, "T": now - 1, "a": a}
+        payload: dict[str, Any] = {"e": "ACCOUNT_UPDATE", "E": now, "T": now - 1, "a": a}
+        if self.account_alias is not None:
+            payload["i"] = self.account_alias
         self.emit(payload)
         return payload
 
     def _account_leg(self, p: SimPosition) -> dict[str, Any]:
         spec = self.symbols[p.symbol]
-        upnl = p.amount * (self.marks[p.symbol] - p.entry_price)
+        upnl = self.pnl(p, self.marks[p.symbol]) if p.amount else ZERO
         return {
             "s": p.symbol, "pa": fmt(p.amount, spec.qty_precision),
             "ep": fmt(p.entry_price, spec.price_precision + 5), "bep": fmt(p.entry_price, spec.price_precision + 5),
@@ -391,7 +419,7 @@ class AccountEngine:
         old = self.positions.get((symbol, ps))
         if old is not None and old.isolated_wallet:
             self.cross_wallet += old.isolated_wallet
-        iw = (abs(amt) * entry / self.leverage[symbol]).quantize(Decimal("0.00000001")) \
+        iw = self.entry_margin(symbol, amt, entry, self.leverage[symbol]).quantize(Decimal("0.00000001")) \
             if mt is MarginType.ISOLATED else ZERO
         self.cross_wallet -= iw
         p = SimPosition(symbol, ps, amt, entry, mt, iw, old.realized if old else ZERO, self.now())
@@ -404,7 +432,7 @@ class AccountEngine:
     def close_position(self, symbol: str, side: PositionSide | str) -> None:
         """Close a leg at the mark, realizing its PnL: ACCOUNT_UPDATE reason ORDER."""
         p = self.positions[(symbol, PositionSide(side))]
-        pnl = p.amount * (self.marks[symbol] - p.entry_price)
+        pnl = self.pnl(p, self.marks[symbol])
         self.cross_wallet += pnl + p.isolated_wallet
         p.realized += pnl
         p.isolated_wallet = ZERO
@@ -430,7 +458,7 @@ class AccountEngine:
             amount, entry = Decimal(b.amount), Decimal(b.entry)
             iw = ZERO
             if b.margin_type is MarginType.ISOLATED:
-                iw = abs(amount) * entry / b.leverage
+                iw = self.entry_margin(b.symbol, amount, entry, b.leverage)
                 isolated += iw
             p = SimPosition(b.symbol, b.side, amount, entry, b.margin_type, iw, ZERO, now)
             self.positions[p.key] = p

@@ -17,7 +17,7 @@ from marginwatch.exchange.sim.faults import FaultController
 from marginwatch.exchange.sim.market import exchange_info
 from marginwatch.exchange.sim.responses import Handler, err_response, json_response
 
-API_PREFIXES = ("/fapi/", "/sapi/", "/api/")
+API_PREFIXES = ("/fapi/", "/dapi/", "/sapi/", "/api/")  # /dapi: the COIN-M face (coinm_face)
 # The spot host's few paths (python-binance's client pings them before anything else). On Binance they
 # are another host with its own weight budget, so they count apart from the futures weight.
 SPOT_PREFIX = "/api/"
@@ -26,7 +26,8 @@ SPOT_PREFIX = "/api/"
 # /fapi/v1/fundingInfo: it counts the default 1 here and that limit is not enforced.
 WEIGHTS = {"/fapi/v3/positionRisk": 5, "/fapi/v3/account": 5, "/fapi/v3/balance": 5,
            "/fapi/v2/positionRisk": 5, "/fapi/v2/account": 5, "/fapi/v2/balance": 5,
-           "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5, "/fapi/v1/positionSide/dual": 30}
+           "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5, "/fapi/v1/positionSide/dual": 30,
+           "/dapi/v1/account": 5, "/dapi/v1/positionSide/dual": 30}
 ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT = 10
 WEIGHT_WINDOW_S = 60.0
 
@@ -97,7 +98,7 @@ class RestRoutes:
         except web.HTTPException as exc:
             resp = err_response(exc.status, -1000, exc.reason)
         weight = WEIGHTS.get(path, 1)
-        if path == "/fapi/v1/premiumIndex" and "symbol" not in request.query:
+        if path in ("/fapi/v1/premiumIndex", "/dapi/v1/premiumIndex") and "symbol" not in request.query:
             weight = ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT
         resp.headers["X-MBX-USED-WEIGHT-1M"] = str(budget.used(weight))
         return resp

@@ -22,6 +22,7 @@ from aiohttp import web
 from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET, Authenticator
 from marginwatch.exchange.sim.book import DEMO_BOOK, Book
 from marginwatch.exchange.sim.clock import ServerClock
+from marginwatch.exchange.sim.coinm_face import CoinMFace
 from marginwatch.exchange.sim.control_routes import ControlRoutes
 from marginwatch.exchange.sim.engine import AccountEngine
 from marginwatch.exchange.sim.faults import FaultController
@@ -84,9 +85,11 @@ class SimulatedExchange:
         autostart_engine: bool = True,
         book: Book = DEMO_BOOK,
         symbols: Mapping[str, SymbolSpec] = SYMBOLS,
+        coinm: bool = True,
     ) -> None:
         """`scenario` is a name (`scenarios.SCENARIOS`, seeded with `seed`) or a scenario of its own;
-        `symbols` is what the market lists and `book` the account it starts from."""
+        `symbols` is what the market lists and `book` the account it starts from. `coinm` adds the
+        COIN-M face (`coinm_face`: /dapi and /dstream) on the same port."""
         if host not in (LOOPBACK, "localhost"):
             raise ValueError("the simulated exchange only binds 127.0.0.1")
         if speed <= 0 or tick_interval <= 0:
@@ -108,6 +111,11 @@ class SimulatedExchange:
         self.rest = RestRoutes(self.engine, self.auth, self.faults, self.now_ms)
         self.ws = WsRoutes(self.hub, self.listen_keys, self.faults)
         self.control = ControlRoutes(self.faults, self.state, lambda: self.port)
+        self.coinm: CoinMFace | None = None
+        if coinm:
+            self.coinm = CoinMFace(scenario=scenario, seed=seed, auth=self.auth, clock=self.clock, now_ms=self.now_ms,
+                                   tick_interval=tick_interval, margin_call_level=margin_call_level,
+                                   paused=not autostart_engine)
         self.margin_calls_emitted: deque[dict[str, Any]] = deque(maxlen=KEEP_EMITTED)
         self.events_emitted: deque[dict[str, Any]] = deque(maxlen=KEEP_EMITTED)
         self.emitted = EmittedCounts()
@@ -138,6 +146,8 @@ class SimulatedExchange:
         app = web.Application(middlewares=[self.control.guard, self.rest.middleware])
         for routes in (self.rest, self.listen_keys, self.control, self.ws):
             routes.add_routes(app.router)
+        if self.coinm is not None:
+            self.coinm.add_routes(app.router)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -152,7 +162,7 @@ class SimulatedExchange:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         self._tasks = []
-        for c in list(self.hub.conns):
+        for c in self._all_conns():
             await c.close(1001, "server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()
@@ -170,9 +180,16 @@ class SimulatedExchange:
 
     def pause(self) -> None:
         self.engine.paused = True
+        if self.coinm is not None:
+            self.coinm.set_paused(True)
 
     def resume(self) -> None:
         self.engine.paused = False
+        if self.coinm is not None:
+            self.coinm.set_paused(False)
+
+    def _all_conns(self) -> list[WsConn]:
+        return [*self.hub.conns, *(self.coinm.hub.conns if self.coinm is not None else ())]
 
     def _used_weight(self, add: int) -> int:
         # Kept for callers from before the REST routes had a module of their own.
@@ -194,6 +211,8 @@ class SimulatedExchange:
         now = self.now_ms()
         updates = {s: mark_price_update(self.engine, s, now) for s in self.engine.symbols}
         self.hub.broadcast_marks(updates, slow_tick=self._ticks % SLOW_STREAM_TICKS == 0)
+        if self.coinm is not None:
+            self.coinm.tick(self._ticks % SLOW_STREAM_TICKS == 0)
         self.faults.on_tick(self._ticks)
         self.tick_event.set()
         self.tick_event = asyncio.Event()
@@ -206,7 +225,7 @@ class SimulatedExchange:
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
-            for c in list(self.hub.conns):
+            for c in self._all_conns():
                 if now - c.opened >= max_age:
                     await c.cut_24h()
                 elif now - c.last_pong >= pong_timeout:
@@ -216,6 +235,8 @@ class SimulatedExchange:
                     with contextlib.suppress(Exception):
                         await c.ws.ping(b"")
             self.listen_keys.expire_if_due()
+            if self.coinm is not None:
+                self.coinm.listen_keys.expire_if_due()
 
     # ----- user events -----------------------------------------------------------------------
     def emit_user_event(self, payload: dict[str, Any]) -> None:
