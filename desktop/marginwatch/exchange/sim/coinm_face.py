@@ -9,6 +9,7 @@ Authentication is the server's (one API key serves both venues).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +61,24 @@ class _CoinMListenKeys(ListenKeys):
         router.add_delete(LISTEN_KEY_PATH, self._delete)
 
 
+class _DStreamHub(StreamHub):
+    """dstream serves market and user data on one connection: a listenKey SUBSCRIBEd on a market
+    socket gets the user events too."""
+
+    def deliver_user_event(self, listen_key: str | None, payload: dict[str, Any]) -> int:
+        if listen_key is None:
+            return 0
+        sent = 0
+        for c in list(self.conns):
+            if listen_key in c.listen_keys:
+                c.send_json({"stream": listen_key, "data": payload} if c.combined else payload)
+                sent += 1
+        return sent
+
+
 class _CoinMWsRoutes(WsRoutes):
-    """dstream's unrouted forms; one path segment after `/ws` is a listenKey or stream names."""
+    """dstream's unrouted forms: the bare root and `/stream` (combined), `/ws/<streams>`, and
+    `/ws/<listenKey>` for user data; one socket may SUBSCRIBE both stream names and the listenKey."""
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         market_ws = self._public_handler("market", combined=False)
@@ -75,9 +92,31 @@ class _CoinMWsRoutes(WsRoutes):
             request.match_info["streams"] = tail
             return await market_ws(request)
 
+        router.add_get(WS_PREFIX, self._public_handler("market", combined=True))
         router.add_get(f"{WS_PREFIX}/ws", market_ws)
         router.add_get(f"{WS_PREFIX}/ws/{{tail:.+}}", ws_path)
         router.add_get(f"{WS_PREFIX}/stream", self._public_handler("market", combined=True))
+
+
+    def _handle_request(self, conn: WsConn, text: str) -> dict[str, Any] | None:
+        active = self._listen_keys.active
+        try:
+            req = json.loads(text)
+        except ValueError:
+            req = None
+        params = req.get("params") if isinstance(req, dict) else None
+        if conn.kind == "private" or active is None or not isinstance(params, list) or active not in params:
+            return super()._handle_request(conn, text)
+        # The listenKey among the stream names: it subscribes the socket to the user data.
+        method = req.get("method") if isinstance(req, dict) else None
+        if method == "SUBSCRIBE":
+            conn.listen_keys[active] = None
+        elif method == "UNSUBSCRIBE":
+            conn.listen_keys.pop(active, None)
+        rest = [p for p in params if p != active]
+        if not rest:
+            return {"result": None, "id": req.get("id") if isinstance(req, dict) else None}
+        return super()._handle_request(conn, json.dumps({**req, "params": rest}))
 
 
 class CoinMFace:
@@ -101,7 +140,7 @@ class CoinMFace:
             engine.paused = paused
             engine.add_listener(self.emit_user_event)
             self.engines[coin] = engine
-        self.hub = StreamHub()
+        self.hub: StreamHub = _DStreamHub()
         self.listen_keys = _CoinMListenKeys(self.hub, auth, now_ms)
         self.faults = FaultController(_Sockets(self.hub, self.listen_keys), next(iter(self.engines.values())), clock)
         self.ws = _CoinMWsRoutes(self.hub, self.listen_keys, self.faults)
