@@ -40,6 +40,20 @@ def test_crash_scenario_sends_a_coin_m_margin_call_for_the_btc_pool() -> None:
     assert (pos.contract, pos.contract_size) == (ContractKind.INVERSE, Decimal(100))
 
 
+def test_demo_scenario_cycles_the_eth_pool_through_a_margin_call_without_liquidation() -> None:
+    sim = SimulatedExchange(scenario="demo")
+    assert sim.coinm is not None
+    eth = sim.coinm.engines["ETH"]
+    sent: list[dict[str, Any]] = []
+    eth.add_listener(sent.append)
+    for _ in range(85):  # one cycle: fall, hold, rise, rest
+        eth.step()
+    calls = [e for e in sent if e["e"] == "MARGIN_CALL"]
+    assert len(calls) == 1 and calls[0]["p"][0]["s"] == "ETHUSD_PERP" and "cw" not in calls[0]
+    reasons = [e["a"]["m"] for e in sent if e["e"] == "ACCOUNT_UPDATE"]
+    assert reasons.count("MARGIN_TRANSFER") == 2 and eth.stats.liquidations == 0
+
+
 def test_eth_pool_is_apart_from_the_btc_pool() -> None:
     sim = SimulatedExchange(scenario="calm")
     assert sim.coinm is not None

@@ -2,8 +2,9 @@
 
 One engine per margin coin (COIN-M pools cross margin per coin), each driven by its own instance of
 the server's scenario, so the crash scenario brings the BTC pool to a margin call as it does the
-USDⓈ-M account. Streams live under `/dstream` on the server's one port: `/dstream/ws/<listenKey>`
-is user data, `/dstream/ws/<streams>` and `/dstream/stream?streams=` market data, as on dstream.
+USDⓈ-M account, and the demo scenario cycles the ETH pool's isolated long through one. Streams
+live under `/dstream` on the server's one port: `/dstream/ws/<listenKey>` is user data,
+`/dstream/ws/<streams>` and `/dstream/stream?streams=` market data, as on dstream.
 Authentication is the server's (one API key serves both venues).
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from marginwatch.core.position import PositionSide
 from marginwatch.exchange.sim import coinm_views as views
 from marginwatch.exchange.sim.auth import Authenticator, AuthError
 from marginwatch.exchange.sim.clock import ServerClock
@@ -31,7 +34,7 @@ from marginwatch.exchange.sim.faults import FaultController
 from marginwatch.exchange.sim.listen_keys import ListenKeys
 from marginwatch.exchange.sim.responses import json_response
 from marginwatch.exchange.sim.rest_views import mark_price_update
-from marginwatch.exchange.sim.scenarios import Scenario, make_scenario
+from marginwatch.exchange.sim.scenarios import Demo, Scenario, make_scenario
 from marginwatch.exchange.sim.streams import StreamHub, WsConn
 from marginwatch.exchange.sim.ws_routes import WsRoutes
 
@@ -119,6 +122,21 @@ class _CoinMWsRoutes(WsRoutes):
         return super()._handle_request(conn, json.dumps({**req, "params": rest}))
 
 
+class _CoinMDemo(Demo):
+    """The demo cycle on the ETH pool's isolated long: a COIN-M margin call every cycle, margin
+    added (in ETH) at the bottom and taken back at the top, nothing liquidated."""
+
+    VICTIM = ("ETHUSD_PERP", PositionSide.LONG)
+    TOP_UP = Decimal("0.05")
+    FALL = 45.0  # later than the USDⓈ-M demo's call, so the two arrive apart
+
+
+def _scenario_for(coin: str, name: str, seed: int | None) -> Scenario:
+    if name == "demo":
+        return _CoinMDemo(seed) if coin == "ETH" else make_scenario("calm", seed)
+    return make_scenario(name if name in ("calm", "crash", "squeeze", "random") else "calm", seed)
+
+
 class CoinMFace:
     def __init__(self, *, scenario: str | Scenario, seed: int | None, auth: Authenticator, clock: ServerClock,
                  now_ms: Callable[[], int], tick_interval: float, margin_call_level: Any,
@@ -127,13 +145,11 @@ class CoinMFace:
         self._now_ms = now_ms
         self._on_user_event = on_user_event
         name = scenario if isinstance(scenario, str) else scenario.name
-        # The demo scenario drives one USDⓈ-M leg by name; COIN-M pools stay calm under it.
-        per_coin = "calm" if name == "demo" or name not in ("calm", "crash", "squeeze", "random") else name
         self.engines: dict[str, AccountEngine] = {}
         for coin, book in COINM_BOOKS.items():
             symbols = symbols_of(coin)
             engine = AccountEngine(
-                make_scenario(per_coin, seed), book=book, symbols=symbols, margin_call_level=margin_call_level,
+                _scenario_for(coin, name, seed), book=book, symbols=symbols, margin_call_level=margin_call_level,
                 tick_interval=tick_interval, clock_ms=now_ms, contract_sizes=CONTRACT_SIZES,
                 margin_asset=coin, account_alias=views.ALIAS, bracket_entries=bracket_entries(symbols),
             )
