@@ -64,6 +64,10 @@ class Heard:
         registry.notice.connect(self.notices.append)
 
 
+# The demo exchange's USDⓈ-M account and its COIN-M side.
+DEMO = ["Demo", "Demo · COIN-M"]
+
+
 def test_the_demo_runs_exactly_while_no_account_is_enabled(qapp, settings, secrets) -> None:
     registry = AccountRegistry(settings, secrets, speed=1)
     heard = Heard(registry)
@@ -71,16 +75,19 @@ def test_the_demo_runs_exactly_while_no_account_is_enabled(qapp, settings, secre
     async def main() -> None:
         async with SimulatedExchange(scenario="calm") as sim:
             await registry.sync()
-            assert list(registry.accounts) == ["Demo"] and registry.demo is not None
-            assert [s.name for s in heard.added] == ["Demo"] and heard.demo == [True]
+            assert list(registry.accounts) == DEMO and registry.demo is not None
+            assert [s.name for s in heard.added] == DEMO and heard.demo == [True]
+            # The COIN-M side's first snapshot makes its margin-coin pools.
+            await asyncio.wait_for(registry.accounts["Demo · COIN-M"].session.ready.wait(), 5)
             secrets.save("Main", DEMO_API_SECRET)
             settings.save_account(sim_account(sim))
             await registry.sync()
             assert list(registry.accounts) == ["Main"] and registry.demo is None
-            assert heard.removed == ["Demo"] and heard.demo == [True, False]
+            assert heard.removed[:2] == DEMO and heard.demo == [True, False]
+            assert set(heard.removed[2:]) == {"Demo · COIN-M BTC", "Demo · COIN-M ETH"}  # its pools
             settings.set_account_enabled("Main", False)
             await registry.sync()
-            assert list(registry.accounts) == ["Demo"] and heard.removed == ["Demo", "Main"]
+            assert list(registry.accounts) == DEMO and heard.removed[-1] == "Main"
             assert heard.demo == [True, False, True]
             await registry.close()
 
@@ -94,7 +101,7 @@ def test_demo_only_runs_the_demo_even_with_an_account_enabled(qapp, settings, se
 
     async def main() -> None:
         await registry.sync()
-        assert list(registry.accounts) == ["Demo"]
+        assert list(registry.accounts) == DEMO
         await registry.close()
 
     run_qasync(qapp, main)

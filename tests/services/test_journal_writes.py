@@ -91,6 +91,7 @@ def test_a_decoded_margin_call_is_stored_with_readable_names_and_money_as_string
             }
         ],
         "unreadable": [],
+        "account_alias": None,  # COIN-M's `i`; USDⓈ-M sends none
     }
 
 

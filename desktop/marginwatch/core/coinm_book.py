@@ -52,6 +52,9 @@ class CoinMBook:
     def margin_asset(self, symbol: str) -> str:
         return margin_asset_of(symbol, self._symbols.get(symbol))
 
+    def symbol_filters(self, symbol: str) -> SymbolFilters | None:
+        return self._filters.get(symbol)
+
     def held_symbols(self) -> frozenset[str]:
         return frozenset().union(*(p.held_symbols() for p in self._pools.values()))
 

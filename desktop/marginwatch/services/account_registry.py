@@ -33,6 +33,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.stream_health import StreamState
 from marginwatch.exchange.tasks import spawn
+from marginwatch.services.coinm_names import coinm_name
 from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings
 
@@ -121,7 +122,7 @@ class AccountRegistry(QObject):
             wanted = {} if self._demo_only else {a.name: a for a in self._settings.accounts() if a.enabled}
             want_demo = not wanted
             for name in list(self._accounts):
-                if name == DEMO_ACCOUNT and self._demo is not None:
+                if name in (DEMO_ACCOUNT, coinm_name(DEMO_ACCOUNT)) and self._demo is not None:
                     keep = want_demo
                 else:
                     keep = name in wanted and name not in restart and self._configs.get(name) == wanted[name]
@@ -134,6 +135,7 @@ class AccountRegistry(QObject):
             started = []
             if want_demo and self._demo is None:
                 started.append(await self._start_demo())
+                started.append(self._coinm_demo())
             for name, config in wanted.items():
                 if name not in self._accounts:
                     svc = self._real_account(config)
@@ -169,6 +171,15 @@ class AccountRegistry(QObject):
         endpoints = await self._demo.start()
         self.demo_changed.emit(True)
         return AccountService(DEMO_ACCOUNT, endpoints, self._demo.credentials, parent=self)
+
+    def _coinm_demo(self) -> AccountService:
+        """The demo exchange's COIN-M side, next to its USDⓈ-M account."""
+        from marginwatch.services.coinm_service import CoinMAccountService
+        from marginwatch.services.demo import DEMO_ACCOUNT
+
+        assert self._demo is not None
+        return CoinMAccountService(coinm_name(DEMO_ACCOUNT), self._demo.coinm_endpoints(), self._demo.credentials,
+                                   parent=self)
 
     def _real_account(self, config: AccountConfig) -> AccountService | None:
         """An AccountService for a configured account, its secret from the SecretStore; None (and a notice) if not."""
@@ -251,4 +262,7 @@ class AccountRegistry(QObject):
         except TimeoutError:
             log.warning("account %s did not stop within %ss", name, self._stop_timeout)
         self.account_removed.emit(name)
+        # A COIN-M side is shown as one account per margin-coin pool: those go with it.
+        for pool in getattr(svc, "pool_names", list)():
+            self.account_removed.emit(pool)
         svc.deleteLater()

@@ -152,10 +152,12 @@ class AccountService(QObject):
         refresh_ms: int = pacing.PUBLISH_INTERVAL_MS,
         session_options: SessionOptions | None = None,
         parent: QObject | None = None,
+        session_class: type[AccountSession] = AccountSession,
     ) -> None:
+        """`session_class`: the venue's session (COIN-M's takes the same arguments)."""
         super().__init__(parent)
         self.name = name
-        self._session = AccountSession(
+        self._session = session_class(
             endpoints,
             credentials,
             name=name,

@@ -41,5 +41,11 @@ class DemoExchange:
         await self._sim.start()
         return Endpoints.local(self._sim.base_url, self._sim.ws_url)
 
+    def coinm_endpoints(self) -> Endpoints:
+        """The simulator's COIN-M face (after `start`)."""
+        from marginwatch.exchange.coinm_endpoints import coinm_local
+
+        return coinm_local(self._sim.base_url, self._sim.ws_url)
+
     async def stop(self) -> None:
         await self._sim.stop()

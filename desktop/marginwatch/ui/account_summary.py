@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.position import ContractKind
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.ui.formatting import DASH, format_decimal, format_fraction_as_percent
@@ -74,9 +76,9 @@ class AccountSummary(QWidget):
         self._risks[account] = risk
         line = self._line(account)
         self._show_mode(line, account, risk)
-        _set_figure(line.wallet, format_decimal(risk.wallet_balance, 2))
-        _set_figure(line.margin, format_decimal(risk.margin_balance, 2))
-        _set_figure(line.maint, format_decimal(risk.maint_margin, 2))
+        _set_figure(line.wallet, _money(risk, risk.wallet_balance))
+        _set_figure(line.margin, _money(risk, risk.margin_balance))
+        _set_figure(line.maint, _money(risk, risk.maint_margin))
         self._show_ratio(line, risk)
 
     def set_health(self, account: str, health: StreamHealth) -> None:
@@ -252,3 +254,13 @@ def _moves_with_clock(health: StreamHealth) -> bool:
     if health.state is StreamState.RECONNECTING:
         return health.next_retry_at is not None
     return health.state is StreamState.STALE and health.last_message_at is not None
+
+
+def _money(risk: AccountRisk, value: Decimal) -> str:
+    """Quote-asset figures to the cent; a COIN-M pool's in its coin, with the USD value at its
+    position's mark beside it (the pool's positions all settle in that coin)."""
+    inverse = next((pr.position for pr in risk.positions if pr.position.contract is ContractKind.INVERSE), None)
+    if inverse is None:
+        return format_decimal(value, 2)
+    coin = " ".join(t for t in (format_decimal(value, 8), inverse.extra.get("margin_asset", "")) if t)
+    return f"{coin} ≈ {format_decimal(value * inverse.mark_price, 2)} USD"

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import PositionRisk
-from marginwatch.core.position import ContractKind, Direction, MarginType
+from marginwatch.core.position import ContractKind, Direction, MarginType, Position
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.ui.formatting import (
     DASH,
@@ -176,7 +176,7 @@ def render_row(
         side_text = words.long if pos.direction is Direction.LONG else words.short
         side_tip = words.side_tip.format(words.side_words.get(key[2], key[2]))
         side = Cell(side_text, _LEFT, None, None, side_tip, side_text)
-        size = Cell(format_quantity(pos.qty, step), _RIGHT, None, None, None, float(pos.qty))
+        size = Cell(_size_text(pos, step), _RIGHT, None, None, None, float(pos.qty))
         entry = Cell(format_price(pos.entry_price, tick), _RIGHT, None, None, None, float(pos.entry_price))
         margin_text = words.cross if is_cross else words.isolated
         margin = Cell(margin_text, _LEFT, None, None, None, margin_text)
@@ -194,7 +194,6 @@ def render_row(
         liq_text, liq_tip, ratio_tip = words.unavailable, pr.risk_unavailable, pr.risk_unavailable
     elif pr.maint_margin is None:  # the exchange sent no readable bracket table for the symbol
         liq_tip = ratio_tip = words.no_brackets_tip
-    pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
     cells = (
         account,
         symbol,
@@ -207,12 +206,32 @@ def render_row(
         Cell(format_percent(pr.distance_pct), _RIGHT, None, None, None, to_float(pr.distance_pct, _INF)),
         margin,
         Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, ratio_tip, to_float(pr.margin_ratio, -1.0)),
-        Cell(
-            format_decimal(pr.unrealized_pnl, pnl_places, signed=True), _RIGHT, None, None, None,
-            float(pr.unrealized_pnl),
-        ),
+        Cell(_pnl_text(pr), _RIGHT, None, None, None, float(pr.unrealized_pnl)),
     )
     return RowView(key, pr, tier, cells, held)
+
+
+def _coin(pos: Position) -> str:
+    return pos.extra.get("margin_asset", "")
+
+
+def _size_text(pos: Position, step: Decimal | None) -> str:
+    """COIN-M sizes count contracts of a fixed USD value: "200 × 100 USD"."""
+    text = format_quantity(pos.qty, step)
+    if pos.contract is ContractKind.INVERSE and pos.contract_size.is_finite():
+        text += f" × {format_quantity(pos.contract_size)} USD"
+    return text
+
+
+def _pnl_text(pr: PositionRisk) -> str:
+    """Linear PnL in the quote asset; inverse PnL in its margin coin with the USD value at the mark
+    beside it ("-0.001234 BTC ≈ -123.40 USD"), since the coin's own price moves the account too."""
+    pos = pr.position
+    if pos.contract is ContractKind.LINEAR:
+        return format_decimal(pr.unrealized_pnl, 2, signed=True)
+    coin = " ".join(t for t in (format_decimal(pr.unrealized_pnl, 6, signed=True), _coin(pos)) if t)
+    usd = format_decimal(pr.unrealized_pnl * pos.mark_price, 2, signed=True)
+    return f"{coin} ≈ {usd} USD"
 
 
 def changed_runs(old: RowView, new: RowView) -> list[tuple[int, int]]:
