@@ -1641,6 +1641,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>未知的环境 {0}。</translation>
     </message>
     <message>
+        <source>Unknown futures market {0}.</source>
+        <translation>未知的合约市场 {0}。</translation>
+    </message>
+    <message>
         <source>Unknown key type {0}.</source>
         <translation>未知的密钥类型 {0}。</translation>
     </message>
@@ -1708,6 +1712,18 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>自定义地址</translation>
     </message>
     <message>
+        <source>USDⓈ-M</source>
+        <translation>U本位</translation>
+    </message>
+    <message>
+        <source>COIN-M</source>
+        <translation>币本位</translation>
+    </message>
+    <message>
+        <source>USDⓈ-M and COIN-M</source>
+        <translation>U本位和币本位</translation>
+    </message>
+    <message>
         <source>HMAC (secret key)</source>
         <translation>HMAC（Secret Key）</translation>
     </message>
@@ -1722,6 +1738,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Environment</source>
         <translation>环境</translation>
+    </message>
+    <message>
+        <source>Futures</source>
+        <translation>合约类型</translation>
     </message>
     <message>
         <source>REST base URL</source>

@@ -80,6 +80,7 @@ class AccountRegistry(QObject):
         self._stop_timeout = stop_timeout
         self._accounts: dict[str, AccountService] = {}
         self._configs: dict[str, AccountConfig] = {}  # what each running real account was started with
+        self._owner: dict[str, str] = {}  # a COIN-M side's service name -> its account's name
         self._risks: dict[str, AccountRisk] = {}
         self._demo: DemoExchange | None = None
         self._lock = asyncio.Lock()  # one sync at a time: settings may change while one runs
@@ -125,7 +126,8 @@ class AccountRegistry(QObject):
                 if name in (DEMO_ACCOUNT, coinm_name(DEMO_ACCOUNT)) and self._demo is not None:
                     keep = want_demo
                 else:
-                    keep = name in wanted and name not in restart and self._configs.get(name) == wanted[name]
+                    owner = self._owner.get(name, name)
+                    keep = owner in wanted and owner not in restart and self._configs.get(owner) == wanted[owner]
                 if not keep:
                     await self._remove(name)
             if self._demo is not None and not want_demo:
@@ -136,12 +138,14 @@ class AccountRegistry(QObject):
             if want_demo and self._demo is None:
                 started.append(await self._start_demo())
                 started.append(self._coinm_demo())
+            running = {self._owner.get(n, n) for n in self._accounts}
             for name, config in wanted.items():
-                if name not in self._accounts:
-                    svc = self._real_account(config)
-                    if svc is not None:
+                if name not in running:
+                    services = self._real_services(config)
+                    if services:
                         self._configs[name] = config
-                        started.append(svc)
+                        self._owner.update((svc.name, name) for svc in services)
+                        started.extend(services)
             for svc in started:
                 self._add(svc)
             await asyncio.gather(*(svc.start() for svc in started))
@@ -181,9 +185,36 @@ class AccountRegistry(QObject):
         return CoinMAccountService(coinm_name(DEMO_ACCOUNT), self._demo.coinm_endpoints(), self._demo.credentials,
                                    parent=self)
 
-    def _real_account(self, config: AccountConfig) -> AccountService | None:
-        """An AccountService for a configured account, its secret from the SecretStore; None (and a notice) if not."""
+    def _real_services(self, config: AccountConfig) -> list[AccountService]:
+        """The services of a configured account: its USDⓈ-M side, its COIN-M side or both (one key)."""
+        from marginwatch.services.settings import Markets
+
+        try:
+            markets = Markets(config.markets)
+        except ValueError:
+            self.notice.emit(f"{config.name}: unknown futures market {config.markets!r}; watching USDⓈ-M")
+            markets = Markets.USDM
         from marginwatch.services.account_service import AccountService
+        from marginwatch.services.coinm_service import CoinMAccountService
+        from marginwatch.services.key_check import coinm_endpoints_for
+
+        prepared = self._prepare(config)
+        if prepared is None:
+            return []
+        endpoints, credentials = prepared
+        out = [AccountService(config.name, endpoints, credentials, parent=self)] if markets.usdm else []
+        if markets.coinm:
+            try:
+                coinm = coinm_endpoints_for(config)
+            except ValueError as exc:
+                self.notice.emit(f"{config.name}: {exc}")
+            else:
+                out.append(CoinMAccountService(coinm_name(config.name), coinm, credentials, parent=self))
+        return out
+
+    def _prepare(self, config: AccountConfig) -> tuple[Endpoints, Credentials] | None:
+        """A configured account's USDⓈ-M endpoints and credentials, its secret from the SecretStore, and
+        its key's permission check started; None (and a notice) if it cannot run."""
         from marginwatch.services.key_check import credentials_for, endpoints_for
 
         try:
@@ -215,7 +246,7 @@ class AccountRegistry(QObject):
             self._checked_keys.add((config.name, config.api_key))
             spawn(self._check_permissions(config.name, endpoints, credentials), self._checks,
                   name=f"permission check {config.name}")
-        return AccountService(config.name, endpoints, credentials, parent=self)
+        return endpoints, credentials
 
     async def _check_permissions(self, name: str, endpoints: Endpoints, credentials: Credentials) -> None:
         """Read the key's permissions once; tell `notice` when it can do more than read."""
@@ -254,7 +285,7 @@ class AccountRegistry(QObject):
 
     async def _remove(self, name: str) -> None:
         svc = self._accounts.pop(name)
-        self._configs.pop(name, None)
+        self._configs.pop(self._owner.pop(name, name), None)
         self._risks.pop(name, None)
         svc.blockSignals(True)
         try:

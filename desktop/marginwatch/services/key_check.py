@@ -80,6 +80,19 @@ def endpoints_for(config: AccountConfig) -> Endpoints:
     raise ValueError(f"unknown environment {config.environment!r}")
 
 
+def coinm_endpoints_for(config: AccountConfig) -> Endpoints:
+    """The COIN-M hosts of an account (dapi, dstream). Custom: the simulator's layout, COIN-M REST on
+    the same host and its streams under `/dstream` of the WebSocket base."""
+    from marginwatch.exchange.coinm_endpoints import coinm_local, coinm_mainnet, coinm_testnet
+
+    if config.environment == "mainnet":
+        return coinm_mainnet()
+    if config.environment == "testnet":
+        return coinm_testnet()
+    endpoints_for(config)  # the same checks of a custom environment's URLs
+    return coinm_local(config.rest_url, config.ws_url)
+
+
 def credentials_for(config: AccountConfig, secret: str) -> Credentials:
     """Raises ValueError (secret-free words) for an empty key or secret or an unknown key type."""
     key_type: KeyType = "ed25519" if config.key_type == "ed25519" else "hmac"

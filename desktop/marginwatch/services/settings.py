@@ -57,6 +57,22 @@ class KeyType(StrEnum):
     ED25519 = "ed25519"
 
 
+class Markets(StrEnum):
+    """Which futures an account is watched on; one API key serves both."""
+
+    USDM = "usdm"
+    COINM = "coinm"
+    BOTH = "both"
+
+    @property
+    def usdm(self) -> bool:
+        return self is not Markets.COINM
+
+    @property
+    def coinm(self) -> bool:
+        return self is not Markets.USDM
+
+
 class Language(StrEnum):
     SYSTEM = "system"
     EN = "en"
@@ -65,6 +81,7 @@ class Language(StrEnum):
 
 ENVIRONMENTS = tuple(e.value for e in Environment)
 KEY_TYPES = tuple(k.value for k in KeyType)
+MARKETS = tuple(m.value for m in Markets)
 LANGUAGES = tuple(lang.value for lang in Language)
 MAX_ACCOUNTS = 100  # a poisoned accounts/size must not make every read walk millions of empty entries
 
@@ -80,6 +97,7 @@ class AccountConfig:
     enabled: bool = True
     rest_url: str = ""
     ws_url: str = ""
+    markets: str = Markets.USDM.value  # "usdm" | "coinm" | "both"
 
 
 def account_problem(config: AccountConfig) -> str | None:
@@ -91,6 +109,8 @@ def account_problem(config: AccountConfig) -> str | None:
         return translate("Settings", "The account name must not start or end with spaces.")
     if config.environment not in ENVIRONMENTS:
         return translate("Settings", "Unknown environment {0}.").format(repr(config.environment))
+    if config.markets not in MARKETS:
+        return translate("Settings", "Unknown futures market {0}.").format(repr(config.markets))
     if config.key_type not in KEY_TYPES:
         return translate("Settings", "Unknown key type {0}.").format(repr(config.key_type))
     if not config.api_key.strip():
@@ -154,6 +174,7 @@ _ACCOUNT_FIELDS: tuple[tuple[str, Any, Reader[Any]], ...] = (
     ("enabled", True, flag),
     ("rest_url", "", text),
     ("ws_url", "", text),
+    ("markets", Markets.USDM.value, text),  # absent in files from before COIN-M: USDⓈ-M, as then
 )
 
 
@@ -353,6 +374,8 @@ class Settings(QObject):
             s.setValue("enabled", write_flag(a.enabled))
             s.setValue("rest_url", a.rest_url)
             s.setValue("ws_url", a.ws_url)
+            if a.markets != Markets.USDM.value:  # so a USDⓈ-M account's entry is written as before COIN-M
+                s.setValue("markets", a.markets)
         s.endArray()
 
     def save_account(self, config: AccountConfig, *, replaces: str | None = None) -> None:

@@ -133,6 +133,14 @@ class AccountEditor(QWidget):
         ):
             self.environment_combo.addItem(label, value)
         self.environment_combo.currentIndexChanged.connect(self._sync_custom_fields)
+        # One API key serves both futures; COIN-M is shown per margin coin ("Main · COIN-M BTC").
+        self.markets_combo = QComboBox()
+        for label, value in (
+            (translate("SettingsDialog", "USDⓈ-M"), "usdm"),
+            (translate("SettingsDialog", "COIN-M"), "coinm"),
+            (translate("SettingsDialog", "USDⓈ-M and COIN-M"), "both"),
+        ):
+            self.markets_combo.addItem(label, value)
         self.rest_url_edit = QLineEdit()
         self.rest_url_edit.setPlaceholderText("https://fapi.example.com")
         self.ws_url_edit = QLineEdit()
@@ -147,6 +155,7 @@ class AccountEditor(QWidget):
         self.form = QFormLayout()
         self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
         self.form.addRow(translate("SettingsDialog", "Environment"), self.environment_combo)
+        self.form.addRow(translate("SettingsDialog", "Futures"), self.markets_combo)
         self.form.addRow(translate("SettingsDialog", "REST base URL"), self.rest_url_edit)
         self.form.addRow(translate("SettingsDialog", "WebSocket base URL"), self.ws_url_edit)
         self.form.addRow(translate("SettingsDialog", "Key type"), self.key_type_combo)
@@ -307,6 +316,7 @@ class AccountEditor(QWidget):
         self.name_edit.setText(config.name)
         self.environment_combo.setCurrentIndex(max(0, self.environment_combo.findData(config.environment)))
         self.key_type_combo.setCurrentIndex(max(0, self.key_type_combo.findData(config.key_type)))
+        self.markets_combo.setCurrentIndex(max(0, self.markets_combo.findData(config.markets)))
         self.api_key_edit.setText(config.api_key)
         self.rest_url_edit.setText(config.rest_url)
         self.ws_url_edit.setText(config.ws_url)
@@ -333,6 +343,7 @@ class AccountEditor(QWidget):
             enabled=enabled,
             rest_url=self.rest_url_edit.text().strip() if custom else "",
             ws_url=self.ws_url_edit.text().strip() if custom else "",
+            markets=str(self.markets_combo.currentData()),
         )
 
     def _form_secret(self) -> str:
