@@ -71,10 +71,23 @@ def test_the_registry_runs_each_side_the_account_asks_for(qapp: QApplication, se
             assert isinstance(coinm, CoinMAccountService)
             await asyncio.wait_for(coinm.session.ready.wait(), 5)
             assert coinm.pool_names() == ["Main · COIN-M BTC", "Main · COIN-M ETH"]
+            # Each pool's risk is kept for the journal's snapshots, as an account's is.
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+            def check(*_args: object) -> None:
+                if not done.done() and len(registry.risks) == 3:
+                    done.set_result(None)
+
+            for svc in registry.accounts.values():
+                svc.risk_changed.connect(check)
+            check()
+            await asyncio.wait_for(done, 5)
+            assert set(registry.risks) == {"Main", "Main · COIN-M BTC", "Main · COIN-M ETH"}
             settings.save_account(replace(sim_account(sim), markets="usdm"))
             await registry.sync()
             assert list(registry.accounts) == ["Main"]
             assert {"Main · COIN-M", "Main · COIN-M BTC", "Main · COIN-M ETH"} <= set(heard.removed)
+            assert set(registry.risks) <= {"Main"}
             settings.save_account(replace(sim_account(sim), markets="coinm"))
             await registry.sync()
             assert list(registry.accounts) == ["Main · COIN-M"] and registry.demo is None

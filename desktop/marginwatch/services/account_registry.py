@@ -276,17 +276,20 @@ class AccountRegistry(QObject):
     def _add(self, svc: AccountService) -> None:
         self._accounts[svc.name] = svc
         # Connected before account_added: the latest risk is in place when listeners hear of it.
-        svc.risk_changed.connect(self._keep_risk)
+        # Bound to the service: a COIN-M side publishes under its pools' names, not its own.
+        svc.risk_changed.connect(lambda account, risk, name=svc.name: self._keep_risk(name, account, risk))
         self.account_added.emit(svc)
 
-    def _keep_risk(self, account: str, risk: AccountRisk) -> None:
-        if account in self._accounts:
+    def _keep_risk(self, service: str, account: str, risk: AccountRisk) -> None:
+        if service in self._accounts:
             self._risks[account] = risk
 
     async def _remove(self, name: str) -> None:
         svc = self._accounts.pop(name)
         self._configs.pop(self._owner.pop(name, name), None)
         self._risks.pop(name, None)
+        for pool in getattr(svc, "pool_names", list)():
+            self._risks.pop(pool, None)
         svc.blockSignals(True)
         try:
             await asyncio.wait_for(svc.stop(), self._stop_timeout)
