@@ -50,6 +50,7 @@ REQUIRED_IN_CI = (
     "tests/e2e/",
     "tests/test_packaging.py",
     "tests/exchange/test_sim_official_sdk.py",
+    "tests/exchange/test_sim_official_coinm_sdk.py",
     "tests/exchange/test_sim_python_binance.py",
 )
 
