@@ -33,7 +33,6 @@ from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from marginwatch.services.channel_manager import ChannelManager
 from marginwatch.services.channel_store import ChannelStore
 from marginwatch.services.daily_summary import DailySummary
-from marginwatch.services.demo import DEMO_ACCOUNT
 from marginwatch.services.forwarding import URGENT, Forwarder, forward_kind
 from marginwatch.services.journal import Journal, JournalState
 from marginwatch.services.notifier import Notifier
@@ -119,10 +118,10 @@ class AppController(QObject):
         self.heartbeat, self._heartbeat_problem = heartbeat.from_spec(
             getattr(args, "heartbeat_url", None), os.environ, parent=self)
         self.sleep_watch = SleepWatch(parent=self)
-        # Not of the demo: news of a make-believe account on the trader's phone is noise.
-        self.daily_summary = DailySummary(lambda: self.registry.risks,
-                                          lambda: sorted(n for n in self.accounts if n != DEMO_ACCOUNT),
-                                          self.forwarder.forward, lambda: self.alerts.policy.ratio, parent=self)
+        # Never while the demo runs: news of a make-believe account on the trader's phone is noise.
+        self.daily_summary = DailySummary(
+            lambda: self.registry.risks, lambda: self.registry.demo is None and self.registry.all_live(),
+            self.forwarder.forward, lambda: self.alerts.policy.ratio, parent=self)
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: CalculatorDialog | None = None

@@ -55,15 +55,15 @@ def test_summaries_are_due_from_the_set_time_once_a_day_and_wait_for_every_accou
     qapp: QApplication,
 ) -> None:
     clock = _Clock(EARLY)
-    risks: dict[str, AccountRisk] = {"Main": _risk()}
-    accounts = ["Main"]
+    risks: dict[str, AccountRisk] = {"Sub": _risk(), "Main": _risk()}
+    ready = [True]
     sent: list[Alert] = []
-    summary = DailySummary(lambda: risks, lambda: accounts, sent.append, TierThresholds, clock=clock)
+    summary = DailySummary(lambda: risks, lambda: ready[0], sent.append, TierThresholds, clock=clock)
     assert summary.check() == []  # 07:59
     clock.now = MORNING
-    accounts.append("Sub")
-    assert summary.check() == []  # Sub has no figures yet
-    risks["Sub"] = _risk()
+    ready[0] = False
+    assert summary.check() == []  # an account is still starting
+    ready[0] = True
     assert [a.account for a in summary.check()] == ["Main", "Sub"]
     assert summary.check() == []  # the same day: once
     clock.now = NEXT_DAY
@@ -78,7 +78,7 @@ def test_a_days_summary_reaches_the_channel_that_asks_for_it_once_even_after_a_r
         wants = Channel(server.url(path="summary"), kinds=frozenset({ForwardKind.DAILY_SUMMARY}))
         urgent_only = Channel(server.url(path="urgent"), kinds=frozenset({ForwardKind.MARGIN_CALL}))
         fwd = Forwarder([wants, urgent_only], journal=journal, clock=lambda: MORNING)
-        DailySummary(lambda: {"Main": _risk()}, lambda: ["Main"], fwd.forward, TierThresholds,
+        DailySummary(lambda: {"Main": _risk()}, lambda: True, fwd.forward, TierThresholds,
                      clock=lambda: MORNING).check()
         await fwd.drain()
 

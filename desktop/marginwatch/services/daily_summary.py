@@ -64,12 +64,13 @@ def summary_alert(account: str, risk: AccountRisk, thresholds: TierThresholds, n
 
 
 class DailySummary(QObject):
-    """Hands `forward` each account's summary once a day, from `at` (local time) on."""
+    """Hands `forward` the summary of each account in `risks` once a day, from `at` (local time) on,
+    once `ready` says every account has its figures."""
 
     def __init__(
         self,
         risks: Callable[[], Mapping[str, AccountRisk]],
-        accounts: Callable[[], list[str]],
+        ready: Callable[[], bool],
         forward: Callable[[Alert], None],
         thresholds: Callable[[], TierThresholds],
         *,
@@ -79,7 +80,7 @@ class DailySummary(QObject):
     ) -> None:
         super().__init__(parent)
         self._risks = risks
-        self._accounts = accounts
+        self._ready = ready
         self._forward = forward
         self._thresholds = thresholds
         self._at = at
@@ -101,13 +102,11 @@ class DailySummary(QObject):
         now = self._clock()
         if datetime.fromtimestamp(now).time() < self._at:
             return []
-        risks = self._risks()
-        names = self._accounts()
-        if not names or any(name not in risks for name in names):
+        if not self._ready():
             return []  # an account still starting: its summary would say nothing yet
         out = []
-        for name in names:
-            alert = summary_alert(name, risks[name], self._thresholds(), now)
+        for name, risk in sorted(self._risks().items()):
+            alert = summary_alert(name, risk, self._thresholds(), now)
             if alert.dedupe_key in self._done:
                 continue
             self._done.add(alert.dedupe_key)

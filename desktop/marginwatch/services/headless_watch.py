@@ -105,8 +105,9 @@ class HeadlessWatch(QObject):
         self._snapshots.start()
         alerts.alert_raised.connect(self._deliver)
         self._watched: list[str] = []
-        self.daily_summary = DailySummary(lambda: self._risks, lambda: list(self._watched), self._summarise,
-                                          lambda: self.alerts.policy.ratio, parent=self)
+        self.daily_summary = DailySummary(
+            lambda: self._risks, lambda: bool(self._watched) and all(n in self._risks for n in self._watched),
+            self._summarise, lambda: self.alerts.policy.ratio, parent=self)
         self.daily_summary.start()
         forwarder.channel_state_changed.connect(
             lambda name, state, why: log.warning("forwarding: %s %s %s", name, state, why)
