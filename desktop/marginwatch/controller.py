@@ -300,7 +300,7 @@ class AppController(QObject):
         self.forwarder.clear(cleared)
 
     def _refresh_tray(self) -> None:
-        worst = worst_tier(self.registry.risks.values(), self.alerts.policy.ratio)
+        worst = worst_tier(self.registry.risks.values(), self.alerts.policy.bands)
         disconnected = not self.registry.all_live()
         tip = f"MarginWatch — {tier_word(worst)}" + (" — " + self.tr("not live") if disconnected else "")
         failing = self.forward_channels.failing_text()

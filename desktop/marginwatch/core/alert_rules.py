@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.position import MarginType
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import RiskBands, RiskTier, TierThresholds, distance_tier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 
 
@@ -45,11 +45,12 @@ class AlertPolicy:
             raise ValueError("hysteresis and cooldown must not be negative")
 
     def distance_level(self, pct: Decimal) -> RiskTier:
-        if pct <= self.distance_danger_pct:
-            return RiskTier.DANGER
-        if pct <= self.distance_warning_pct:
-            return RiskTier.WARNING
-        return RiskTier.CALM
+        return distance_tier(pct, self.distance_warning_pct, self.distance_danger_pct)
+
+    @property
+    def bands(self) -> RiskBands:
+        """The thresholds a position's tier is read with (`risk_tiers.position_tier`)."""
+        return RiskBands(self.ratio, self.distance_warning_pct, self.distance_danger_pct)
 
 
 @dataclass(frozen=True, slots=True)

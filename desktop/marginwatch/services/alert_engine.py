@@ -21,7 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.alert_rules import AlertPolicy, Metric, StreamDownMonitor, ThresholdCleared, ThresholdMonitor
-from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.risk_tiers import RiskTier, position_tier
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, threshold_alert
 
@@ -142,7 +142,8 @@ class AlertEngine(QObject):
             return
         for key, call in list(calls.items()):
             named = [p for p in risk.positions if p.position.symbol in call.symbols]
-            tiers = [policy.ratio.tier_for_ratio(p.margin_ratio) for p in named]
+            bands = policy.bands
+            tiers = [position_tier(p, bands).tier for p in named]
             if any(t is RiskTier.UNKNOWN for t in tiers):
                 continue  # not knowable now: only the user can end it
             if any(t >= RiskTier.DANGER for t in tiers):
