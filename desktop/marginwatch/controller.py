@@ -99,8 +99,7 @@ class AppController(QObject):
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
         self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap
-        window.set_thresholds(policy.ratio)
-        window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
+        window.set_bands(policy.bands)
         self.tray = TrayIcon(self)
         self.notifier = Notifier(
             icon_path=resources.app_icon_path(256),
@@ -121,7 +120,7 @@ class AppController(QObject):
         # Never while the demo runs: news of a make-believe account on the trader's phone is noise.
         self.daily_summary = DailySummary(
             lambda: self.registry.risks, lambda: self.registry.demo is None and self.registry.all_live(),
-            self.forwarder.forward, lambda: self.alerts.policy.ratio, parent=self)
+            self.forwarder.forward, lambda name: self.alerts.policy_of(name).bands, parent=self)
         self._quit = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._calculator: CalculatorDialog | None = None
@@ -409,8 +408,7 @@ class AppController(QObject):
                 self.window.add_event(time.time(), "info", problem)
         policy = self.settings.alert_policy()
         self.alerts.set_policy(policy)
-        self.window.set_thresholds(policy.ratio)
-        self.window.set_distance_bands(float(policy.distance_warning_pct), float(policy.distance_danger_pct))
+        self.window.set_bands(policy.bands)
         self.notifier.sound = self.settings.sound_enabled
 
     def open_history(self) -> None:

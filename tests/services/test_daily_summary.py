@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.position import PositionSide
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import RiskBands, RiskTier
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.daily_summary import DailySummary, summary_alert
 from marginwatch.services.forwarding import Channel, Forwarder, ForwardKind
@@ -33,9 +33,10 @@ def _risk() -> AccountRisk:
 
 
 def test_a_summary_names_the_open_positions_the_worst_tier_and_the_nearest_liquidation(qapp: QApplication) -> None:
-    alert = summary_alert("Main", _risk(), TierThresholds(), MORNING)
-    assert alert.kind is AlertKind.SUMMARY and alert.tier is RiskTier.WARNING
-    assert alert.title == "Daily summary for Main: 2 open position(s), warning"
+    alert = summary_alert("Main", _risk(), RiskBands(), MORNING)
+    # The ratio is at warning, SOLUSDT 4.5 % from liquidation: danger, as its alert says.
+    assert alert.kind is AlertKind.SUMMARY and alert.tier is RiskTier.DANGER
+    assert alert.title == "Daily summary for Main: 2 open position(s), danger"
     assert alert.body.splitlines() == [
         "Margin ratio 60.00 %, unrealized PnL +500.00",
         "Nearest liquidation: SOLUSDT LONG, 4.50 % away",
@@ -58,7 +59,7 @@ def test_summaries_are_due_from_the_set_time_once_a_day_and_wait_for_every_accou
     risks: dict[str, AccountRisk] = {"Sub": _risk(), "Main": _risk()}
     ready = [True]
     sent: list[Alert] = []
-    summary = DailySummary(lambda: risks, lambda: ready[0], sent.append, TierThresholds, clock=clock)
+    summary = DailySummary(lambda: risks, lambda: ready[0], sent.append, lambda _name: RiskBands(), clock=clock)
     assert summary.check() == []  # 07:59
     clock.now = MORNING
     ready[0] = False
@@ -78,7 +79,7 @@ def test_a_days_summary_reaches_the_channel_that_asks_for_it_once_even_after_a_r
         wants = Channel(server.url(path="summary"), kinds=frozenset({ForwardKind.DAILY_SUMMARY}))
         urgent_only = Channel(server.url(path="urgent"), kinds=frozenset({ForwardKind.MARGIN_CALL}))
         fwd = Forwarder([wants, urgent_only], journal=journal, clock=lambda: MORNING)
-        DailySummary(lambda: {"Main": _risk()}, lambda: True, fwd.forward, TierThresholds,
+        DailySummary(lambda: {"Main": _risk()}, lambda: True, fwd.forward, lambda _name: RiskBands(),
                      clock=lambda: MORNING).check()
         await fwd.drain()
 
@@ -93,4 +94,4 @@ def test_a_days_summary_reaches_the_channel_that_asks_for_it_once_even_after_a_r
             await server.stop()
         return [(m.topic, m.title) for m in server.received]
 
-    assert asyncio.run(main()) == [("summary", "Daily summary for Main: 2 open position(s), warning")]
+    assert asyncio.run(main()) == [("summary", "Daily summary for Main: 2 open position(s), danger")]

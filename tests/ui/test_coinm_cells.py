@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
 from marginwatch.core.position import ContractKind, PositionSide
-from marginwatch.core.risk_tiers import TierThresholds
+from marginwatch.core.risk_tiers import RiskBands
 from marginwatch.ui.account_summary import AccountSummary
 from marginwatch.ui.position_rows import Column, RowWords, render_row
 from tests.ui.risk_factories import account_risk, position_risk
@@ -26,7 +26,7 @@ def _inverse(pnl: str = "-0.001234") -> PositionRisk:
 
 def _cells(pr: PositionRisk) -> list[str]:
     key = ("Main · COIN-M BTC", pr.position.symbol, pr.position.position_side.value)
-    return [c.text for c in render_row(key, pr, RowWords.translated(), TierThresholds(), Decimal("0.1")).cells]
+    return [c.text for c in render_row(key, pr, RowWords.translated(), RiskBands(), Decimal("0.1")).cells]
 
 
 def test_an_inverse_row_shows_contracts_of_their_face_value_and_pnl_in_coin_and_usd() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from marginwatch.core.position import PositionSide
-from marginwatch.core.risk_tiers import RiskTier
+from marginwatch.core.risk_tiers import RiskBands, RiskTier
 from marginwatch.ui.liquidation_chart import LiquidationChart
 from tests.ui.risk_factories import position_risk
 
@@ -42,7 +44,7 @@ def test_bars_follow_data_nearest_first(chart: LiquidationChart, qtbot: QtBot) -
 
 
 def test_distance_bands_raise_tier(chart: LiquidationChart, qtbot: QtBot) -> None:
-    chart.set_distance_bands(warn_pct=10, danger_pct=5)
+    chart.set_bands(RiskBands(distance_warning_pct=Decimal(10), distance_danger_pct=Decimal(5)))
     chart.set_data(
         [
             ("a", position_risk(symbol="AAA", distance="3", ratio="0.1")),
@@ -58,8 +60,9 @@ def test_distance_bands_raise_tier(chart: LiquidationChart, qtbot: QtBot) -> Non
         ("a · CCC", RiskTier.CALM),
         ("b · DDD", RiskTier.DANGER),  # the ratio is worse than the distance band
     ]
-    with pytest.raises(ValueError, match="distance bands"):
-        chart.set_distance_bands(warn_pct=5, danger_pct=10)
+    assert "set by the distance to liquidation (danger at or under 5 %)" in chart.describe_bar(0)
+    with pytest.raises(ValueError, match="distance thresholds"):
+        RiskBands(distance_warning_pct=Decimal(5), distance_danger_pct=Decimal(10))
 
 
 def test_many_updates_few_repaints_latest_shown(chart: LiquidationChart, qtbot: QtBot) -> None:
@@ -135,6 +138,8 @@ def test_a_render_that_looks_the_same_does_not_redraw(chart: LiquidationChart, q
 
 def test_a_bar_end_moving_a_pixel_redraws_even_with_the_same_label(chart: LiquidationChart, qtbot: QtBot) -> None:
     _shown(chart, qtbot)
+    # Narrow bands keep the axis at ~1 %, where a thousandth of a percent is a pixel.
+    chart.set_bands(RiskBands(distance_warning_pct=Decimal("0.6"), distance_danger_pct=Decimal("0.3")))
     chart.set_data([("main", position_risk(symbol="AAA", distance="0.501"))])
     chart.flush()
     drawn = chart.draw_count

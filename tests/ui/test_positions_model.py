@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from marginwatch import pacing
 from marginwatch.core.position import MarginType, PositionSide
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import RiskBands, RiskTier, TierThresholds
 from marginwatch.ui.formatting import format_decimal, format_price, format_quantity, places_for_step
 from marginwatch.ui.positions_model import Column, KeyRole, PositionsModel, SortRole, TierRole
 from marginwatch.ui.tier_style import TIER_COLOURS
@@ -78,7 +78,7 @@ def test_display_roles_and_alignment(model: PositionsModel) -> None:
     assert cell(model, 0, Column.ENTRY) == "60,000.0"
     assert cell(model, 0, Column.MARK) == "61,000.0"
     assert cell(model, 0, Column.LIQ) == "50,000.0"
-    assert cell(model, 0, Column.DISTANCE) == "18.03 %"
+    assert cell(model, 0, Column.DISTANCE) == "18.03 % calm"
     assert cell(model, 0, Column.MARGIN_TYPE) == "Cross"
     assert cell(model, 0, Column.MARGIN_RATIO) == "20.00 % calm"
     assert cell(model, 0, Column.UPNL) == "+500.00"
@@ -125,16 +125,17 @@ def test_ratio_cell_tier_colour_and_words(model: PositionsModel, ratio: str, tie
     else:
         assert isinstance(bg, QBrush) and bg.color() == background
         assert isinstance(fg, QBrush) and fg.color() == foreground
-    # Only the ratio cell is coloured.
+    # Cells other than the ratio and distance keep the palette (this one at 18 % is calm anyway).
     assert cell(model, 0, Column.MARK, Qt.ItemDataRole.BackgroundRole) is None
 
 
 def test_thresholds_recolour(model: PositionsModel) -> None:
     model.update_account("main", account_risk(position_risk(ratio="0.6")))
     rec = Recorder(model)
-    model.set_thresholds(TierThresholds(warning=Decimal("0.3"), danger=Decimal("0.55")))
+    model.set_bands(RiskBands(TierThresholds(warning=Decimal("0.3"), danger=Decimal("0.55"))))
     assert cell(model, 0, Column.MARGIN_RATIO, TierRole) == RiskTier.DANGER
-    assert rec.changed == [(0, Column.MARGIN_RATIO, Column.MARGIN_RATIO)]
+    # The ratio's text and colour, and the distance's tooltip (it names what sets the tier).
+    assert rec.changed == [(0, Column.DISTANCE, Column.DISTANCE), (0, Column.MARGIN_RATIO, Column.MARGIN_RATIO)]
 
 
 def test_exchange_liquidation_marker(model: PositionsModel) -> None:

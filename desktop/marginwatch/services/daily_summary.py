@@ -20,7 +20,7 @@ from decimal import Decimal
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 from marginwatch.core.account_risk import AccountRisk
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds, worst_tier
+from marginwatch.core.risk_tiers import RiskBands, RiskTier, worst_tier
 from marginwatch.services.alert import Alert, AlertKind
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,9 @@ def _tier_word(tier: RiskTier) -> str:
     }[tier]
 
 
-def summary_alert(account: str, risk: AccountRisk, thresholds: TierThresholds, now: float) -> Alert:
-    """The day's summary of one account, in the UI language."""
-    tier = worst_tier([risk], thresholds)
+def summary_alert(account: str, risk: AccountRisk, bands: RiskBands, now: float) -> Alert:
+    """The day's summary of one account, in the UI language; its tier as its alerts would say it."""
+    tier = worst_tier([risk], bands)
     open_positions = [p for p in risk.positions if p.position.amount != 0]
     nearest = min((p for p in open_positions if p.distance_pct is not None),
                   key=lambda p: p.distance_pct or Decimal(0), default=None)
@@ -72,7 +72,7 @@ class DailySummary(QObject):
         risks: Callable[[], Mapping[str, AccountRisk]],
         ready: Callable[[], bool],
         forward: Callable[[Alert], None],
-        thresholds: Callable[[], TierThresholds],
+        bands: Callable[[str], RiskBands],  # an account's thresholds
         *,
         at: clock_time = SUMMARY_AT,
         clock: Callable[[], float] = time.time,
@@ -82,7 +82,7 @@ class DailySummary(QObject):
         self._risks = risks
         self._ready = ready
         self._forward = forward
-        self._thresholds = thresholds
+        self._bands = bands
         self._at = at
         self._clock = clock
         self._done: set[str] = set()  # dedupe keys handed over this run
@@ -106,7 +106,7 @@ class DailySummary(QObject):
             return []  # an account still starting: its summary would say nothing yet
         out = []
         for name, risk in sorted(self._risks().items()):
-            alert = summary_alert(name, risk, self._thresholds(), now)
+            alert = summary_alert(name, risk, self._bands(name), now)
             if alert.dedupe_key in self._done:
                 continue
             self._done.add(alert.dedupe_key)

@@ -107,7 +107,7 @@ class HeadlessWatch(QObject):
         self._watched: list[str] = []
         self.daily_summary = DailySummary(
             lambda: self._risks, lambda: bool(self._watched) and all(n in self._risks for n in self._watched),
-            self._summarise, lambda: self.alerts.policy.ratio, parent=self)
+            self._summarise, lambda name: self.alerts.policy_of(name).bands, parent=self)
         self.daily_summary.start()
         forwarder.channel_state_changed.connect(
             lambda name, state, why: log.warning("forwarding: %s %s %s", name, state, why)

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 from marginwatch import pacing
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.position import Direction, PositionSide
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
 from marginwatch.ui.chart_items import BandShapes, BarLabels, Bars
 from marginwatch.ui.coalescer import Coalescer
 from marginwatch.ui.formatting import DASH, format_fraction_as_percent, format_percent, format_price
 from marginwatch.ui.index_runs import adjacent_runs
-from marginwatch.ui.tier_style import TIER_FILLS, tier_word
+from marginwatch.ui.tier_style import TIER_FILLS, tier_reason, tier_word
 
 ChartRow = tuple[str, PositionRisk]  # (account, position risk)
 BarKey = tuple[str, str, str]  # (account, symbol, position side)
@@ -37,8 +37,12 @@ class _Bar:
     key: BarKey
     label: str
     value: float | None  # distance in percent; None when there is no liquidation price
-    tier: RiskTier
+    tiers: PositionTier
     risk: PositionRisk
+
+    @property
+    def tier(self) -> RiskTier:
+        return self.tiers.tier
 
 
 def _round_up(value: float) -> float:
@@ -67,8 +71,7 @@ class LiquidationChart(QWidget):
         self, parent: QWidget | None = None, max_repaints_per_second: float = pacing.CHART_RENDERS_PER_S
     ) -> None:
         super().__init__(parent)
-        self._thresholds = TierThresholds()
-        self._bands: tuple[float, float] | None = None  # (warn_pct, danger_pct)
+        self._bands = RiskBands()
         self._rows: list[ChartRow] = []
         self._bars: list[_Bar] = []
         self._highlighted: BarKey | None = None
@@ -126,6 +129,7 @@ class LiquidationChart(QWidget):
         # The bars are re-drawn only when they look different at the current size (`_draw`);
         # a new size changes how a value maps to pixels, so it re-draws the latest data.
         item.vb.sigResized.connect(self._on_view_resized)
+        self._shade_bands()
         self._render([])
 
     # ---- feeding ------------------------------------------------------------------------------
@@ -135,16 +139,15 @@ class LiquidationChart(QWidget):
         a render that looks different on screen repaints (see `draw_count`)."""
         self._coalescer.push(list(rows))
 
-    def set_thresholds(self, thresholds: TierThresholds) -> None:
-        self._thresholds = thresholds
+    def set_bands(self, bands: RiskBands) -> None:
+        """Tier bars by these thresholds; shade 0–danger % and danger–warning % of distance."""
+        self._bands = bands
+        self._shade_bands()
         self._render(self._rows)
 
-    def set_distance_bands(self, warn_pct: float, danger_pct: float) -> None:
-        """Shade 0–danger % and danger–warn % and let distance raise a bar's tier too."""
-        if not (0 < danger_pct < warn_pct):
-            raise ValueError("distance bands must satisfy 0 < danger_pct < warn_pct")
-        self._bands = (float(warn_pct), float(danger_pct))
-        spans = ((0.0, float(danger_pct), RiskTier.DANGER), (float(danger_pct), float(warn_pct), RiskTier.WARNING))
+    def _shade_bands(self) -> None:
+        warn_pct, danger_pct = float(self._bands.distance_warning_pct), float(self._bands.distance_danger_pct)
+        spans = ((0.0, danger_pct, RiskTier.DANGER), (danger_pct, warn_pct, RiskTier.WARNING))
         fills: list[tuple[float, float, QBrush]] = []
         edges: list[list[tuple[float, QPen]]] = []
         marks: list[tuple[float, QPen]] = []
@@ -156,7 +159,6 @@ class LiquidationChart(QWidget):
             marks.append((high, pg.mkPen(TIER_FILLS[tier], width=1, style=Qt.PenStyle.DashLine)))
         self._band_fill.set_shapes(fills, edges)
         self._band_marks.set_shapes([], [marks])
-        self._render(self._rows)
 
     def highlight(self, account: str, symbol: str, position_side: str) -> None:
         key = (account, symbol, position_side)
@@ -205,10 +207,13 @@ class LiquidationChart(QWidget):
                 f"{bar.key[0]} · {pos.symbol} · {side}",
                 self.tr("Mark: {0}").format(format_price(pos.mark_price)),
                 self.tr("Liq. price: {0}").format(format_price(bar.risk.liquidation_price)),
-                self.tr("Distance: {0}").format(format_percent(bar.risk.distance_pct)),
-                self.tr("Margin ratio: {0} ({1})").format(
-                    format_fraction_as_percent(bar.risk.margin_ratio), tier_word(bar.tier)
+                self.tr("Distance: {0} ({1})").format(
+                    format_percent(bar.risk.distance_pct), tier_word(bar.tiers.distance)
                 ),
+                self.tr("Margin ratio: {0} ({1})").format(
+                    format_fraction_as_percent(bar.risk.margin_ratio), tier_word(bar.tiers.ratio)
+                ),
+                tier_reason(bar.tiers, self._bands),
             )
         )
 
@@ -236,17 +241,6 @@ class LiquidationChart(QWidget):
 
     # ---- internals ----------------------------------------------------------------------------
 
-    def _tier_for(self, risk: PositionRisk) -> RiskTier:
-        # The worse of the margin-ratio tier and the distance band, so neither signal is hidden.
-        tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
-        distance = risk.distance_pct
-        if self._bands is not None and distance is not None and distance.is_finite():
-            warn, danger = self._bands
-            value = float(distance)
-            band = RiskTier.DANGER if value <= danger else RiskTier.WARNING if value <= warn else RiskTier.CALM
-            tier = max(tier, band)
-        return tier
-
     def _render(self, rows: list[ChartRow]) -> None:
         self._rows = rows
         many_accounts = len({account for account, _ in rows}) > 1
@@ -261,12 +255,12 @@ class LiquidationChart(QWidget):
             distance = risk.distance_pct
             value = float(distance) if distance is not None and distance.is_finite() else None
             key = (account, pos.symbol, str(pos.position_side))
-            bars.append(_Bar(key, label, value, self._tier_for(risk), risk))
+            bars.append(_Bar(key, label, value, position_tier(risk, self._bands), risk))
         # Nearest to liquidation on top; positions without a liquidation price last.
         bars.sort(key=lambda b: (b.value is None, b.value if b.value is not None else 0.0, b.label))
         self._bars = bars
         values = [b.value for b in bars if b.value is not None]
-        top = max([*values, self._bands[0] if self._bands else 0.0, 1.0])
+        top = max([*values, float(self._bands.distance_warning_pct), 1.0])
         self._axis_max = _round_up(top * 1.1)
         self._draw()
         self._render_count += 1

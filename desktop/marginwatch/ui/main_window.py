@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowE
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from marginwatch.core.account_risk import AccountRisk
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import RiskBands, RiskTier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.ui.account_summary import AccountSummary
 from marginwatch.ui.alert_banner import AlertBanner, DemoBanner
@@ -43,8 +43,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("MarginWatch"))
         self.resize(1280, 780)
         self._close_allowed = False
-        self._thresholds = TierThresholds()
-        self._bands: tuple[float, float] | None = None
+        self._bands = RiskBands()
         self._chart: LiquidationChart | None = None
         self._about: QMessageBox | None = None
         # Hidden to the tray (or minimised, or started there): nobody sees the table, summary or
@@ -123,17 +122,13 @@ class MainWindow(QMainWindow):
         self._summary.remove_account(account)
         self._feed_chart()
 
-    def set_thresholds(self, thresholds: TierThresholds) -> None:
-        self._thresholds = thresholds
-        self._model.set_thresholds(thresholds)
-        self._summary.set_thresholds(thresholds)
+    def set_bands(self, bands: RiskBands) -> None:
+        """The thresholds every position's tier is read with, in the table and the chart alike."""
+        self._bands = bands
+        self._model.set_bands(bands)
+        self._summary.set_thresholds(bands.ratio)
         if self._chart is not None:
-            self._chart.set_thresholds(thresholds)
-
-    def set_distance_bands(self, warn_pct: float, danger_pct: float) -> None:
-        if self._chart is not None:
-            self._chart.set_distance_bands(warn_pct, danger_pct)
-        self._bands = (warn_pct, danger_pct)
+            self._chart.set_bands(bands)
 
     def set_health(self, account: str, health: StreamHealth) -> None:
         self._summary.set_health(account, health)
@@ -164,9 +159,7 @@ class MainWindow(QMainWindow):
         self._chart = chart
         self._middle.replaceWidget(1, chart)
         self._placeholder.deleteLater()
-        chart.set_thresholds(self._thresholds)
-        if self._bands is not None:
-            chart.set_distance_bands(*self._bands)
+        chart.set_bands(self._bands)
         chart.position_selected.connect(self._on_chart_selected)
         selected = self._table.selected_key()
         if selected is not None:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.position import ContractKind, Direction, MarginType, Position
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
 from marginwatch.ui.formatting import (
     DASH,
     format_decimal,
@@ -28,7 +28,7 @@ from marginwatch.ui.formatting import (
     to_float,
 )
 from marginwatch.ui.index_runs import adjacent_runs
-from marginwatch.ui.tier_style import TIER_COLOURS, tier_suffix, tier_word
+from marginwatch.ui.tier_style import TIER_COLOURS, tier_reason, tier_suffix, tier_word
 
 PositionKey = tuple[str, str, str]  # (account, symbol, position side)
 
@@ -61,7 +61,7 @@ _MARK, _MARGIN_TYPE = int(Column.MARK), int(Column.MARGIN_TYPE)
 
 
 class TierBrushes(NamedTuple):
-    """The margin-ratio cell's brushes for a tier; None keeps the palette's own colour."""
+    """The margin-ratio and distance cells' brushes for a tier; None keeps the palette's own colour."""
 
     foreground: QBrush | None
     background: QBrush | None
@@ -89,7 +89,7 @@ class Cell(NamedTuple):
 class RowView:
     key: PositionKey
     risk: PositionRisk  # what the cells were made from
-    tier: RiskTier
+    tier: RiskTier  # the worse of the ratio's and the distance's (`risk_tiers.position_tier`)
     cells: tuple[Cell, ...]
     held: tuple[object, ...] = ()  # inputs of the cells that do not follow the mark, to reuse them
 
@@ -111,7 +111,9 @@ class RowWords:
     no_brackets_tip: str = (
         "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown"
     )
-    _ratio_tips: dict[tuple[bool, RiskTier], str] = field(default_factory=dict)  # (cross, tier) -> tooltip
+    # Tooltips by what they say, made once: (cross, tiers, bands) for the ratio cell, (tiers, bands) for distance.
+    _ratio_tips: dict[tuple[bool, PositionTier, RiskBands], str] = field(default_factory=dict)
+    _distance_tips: dict[tuple[PositionTier, RiskBands], str] = field(default_factory=dict)
 
     @classmethod
     def translated(cls) -> RowWords:
@@ -144,11 +146,19 @@ class RowWords:
             ),
         )
 
-    def ratio_tip(self, is_cross: bool, tier: RiskTier) -> str:
-        tip = self._ratio_tips.get((is_cross, tier))
+    def ratio_tip(self, is_cross: bool, tiers: PositionTier, bands: RiskBands) -> str:
+        """What the ratio is, its own tier, and which threshold sets the row's tier."""
+        key = (is_cross, tiers, bands)
+        tip = self._ratio_tips.get(key)
         if tip is None:
             template = self.cross_ratio_tip if is_cross else self.isolated_ratio_tip
-            tip = self._ratio_tips[(is_cross, tier)] = template.format(tier_word(tier))
+            tip = self._ratio_tips[key] = f"{template.format(tier_word(tiers.ratio))}\n{tier_reason(tiers, bands)}"
+        return tip
+
+    def distance_tip(self, tiers: PositionTier, bands: RiskBands) -> str:
+        tip = self._distance_tips.get((tiers, bands))
+        if tip is None:
+            tip = self._distance_tips[(tiers, bands)] = tier_reason(tiers, bands)
         return tip
 
 
@@ -156,7 +166,7 @@ def render_row(
     key: PositionKey,
     pr: PositionRisk,
     words: RowWords,
-    thresholds: TierThresholds,
+    bands: RiskBands,
     tick: Decimal | None = None,
     step: Decimal | None = None,
     old: RowView | None = None,
@@ -180,20 +190,28 @@ def render_row(
         entry = Cell(format_price(pos.entry_price, tick), _RIGHT, None, None, None, float(pos.entry_price))
         margin_text = words.cross if is_cross else words.isolated
         margin = Cell(margin_text, _LEFT, None, None, None, margin_text)
-    tier = thresholds.tier_for_ratio(pr.margin_ratio)
+    tiers = position_tier(pr, bands)
     liq_text = format_price(pr.liquidation_price, tick)
     liq_tip = liquidation_mismatch_tip(pr, tick, words.liq_mismatch_tip)
     if liq_tip is not None:
         liq_text = f"{liq_text} {MISMATCH_MARK}"
     ratio_text = format_fraction_as_percent(pr.margin_ratio)
     if ratio_text != DASH:
-        ratio_text += tier_suffix(tier)
-    ratio_fg, ratio_bg = TIER_BRUSHES[tier]
-    ratio_tip = words.ratio_tip(is_cross, tier)
+        ratio_text += tier_suffix(tiers.ratio)
+    ratio_fg, ratio_bg = TIER_BRUSHES[tiers.ratio]
+    ratio_tip = words.ratio_tip(is_cross, tiers, bands)
+    # The distance carries its own tier like the ratio: a cross position can be calm by the
+    # account's ratio and 3 % from liquidation.
+    distance_text = format_percent(pr.distance_pct)
+    if distance_text != DASH:
+        distance_text += tier_suffix(tiers.distance)
+    distance_fg, distance_bg = TIER_BRUSHES[tiers.distance]
+    distance_tip: str | None = words.distance_tip(tiers, bands)
     if pr.risk_unavailable:  # say so where the figures would be, and why (in English: the exchange's data)
         liq_text, liq_tip, ratio_tip = words.unavailable, pr.risk_unavailable, pr.risk_unavailable
+        distance_tip = pr.risk_unavailable
     elif pr.maint_margin is None:  # the exchange sent no readable bracket table for the symbol
-        liq_tip = ratio_tip = words.no_brackets_tip
+        liq_tip = ratio_tip = distance_tip = words.no_brackets_tip
     cells = (
         account,
         symbol,
@@ -203,12 +221,12 @@ def render_row(
         Cell(format_price(pos.mark_price, tick), _RIGHT, None, None, None, float(pos.mark_price)),
         Cell(liq_text, _RIGHT, None, None, liq_tip, to_float(pr.liquidation_price, _INF)),
         # No liquidation price sorts as "furthest away".
-        Cell(format_percent(pr.distance_pct), _RIGHT, None, None, None, to_float(pr.distance_pct, _INF)),
+        Cell(distance_text, _RIGHT, distance_fg, distance_bg, distance_tip, to_float(pr.distance_pct, _INF)),
         margin,
         Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, ratio_tip, to_float(pr.margin_ratio, -1.0)),
         Cell(_pnl_text(pr), _RIGHT, None, None, None, float(pr.unrealized_pnl)),
     )
-    return RowView(key, pr, tier, cells, held)
+    return RowView(key, pr, tiers.tier, cells, held)
 
 
 def _coin(pos: Position) -> str:
