@@ -23,11 +23,13 @@ from PySide6.QtWidgets import QApplication
 
 from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
+from marginwatch.core.alert_rules import StreamDownAlert, ThresholdAlert
 from marginwatch.core.risk_tiers import RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
 from marginwatch.services import heartbeat
 from marginwatch.services.account_registry import AccountRegistry
+from marginwatch.services.active_conditions import ActiveConditions
 from marginwatch.services.alert import Alert, AlertKind, sample_alert
 from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from marginwatch.services.channel_manager import ChannelManager
@@ -93,6 +95,8 @@ class AppController(QObject):
             redact=self.journal.add_redaction, parent=self,
         )
         self._alert_ids: dict[str, int] = {}
+        self._conditions = ActiveConditions()  # what the banner shows: the worst of them
+        self._banner_shown: tuple[str, RiskTier, str] | None = None
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
@@ -175,6 +179,8 @@ class AppController(QObject):
 
     def _on_account_removed(self, name: str) -> None:
         self.alerts.forget_account(name)
+        self._conditions.forget_account(name)
+        self._show_worst()
         if self.heartbeat is not None:
             self.heartbeat.forget_account(name)
         self.window.remove_account(name)
@@ -260,6 +266,8 @@ class AppController(QObject):
         self.window.update_account(account, risk, self._tick_sizes(account))
         self._chart_live.observe(self.window, risk)
         self.alerts.on_risk(account, risk)
+        self._conditions.ease(account, risk, self.alerts.policy_of(account).bands)
+        self._show_worst()
         self._refresh_tray()
 
     def _on_margin_call(self, account: str, event: Any) -> None:
@@ -292,11 +300,45 @@ class AppController(QObject):
     def _on_journal_state(self, state: JournalState) -> None:
         self.window.add_event(time.time(), "info", state.reason)
         if state.degraded:  # History is incomplete until it recovers: say so where it is seen
-            self.window.show_alert(self.tr("Journal: {reason}").format(reason=state.reason), RiskTier.WARNING)
+            text = self.tr("Journal: {reason}").format(reason=state.reason)
+            self._conditions.add("journal", "", RiskTier.WARNING, text)
+        else:
+            self._conditions.remove("journal")
+        self._show_worst()
 
     def _on_cleared(self, cleared: ClearedAlert) -> None:
         self.window.add_event(cleared.created_at, "threshold", cleared.title)
         self.forwarder.clear(cleared)
+        for key in cleared.cleared_keys:  # a margin call's condition is over (thresholds ease by risk)
+            self._conditions.remove(key)
+        self._show_worst()
+
+    def _hold(self, alert: Alert, text: str) -> None:
+        """Keep what `alert` says as an active condition until it is over."""
+        raw = alert.raw
+        if isinstance(raw, ThresholdAlert):
+            self._conditions.add_threshold(raw, text)
+        elif isinstance(raw, StreamDownAlert):
+            key = f"down:{raw.account}:{raw.stream}"
+            if raw.restored:
+                self._conditions.remove(key)
+            else:
+                self._conditions.add(key, raw.account, alert.tier, text)
+        elif alert.kind is AlertKind.MARGIN_CALL:
+            self._conditions.add(alert.dedupe_key, alert.account, alert.tier, text)
+
+    def _show_worst(self) -> None:
+        """The banner shows the worst active condition; only a change of it touches the banner, so
+        a dismissed banner stays hidden until something else becomes the worst."""
+        worst = self._conditions.worst()
+        shown = None if worst is None else (worst.key, worst.tier, worst.text)
+        if shown == self._banner_shown:
+            return
+        self._banner_shown = shown
+        if worst is None:
+            self.window.alert_banner.clear()
+        else:
+            self.window.show_alert(worst.text, worst.tier)
 
     def _refresh_tray(self) -> None:
         worst = worst_tier(self.registry.risks.values(), self.alerts.policy.bands)
@@ -320,9 +362,10 @@ class AppController(QObject):
         # An alert that will repeat on the channels can be acknowledged from its event-log entry.
         ack_key = alert.dedupe_key if self.forwarder.channels and forward_kind(alert) in URGENT else ""
         self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}", ack_key)
-        if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN):
+        if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED):
             first_line = alert.body.splitlines()[0] if alert.body else ""
-            self.window.show_alert(f"{alert.title} — {first_line}" if first_line else alert.title, alert.tier)
+            self._hold(alert, f"{alert.title} — {first_line}" if first_line else alert.title)
+            self._show_worst()
         self.notifier.notify(alert)
         self.forwarder.forward(alert)  # after the desktop: channels never delay it
 

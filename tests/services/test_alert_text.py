@@ -177,7 +177,8 @@ def test_stream_restored_alert_is_calm_and_says_live_again(english: QApplication
     before = time.time()
     alert = stream_alert(a)
     assert alert.kind is AlertKind.STREAM_RESTORED and alert.tier is RiskTier.CALM and alert.account == "Main"
-    assert alert.title == "rest stream restored on Main"
+    assert alert.title == "REST snapshot restored on Main"  # a periodic snapshot, not a stream
+    assert stream_alert(StreamDownAlert("Main", "rest", 61.0, None)).title == "REST snapshot failing on Main"
     assert alert.body == "Live data again."
     prefix, _, stamp = alert.dedupe_key.rpartition(":")
     assert prefix == "up:Main:rest" and before <= float(stamp) <= time.time()
@@ -224,7 +225,7 @@ def test_stream_and_test_alerts_in_chinese(chinese: QApplication) -> None:
     assert down.body == "已 61 秒无实时数据：无连接。显示的数据可能已过时。"
     assert stream_alert(StreamDownAlert("主账户", "market", 90.0, "timeout")).title == "主账户：行情数据流中断"
     restored = stream_alert(StreamDownAlert("主账户", "rest", 0.0, None, restored=True))
-    assert restored.title == "主账户：REST数据流已恢复"
+    assert restored.title == "主账户：REST 快照已恢复"
     assert restored.body == "实时数据已恢复。"
     sample = sample_alert()
     assert sample.title == "MarginWatch 测试通知"

@@ -50,6 +50,8 @@ def test_health_text_counts_down(qtbot: QtBot) -> None:
     summary.set_health("main", StreamHealth("market", StreamState.RECONNECTING, next_retry_at=1003.0))
     summary.set_health("main", StreamHealth("user", StreamState.LIVE))
     assert summary.texts("main")["health"] == "user: live · market: reconnecting in 3s"
+    summary.set_health("main", StreamHealth("rest", StreamState.LIVE))
+    assert "REST snapshot: live" in summary.texts("main")["health"]  # a periodic snapshot, not a stream
     clock.now = 1001.0
     # The 1 s ticker refreshes the countdown without any new health report.
     qtbot.waitUntil(lambda: "reconnecting in 2s" in summary.texts("main")["health"], timeout=3000)

@@ -55,8 +55,8 @@
         <translation>行情</translation>
     </message>
     <message>
-        <source>rest</source>
-        <translation>REST</translation>
+        <source>REST snapshot</source>
+        <translation>REST 快照</translation>
     </message>
     <message>
         <source>reconnecting in {0}s</source>
@@ -122,8 +122,8 @@
         <translation>行情</translation>
     </message>
     <message>
-        <source>rest</source>
-        <translation>REST</translation>
+        <source>REST snapshot</source>
+        <translation>REST 快照</translation>
     </message>
     <message>
         <source>BOTH</source>
@@ -246,6 +246,10 @@
         <translation>{level}：{account} · {subject}</translation>
     </message>
     <message>
+        <source>REST snapshot restored on {account}</source>
+        <translation>{account}：REST 快照已恢复</translation>
+    </message>
+    <message>
         <source>{stream} stream restored on {account}</source>
         <translation>{account}：{stream}数据流已恢复</translation>
     </message>
@@ -256,6 +260,10 @@
     <message>
         <source>no connection</source>
         <translation>无连接</translation>
+    </message>
+    <message>
+        <source>REST snapshot failing on {account}</source>
+        <translation>{account}：REST 快照失败</translation>
     </message>
     <message>
         <source>{stream} stream down on {account}</source>
@@ -927,8 +935,8 @@
         <translation>行情</translation>
     </message>
     <message>
-        <source>rest</source>
-        <translation>REST</translation>
+        <source>REST snapshot</source>
+        <translation>REST 快照</translation>
     </message>
     <message>
         <source>connecting</source>
@@ -1109,8 +1117,8 @@
         <translation>强平价格：{0}</translation>
     </message>
     <message>
-        <source>Distance: {0}</source>
-        <translation>距强平：{0}</translation>
+        <source>Distance: {0} ({1})</source>
+        <translation>距强平：{0}（{1}）</translation>
     </message>
     <message>
         <source>Margin ratio: {0} ({1})</source>
@@ -2018,6 +2026,30 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     <message>
         <source>danger</source>
         <translation>危险</translation>
+    </message>
+    <message>
+        <source>the margin ratio ({0} at or over {1} %)</source>
+        <translation>保证金率（≥ {1}% 为{0}）</translation>
+    </message>
+    <message>
+        <source>the distance to liquidation ({0} at or under {1} %)</source>
+        <translation>距强平（≤ {1}% 为{0}）</translation>
+    </message>
+    <message>
+        <source>Tier: unknown (no margin ratio or distance to liquidation)</source>
+        <translation>风险等级：未知（无保证金率或距强平数据）</translation>
+    </message>
+    <message>
+        <source>Tier: {0}, set by {1}</source>
+        <translation>风险等级：{0}，由{1}决定</translation>
+    </message>
+    <message>
+        <source>Tier: calm: neither {0} nor {1}</source>
+        <translation>风险等级：安全：{0}与{1}均未触发</translation>
+    </message>
+    <message>
+        <source>Tier: {0}, set by {1} and {2}</source>
+        <translation>风险等级：{0}，由{1}和{2}决定</translation>
     </message>
 </context>
 </TS>

@@ -40,7 +40,7 @@ def _word(value: str) -> str:
     words = {
         "user": QCoreApplication.translate("Alert", "user"),
         "market": QCoreApplication.translate("Alert", "market"),
-        "rest": QCoreApplication.translate("Alert", "rest"),
+        "rest": QCoreApplication.translate("Alert", "REST snapshot"),
         "BOTH": QCoreApplication.translate("Alert", "BOTH"),
         "LONG": QCoreApplication.translate("Alert", "LONG"),
         "SHORT": QCoreApplication.translate("Alert", "SHORT"),
@@ -179,26 +179,34 @@ def threshold_alert(a: ThresholdAlert) -> Alert:
 
 
 def stream_alert(a: StreamDownAlert) -> Alert:
+    # The REST part is a periodic snapshot, not a stream: its titles say so.
+    is_rest = a.stream == "rest"
     if a.restored:
+        restored = (
+            QCoreApplication.translate("Alert", "REST snapshot restored on {account}")
+            if is_rest
+            else QCoreApplication.translate("Alert", "{stream} stream restored on {account}")
+        )
         return Alert(
             kind=AlertKind.STREAM_RESTORED,
             account=a.account,
             tier=RiskTier.CALM,
-            title=QCoreApplication.translate("Alert", "{stream} stream restored on {account}").format(
-                stream=_word(a.stream), account=a.account
-            ),
+            title=restored.format(stream=_word(a.stream), account=a.account),
             body=QCoreApplication.translate("Alert", "Live data again."),
             dedupe_key=f"up:{a.account}:{a.stream}:{time.time()}",
             raw=a,
         )
     reason = a.reason or QCoreApplication.translate("Alert", "no connection")
+    down = (
+        QCoreApplication.translate("Alert", "REST snapshot failing on {account}")
+        if is_rest
+        else QCoreApplication.translate("Alert", "{stream} stream down on {account}")
+    )
     return Alert(
         kind=AlertKind.STREAM_DOWN,
         account=a.account,
         tier=RiskTier.WARNING,
-        title=QCoreApplication.translate("Alert", "{stream} stream down on {account}").format(
-            stream=_word(a.stream), account=a.account
-        ),
+        title=down.format(stream=_word(a.stream), account=a.account),
         body=QCoreApplication.translate(
             "Alert", "No live data for {seconds} s: {reason}. Figures shown may be stale."
         ).format(seconds=int(a.down_for_s), reason=reason),

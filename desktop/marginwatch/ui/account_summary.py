@@ -165,7 +165,8 @@ class AccountSummary(QWidget):
         return line
 
     def _stream_word(self, name: str) -> str:
-        words = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("rest")}
+        # The REST part is a periodic snapshot, not a stream: it says so.
+        words = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("REST snapshot")}
         return words.get(name, name)
 
     def _describe(self, health: StreamHealth, now: float) -> str:

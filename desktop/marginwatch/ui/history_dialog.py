@@ -138,7 +138,7 @@ class HistoryDialog(QDialog):
             if r.kind is RowKind.MARGIN_CALL:
                 return self.tr("Margin call: {0}").format(", ".join(r.symbols) or "?")
             if r.kind is RowKind.CONNECTION:
-                streams = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("rest")}
+                streams = {"user": self.tr("user"), "market": self.tr("market"), "rest": self.tr("REST snapshot")}
                 states = {
                     "connecting": self.tr("connecting"),
                     "live": self.tr("live"),

@@ -74,26 +74,25 @@ def _pct(value: Decimal) -> str:
 def tier_reason(tiers: PositionTier, bands: RiskBands) -> str:
     """Which threshold sets a position's tier, e.g. "Tier: danger, set by the distance to
     liquidation (danger at or under 5 %)": the table's and the chart's tooltips say the same."""
-    tr = QCoreApplication.translate
     word = tier_word(tiers.tier)
     ratio = bands.ratio
     ratio_limit = {RiskTier.DANGER: ratio.danger, RiskTier.WARNING: ratio.warning}.get(tiers.ratio, ratio.warning)
     distance_limit = {RiskTier.DANGER: bands.distance_danger_pct}.get(tiers.distance, bands.distance_warning_pct)
-    ratio_part = tr("tier", "the margin ratio ({0} at or over {1} %)").format(
+    ratio_part = QCoreApplication.translate("tier", "the margin ratio ({0} at or over {1} %)").format(
         tier_word(tiers.ratio) if tiers.ratio >= RiskTier.WARNING else tier_word(RiskTier.WARNING),
         _pct(ratio_limit * 100),
     )
-    distance_part = tr("tier", "the distance to liquidation ({0} at or under {1} %)").format(
+    distance_part = QCoreApplication.translate("tier", "the distance to liquidation ({0} at or under {1} %)").format(
         tier_word(tiers.distance) if tiers.distance >= RiskTier.WARNING else tier_word(RiskTier.WARNING),
         _pct(distance_limit),
     )
     driver = tiers.driver
     if driver is TierDriver.NONE:
-        return tr("tier", "Tier: unknown (no margin ratio or distance to liquidation)")
+        return QCoreApplication.translate("tier", "Tier: unknown (no margin ratio or distance to liquidation)")
     if driver is TierDriver.MARGIN_RATIO:
-        return tr("tier", "Tier: {0}, set by {1}").format(word, ratio_part)
+        return QCoreApplication.translate("tier", "Tier: {0}, set by {1}").format(word, ratio_part)
     if driver is TierDriver.DISTANCE:
-        return tr("tier", "Tier: {0}, set by {1}").format(word, distance_part)
+        return QCoreApplication.translate("tier", "Tier: {0}, set by {1}").format(word, distance_part)
     if tiers.tier is RiskTier.CALM:
-        return tr("tier", "Tier: calm: neither {0} nor {1}").format(ratio_part, distance_part)
-    return tr("tier", "Tier: {0}, set by {1} and {2}").format(word, ratio_part, distance_part)
+        return QCoreApplication.translate("tier", "Tier: calm: neither {0} nor {1}").format(ratio_part, distance_part)
+    return QCoreApplication.translate("tier", "Tier: {0}, set by {1} and {2}").format(word, ratio_part, distance_part)
