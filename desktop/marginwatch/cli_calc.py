@@ -1,6 +1,7 @@
 """`marginwatch-cli calc <tab>`: Binance's futures calculator plus the auto-add margin simulation.
 
-Tabs: pnl, target, liquidation, max-open, open-price, auto-add. Human-readable output by default;
+Tabs: pnl, target, liquidation, max-open, open-price, auto-add, shock (a whole account's, in
+cli_shock). Human-readable output by default;
 `--json` prints one JSON object with every decimal as a normalised string ("16200", not "1.62E+4").
 """
 
@@ -15,13 +16,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from marginwatch import cli_shock
 from marginwatch.cli import CliError
 from marginwatch.core import auto_add, calculator
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.brackets_snapshot import load_snapshot, parse_bracket_document
 from marginwatch.core.errors import CoreError
 
-TABS = ("pnl", "target", "liquidation", "max-open", "open-price", "auto-add")
+TABS = ("pnl", "target", "liquidation", "max-open", "open-price", "auto-add", "shock")
 
 
 # --- argument types -------------------------------------------------------------------------
@@ -195,6 +197,15 @@ def _auto_add(args: argparse.Namespace) -> int:
     return _emit(args, r)
 
 
+def _shock(args: argparse.Namespace) -> int:
+    data = cli_shock.run(args)
+    if args.json:
+        print(json.dumps(_jsonable({"tab": args.tab, **data})))
+    else:
+        cli_shock.print_human(data, _human)
+    return 0
+
+
 def _run(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -301,3 +312,6 @@ def register(subparsers: argparse._SubParsersAction[Any], name: str, help_text: 
     _mmr(p)
     _brackets(p)
     _contract(p)
+
+    p = tab("shock", "move one symbol, a group or every mark by PCT %%: what is liquidated, and when", _shock)
+    cli_shock.add_arguments(p)
