@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
 from marginwatch.core.alert_rules import StreamDownAlert, ThresholdAlert
+from marginwatch.core.price_shock import Shock
 from marginwatch.core.risk_tiers import RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
@@ -41,6 +42,7 @@ from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.services.sleep_watch import SleepWatch, pause_alert
+from marginwatch.services.what_if import ShockResults, WhatIfService
 from marginwatch.startup_trace import ChartLiveTrace
 from marginwatch.ui.main_window import MainWindow
 from marginwatch.ui.tier_style import tier_word
@@ -131,6 +133,8 @@ class AppController(QObject):
         self._settings_dialog: SettingsDialog | None = None
         self._history_dialog: HistoryDialog | None = None
         self._chart_live = ChartLiveTrace()
+        self.what_if = WhatIfService(self)
+        self._shock: Shock | None = None  # what the what-if panel asks for; None: nothing
         self._wire()
 
     @property
@@ -166,6 +170,9 @@ class AppController(QObject):
         self.forward_channels.failing_changed.connect(self._on_channels_failing)
         self.alerts.alert_cleared.connect(self._on_cleared)
         self.sleep_watch.resumed.connect(self._on_resumed)
+        w.shock_requested.connect(self._on_shock_requested)
+        self.what_if.computed.connect(self._on_shock_computed)
+        self.what_if.failed.connect(lambda why: self.window.add_event(time.time(), "info", f"what-if: {why}"))
         if self.heartbeat is not None:
             shown = self.tr("Heartbeat {url}").format(url=self.heartbeat.name)
             self.heartbeat.state_changed.connect(
@@ -236,6 +243,7 @@ class AppController(QObject):
         await self.notifier.aclose()
         await self.forwarder.aclose()
         self._snapshots.stop()
+        self.what_if.close()
         self.journal.close()
         self.tray.hide()
         self.window.close()
@@ -269,6 +277,23 @@ class AppController(QObject):
         self._conditions.ease(account, risk, self.alerts.policy_of(account).bands)
         self._show_worst()
         self._refresh_tray()
+        if self._shock is not None:  # the what-if follows the live marks (coalesced in the service)
+            self._request_shock()
+
+    def _on_shock_requested(self, shock: Shock | None) -> None:
+        self._shock = shock
+        if shock is None:
+            self.window.clear_shock()
+        else:
+            self._request_shock()
+
+    def _request_shock(self) -> None:
+        if self._shock is not None:
+            self.what_if.request([(name, svc.session.state) for name, svc in self.accounts.items()], self._shock)
+
+    def _on_shock_computed(self, shock: Shock, results: ShockResults) -> None:
+        if self._shock is not None:  # not reset to 0 % meanwhile
+            self.window.show_shock(shock, results)
 
     def _on_margin_call(self, account: str, event: Any) -> None:
         # Journal first: a crash between here and the notification loses nothing. A journal that

@@ -200,3 +200,23 @@ def test_a_changed_row_repaints_only_its_strip_and_the_screen_matches_a_full_pai
     on_screen = chart.screen().grabWindow(chart.winId()).toImage()
     full = chart.grab().toImage().convertToFormat(on_screen.format())
     assert on_screen == full
+
+
+def test_shocked_positions_are_drawn_as_ghosts_over_their_live_bars(chart: LiquidationChart, qtbot: QtBot) -> None:
+    from marginwatch.ui.what_if_rows import ChartGhost
+
+    _shown(chart, qtbot)
+    chart.set_data([("main", position_risk(symbol="AAA", distance="20")),
+                    ("main", position_risk(symbol="BBB", distance="30"))])
+    chart.flush()
+    shocked = position_risk(symbol="AAA", liq="50000", distance="4")
+    chart.set_ghosts({
+        ("main", "AAA", "BOTH"): ChartGhost(4.0, RiskTier.DANGER, False, shocked, Decimal("-15")),
+        ("main", "BBB", "BOTH"): ChartGhost(None, RiskTier.DANGER, True, shocked, Decimal("-8")),
+    })
+    assert chart.ghost_bars() == [("AAA", 4.0, False), ("BBB", None, True)]
+    assert "What-if: liq. price 50,000.00, distance 4.00 % (danger)" in chart.describe_bar(0)
+    assert "What-if: liquidated (from a move of -8.00 %)" in chart.describe_bar(1)
+    assert chart.bars()[0][1] == 20.0  # the live bars stay as they are
+    chart.set_ghosts(None)
+    assert chart.ghost_bars() == [] and "What-if" not in chart.describe_bar(0)

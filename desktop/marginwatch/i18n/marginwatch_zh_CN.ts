@@ -1125,6 +1125,14 @@
         <translation>保证金率：{0}（{1}）</translation>
     </message>
     <message>
+        <source>What-if: liquidated (from a move of {0})</source>
+        <translation>假设：已强平（自 {0} 的变动起）</translation>
+    </message>
+    <message>
+        <source>What-if: liq. price {0}, distance {1} ({2})</source>
+        <translation>假设：强平价格 {0}，距强平 {1}（{2}）</translation>
+    </message>
+    <message>
         <source>L</source>
         <translation>多</translation>
     </message>
@@ -1953,6 +1961,37 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     </message>
 </context>
 <context>
+    <name>ShockResultsModel</name>
+    <message>
+        <source>Position</source>
+        <translation>仓位</translation>
+    </message>
+    <message>
+        <source>Its move</source>
+        <translation>其变动</translation>
+    </message>
+    <message>
+        <source>Liq. price now → shocked</source>
+        <translation>强平价格 当前 → 冲击后</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距强平</translation>
+    </message>
+    <message>
+        <source>Margin ratio</source>
+        <translation>保证金率</translation>
+    </message>
+    <message>
+        <source>Then</source>
+        <translation>冲击后</translation>
+    </message>
+    <message>
+        <source>Liquidated from</source>
+        <translation>强平起点</translation>
+    </message>
+</context>
+<context>
     <name>SleepWatch</name>
     <message>
         <source>The clock was set back from {a} to {b}; resyncing every account.</source>
@@ -2007,6 +2046,85 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     <message>
         <source>Quit</source>
         <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfPanel</name>
+    <message>
+        <source>Which marks move</source>
+        <translation>哪些标记价格变动</translation>
+    </message>
+    <message>
+        <source>Drag to move the marks down (left) or up (right)</source>
+        <translation>拖动以下调（向左）或上调（向右）标记价格</translation>
+    </message>
+    <message>
+        <source>The move, exactly (negative: down)</source>
+        <translation>精确变动幅度（负数：下跌）</translation>
+    </message>
+    <message>
+        <source>Alts (every symbol but BTCUSDT) move this many times the move</source>
+        <translation>山寨币（除 BTCUSDT 外的所有交易对）按此倍数变动</translation>
+    </message>
+    <message>
+        <source>Back to now</source>
+        <translation>回到当前</translation>
+    </message>
+    <message>
+        <source>Move the marks to see what a price shock would do.</source>
+        <translation>移动标记价格，查看价格冲击的影响。</translation>
+    </message>
+    <message>
+        <source>What if</source>
+        <translation>假设</translation>
+    </message>
+    <message>
+        <source>Alts</source>
+        <translation>山寨币</translation>
+    </message>
+    <message>
+        <source>Every mark</source>
+        <translation>所有标记价格</translation>
+    </message>
+    <message>
+        <source>Alts (all but BTCUSDT)</source>
+        <translation>山寨币（除 BTCUSDT 外）</translation>
+    </message>
+    <message>
+        <source>long</source>
+        <translation>多头</translation>
+    </message>
+    <message>
+        <source>short</source>
+        <translation>空头</translation>
+    </message>
+    <message>
+        <source>✕ liquidated</source>
+        <translation>✕ 已强平</translation>
+    </message>
+    <message>
+        <source>not within range</source>
+        <translation>不在范围内</translation>
+    </message>
+    <message>
+        <source>every mark</source>
+        <translation>所有标记价格</translation>
+    </message>
+    <message>
+        <source>{move} on {scope}: {gone} of {count} positions liquidated.</source>
+        <translation>{scope} 变动 {move}：{count} 个仓位中 {gone} 个被强平。</translation>
+    </message>
+    <message>
+        <source>No move in this direction liquidates any of them.</source>
+        <translation>此方向上的任何变动都不会强平它们。</translation>
+    </message>
+    <message>
+        <source>{name} at {move}</source>
+        <translation>{name}（{move}）</translation>
+    </message>
+    <message>
+        <source>First to go: {names}</source>
+        <translation>最先强平：{names}</translation>
     </message>
 </context>
 <context>

@@ -7,7 +7,7 @@ window has painted, so start-up does not wait for it (and numpy).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -24,12 +24,20 @@ from marginwatch.ui.coalescer import Coalescer
 from marginwatch.ui.formatting import DASH, format_fraction_as_percent, format_percent, format_price
 from marginwatch.ui.index_runs import adjacent_runs
 from marginwatch.ui.tier_style import TIER_FILLS, tier_reason, tier_word
+from marginwatch.ui.what_if_rows import ChartGhost
 
 ChartRow = tuple[str, PositionRisk]  # (account, position risk)
 BarKey = tuple[str, str, str]  # (account, symbol, position side)
 
 _BAR_HEIGHT = 0.6
+_GHOST_HEIGHT = 0.3
 _NO_LIQ_FILL = QColor("#999999")
+
+
+def _translucent(colour: QColor, alpha: int) -> QColor:
+    out = QColor(colour)
+    out.setAlpha(alpha)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,8 @@ class LiquidationChart(QWidget):
         self._axis_max = 1.0
         self._drawn_ranges: tuple[float, int] | None = None
         self._drawn_ticks: list[tuple[float, str]] | None = None
+        self._ghosts: Mapping[BarKey, ChartGhost] = {}
+        self._drawn_ghosts: object = None  # what the ghosts look like on screen
         self._coalescer: Coalescer[list[ChartRow]] = Coalescer(
             self._render, max_repaints_per_second, self, first_delay_ms=pacing.CHART_FIRST_DELAY_MS
         )
@@ -110,12 +120,20 @@ class LiquidationChart(QWidget):
         self._plot.addItem(self._band_fill)
         self._band_marks = BandShapes()
         self._plot.addItem(self._band_marks)
+        # What-if ghosts over the live bars, under the labels.
+        self._ghost_item = Bars()
+        self._ghost_item.setZValue(5)
+        self._ghost_item.setVisible(False)
+        self._plot.addItem(self._ghost_item)
         self._labels = BarLabels(self._text_colour)
         self._labels.setZValue(10)
         self._plot.addItem(self._labels)
         self._brushes = {tier: QBrush(TIER_FILLS[tier]) for tier in TIER_FILLS}
         self._no_liq_brush = QBrush(_NO_LIQ_FILL, Qt.BrushStyle.BDiagPattern)
         self._plain_pen = QPen(Qt.PenStyle.NoPen)  # a transparent pen still strokes every bar
+        self._ghost_pen = pg.mkPen(self._text_colour, width=1, style=Qt.PenStyle.DashLine)
+        self._ghost_brushes = {tier: QBrush(_translucent(TIER_FILLS[tier], 150)) for tier in TIER_FILLS}
+        self._gone_brush = QBrush(TIER_FILLS[RiskTier.DANGER], Qt.BrushStyle.DiagCrossPattern)
         self._highlight_pen = pg.mkPen(self._text_colour, width=3)
         self._band_edge_pen = pg.mkPen((200, 200, 100))  # what pyqtgraph's region bounds were drawn with
         self._band_edge_pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
@@ -160,6 +178,11 @@ class LiquidationChart(QWidget):
         self._band_fill.set_shapes(fills, edges)
         self._band_marks.set_shapes([], [marks])
 
+    def set_ghosts(self, ghosts: Mapping[BarKey, ChartGhost] | None) -> None:
+        """Draw these shocked positions as ghosts over their live bars (None or empty: none)."""
+        self._ghosts = dict(ghosts or {})
+        self._render(self._rows)
+
     def highlight(self, account: str, symbol: str, position_side: str) -> None:
         key = (account, symbol, position_side)
         if key != self._highlighted:
@@ -175,6 +198,10 @@ class LiquidationChart(QWidget):
     def bars(self) -> list[tuple[str, float | None, RiskTier]]:
         """(label, distance %, tier) per bar, top to bottom as drawn; distance None = no liq. price."""
         return [(bar.label, bar.value, bar.tier) for bar in self._bars]
+
+    def ghost_bars(self) -> list[tuple[str, float | None, bool]]:
+        """(label, shocked distance %, liquidated) per bar that has a ghost, top to bottom."""
+        return [(b.label, g.distance, g.liquidated) for b in self._bars if (g := self._ghosts.get(b.key)) is not None]
 
     def bar_keys(self) -> list[BarKey]:
         return [bar.key for bar in self._bars]
@@ -214,7 +241,21 @@ class LiquidationChart(QWidget):
                     format_fraction_as_percent(bar.risk.margin_ratio), tier_word(bar.tiers.ratio)
                 ),
                 tier_reason(bar.tiers, self._bands),
+                *self._describe_ghost(bar.key),
             )
+        )
+
+    def _describe_ghost(self, key: BarKey) -> tuple[str, ...]:
+        ghost = self._ghosts.get(key)
+        if ghost is None:
+            return ()
+        if ghost.liquidated:
+            return (self.tr("What-if: liquidated (from a move of {0})").format(format_percent(ghost.liquidation_move)),)
+        return (
+            self.tr("What-if: liq. price {0}, distance {1} ({2})").format(
+                format_price(ghost.risk.liquidation_price), format_percent(ghost.risk.distance_pct),
+                tier_word(ghost.tier),
+            ),
         )
 
     def bar_index_at(self, view_point: QPointF) -> int | None:
@@ -260,7 +301,8 @@ class LiquidationChart(QWidget):
         bars.sort(key=lambda b: (b.value is None, b.value if b.value is not None else 0.0, b.label))
         self._bars = bars
         values = [b.value for b in bars if b.value is not None]
-        top = max([*values, float(self._bands.distance_warning_pct), 1.0])
+        ghosts = [g.distance for g in self._ghosts.values() if g.distance is not None and not g.liquidated]
+        top = max([*values, *ghosts, float(self._bands.distance_warning_pct), 1.0])
         self._axis_max = _round_up(top * 1.1)
         self._draw()
         self._render_count += 1
@@ -287,6 +329,7 @@ class LiquidationChart(QWidget):
         if ticks != self._drawn_ticks:
             self._drawn_ticks = ticks
             item.getAxis("left").setTicks([ticks, []])
+        self._draw_ghosts(count)
         if count == 0:
             self._drawn_look = None
             self._bar_item.setVisible(False)
@@ -361,6 +404,36 @@ class LiquidationChart(QWidget):
             for bar, width, label in zip(self._bars, widths, labels, strict=True)
         )
         return (size, self._axis_max, len(rows)), rows
+
+    def _draw_ghosts(self, count: int) -> None:
+        """The ghosts, re-recorded only when they look different (like the bars)."""
+        view = self._plot.getPlotItem().vb
+        ghosts = [(i, g) for i, b in enumerate(self._bars) if (g := self._ghosts.get(b.key)) is not None]
+        px = view.width() / self._axis_max
+        rows = tuple((i, g.liquidated, g.tier, None if g.distance is None else round(g.distance * px))
+                     for i, g in ghosts)
+        look = (view.width(), view.height(), self._axis_max, count, rows)
+        if look == self._drawn_ghosts:
+            return
+        self._drawn_ghosts = look
+        if not ghosts:
+            self._ghost_item.setVisible(False)
+            return
+        rects: list[tuple[QRectF, QBrush, QPen]] = []
+        for i, g in ghosts:
+            middle = float(count - 1 - i)
+            if g.liquidated:  # the whole row crossed out: gone at this move
+                rects.append((QRectF(0.0, middle - _BAR_HEIGHT / 2, self._axis_max, _BAR_HEIGHT), self._gone_brush,
+                              self._ghost_pen))
+            elif g.distance is not None:  # a thinner bar inside the live one, at the shocked distance
+                width = max(g.distance, self._axis_max * 0.003)
+                rect = QRectF(0.0, middle - _GHOST_HEIGHT / 2, width, _GHOST_HEIGHT)
+                rects.append((rect, self._ghost_brushes[g.tier], self._ghost_pen))
+        pixel_w, pixel_h = view.viewPixelSize()
+        bounds = QRectF(-2 * pixel_w, -_BAR_HEIGHT / 2 - 2 * pixel_h, self._axis_max + 4 * pixel_w,
+                        max(count - 1, 0) + _BAR_HEIGHT + 4 * pixel_h)
+        self._ghost_item.set_bars(rects, bounds)
+        self._ghost_item.setVisible(True)
 
     def _on_view_resized(self) -> None:
         if self._drawn_look is not None:

@@ -16,13 +16,17 @@ from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowE
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.price_shock import Shock
 from marginwatch.core.risk_tiers import RiskBands, RiskTier
 from marginwatch.core.stream_health import StreamHealth
+from marginwatch.services.what_if import ShockResults
 from marginwatch.ui.account_summary import AccountSummary
 from marginwatch.ui.alert_banner import AlertBanner, DemoBanner
 from marginwatch.ui.event_log import EventLog
 from marginwatch.ui.positions_model import PositionsModel
 from marginwatch.ui.positions_table import PositionsTable
+from marginwatch.ui.what_if_panel import WhatIfPanel
+from marginwatch.ui.what_if_rows import ChartGhost, ghosts
 
 if TYPE_CHECKING:  # the chart module pulls in pyqtgraph; the container builds it after first paint
     from marginwatch.ui.liquidation_chart import LiquidationChart
@@ -37,6 +41,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()  # File → Settings…
     history_requested = Signal()  # Tools → History…
     alert_dismissed = Signal()
+    shock_requested = Signal(object)  # the what-if panel's Shock, or None back at 0 %
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +50,7 @@ class MainWindow(QMainWindow):
         self._close_allowed = False
         self._bands = RiskBands()
         self._chart: LiquidationChart | None = None
+        self._ghosts: dict[tuple[str, str, str], ChartGhost] = {}
         self._about: QMessageBox | None = None
         # Hidden to the tray (or minimised, or started there): nobody sees the table, summary or
         # chart, so each account's latest figures wait here and are shown when the window opens
@@ -58,6 +64,7 @@ class MainWindow(QMainWindow):
         self._log = EventLog()
         self._alert = AlertBanner()
         self._demo = DemoBanner()
+        self._what_if = WhatIfPanel()
         self._placeholder = QLabel(self.tr("Chart loading…"))
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setEnabled(False)  # greyed: it is only a stand-in
@@ -70,10 +77,12 @@ class MainWindow(QMainWindow):
         self._middle.setSizes([950, 330])  # the chart keeps this share when it replaces the placeholder
         self._vertical = QSplitter(Qt.Orientation.Vertical)
         self._vertical.addWidget(self._middle)
+        self._vertical.addWidget(self._what_if)
         self._vertical.addWidget(self._log)
         self._vertical.setStretchFactor(0, 4)
-        self._vertical.setStretchFactor(1, 1)
-        self._vertical.setSizes([560, 160])
+        self._vertical.setStretchFactor(1, 2)
+        self._vertical.setStretchFactor(2, 1)
+        self._vertical.setSizes([430, 180, 110])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
         self._table.position_selected.connect(self._on_table_selected)
         self._table.calculator_requested.connect(self.position_calculator_requested)
         self._alert.dismissed.connect(self.alert_dismissed)
+        self._what_if.shock_changed.connect(self.shock_requested)
 
     # ---- feeding (called by the container) ------------------------------------------------------
 
@@ -110,6 +120,7 @@ class MainWindow(QMainWindow):
             return
         self._model.update_account(account, risk, tick_sizes, step_sizes)
         self._summary.set_account_risk(account, risk)
+        self._what_if.set_symbols(key[1] for key in self._model.chart_keys())
         self._feed_chart()
 
     def start_in_tray(self) -> None:
@@ -127,8 +138,21 @@ class MainWindow(QMainWindow):
         self._bands = bands
         self._model.set_bands(bands)
         self._summary.set_thresholds(bands.ratio)
+        self._what_if.set_bands(bands)
         if self._chart is not None:
             self._chart.set_bands(bands)
+
+    def show_shock(self, shock: Shock, results: ShockResults) -> None:
+        """A computed what-if shock: in the panel's table and summary, and as ghosts on the chart."""
+        self._ghosts = ghosts(self._what_if.show_results(shock, results))
+        if self._chart is not None:
+            self._chart.set_ghosts(self._ghosts)
+
+    def clear_shock(self) -> None:
+        self._ghosts = {}
+        self._what_if.clear_results()
+        if self._chart is not None:
+            self._chart.set_ghosts(None)
 
     def set_health(self, account: str, health: StreamHealth) -> None:
         self._summary.set_health(account, health)
@@ -160,6 +184,7 @@ class MainWindow(QMainWindow):
         self._middle.replaceWidget(1, chart)
         self._placeholder.deleteLater()
         chart.set_bands(self._bands)
+        chart.set_ghosts(self._ghosts)
         chart.position_selected.connect(self._on_chart_selected)
         selected = self._table.selected_key()
         if selected is not None:
@@ -191,6 +216,10 @@ class MainWindow(QMainWindow):
     @property
     def alert_banner(self) -> AlertBanner:
         return self._alert
+
+    @property
+    def what_if(self) -> WhatIfPanel:
+        return self._what_if
 
     @property
     def demo_banner(self) -> DemoBanner:

@@ -189,6 +189,10 @@ class PositionsModel(QAbstractTableModel):
         row = self._index.get(key)
         return None if row is None else self._latest(key, row)
 
+    def chart_keys(self) -> list[PositionKey]:
+        """Every row's key, in model order."""
+        return [view.key for view in self._rows]
+
     def chart_rows(self) -> list[tuple[str, PositionRisk]]:
         """(account, PositionRisk) for every row, in model order — what the liquidation chart draws."""
         stale = self._stale
