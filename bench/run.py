@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["pipeline", "alert_latency", "forward_latency", "gui_cost", "cold_start", "memory", "idle_cpu", "robustness"]
+SCRIPTS = ["pipeline", "alert_latency", "forward_latency", "gui_cost", "what_if", "cold_start", "memory", "idle_cpu",
+           "robustness"]
 
 
 def main() -> int:
