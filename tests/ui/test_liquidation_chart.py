@@ -210,13 +210,27 @@ def test_shocked_positions_are_drawn_as_ghosts_over_their_live_bars(chart: Liqui
                     ("main", position_risk(symbol="BBB", distance="30"))])
     chart.flush()
     shocked = position_risk(symbol="AAA", liq="50000", distance="4")
+    renders = chart.render_count
     chart.set_ghosts({
         ("main", "AAA", "BOTH"): ChartGhost(4.0, RiskTier.DANGER, False, shocked, Decimal("-15")),
         ("main", "BBB", "BOTH"): ChartGhost(None, RiskTier.DANGER, True, shocked, Decimal("-8")),
     })
     assert chart.ghost_bars() == [("AAA", 4.0, False), ("BBB", None, True)]
+    assert chart.render_count == renders  # a slider step draws the ghosts only, not the live bars again
     assert "What-if: liq. price 50,000.00, distance 4.00 % (danger)" in chart.describe_bar(0)
     assert "What-if: liquidated (from a move of -8.00 %)" in chart.describe_bar(1)
     assert chart.bars()[0][1] == 20.0  # the live bars stay as they are
     chart.set_ghosts(None)
     assert chart.ghost_bars() == [] and "What-if" not in chart.describe_bar(0)
+
+
+def test_a_far_off_liquidation_does_not_squash_the_other_bars(chart: LiquidationChart, qtbot: QtBot) -> None:
+    from marginwatch.ui.liquidation_chart import AXIS_CAP_PCT
+
+    _shown(chart, qtbot)
+    chart.set_data([("main", position_risk(symbol="AAA", distance="4")),
+                    ("main", position_risk(symbol="HEDGE", distance="5452617.67"))])
+    chart.flush()
+    assert chart.plot_widget.getPlotItem().vb.viewRange()[0][1] == AXIS_CAP_PCT
+    assert chart.label_texts() == ["4.00 %", "5,452,617.67 %"]  # the far one still says how far
+    assert chart.bars()[1][1] == pytest.approx(5452617.67)

@@ -31,6 +31,9 @@ BarKey = tuple[str, str, str]  # (account, symbol, position side)
 
 _BAR_HEIGHT = 0.6
 _GHOST_HEIGHT = 0.3
+# The axis ends here at the latest: one far-off liquidation price (a cross hedge pair's can be
+# millions of percent away) would squash every other bar to nothing.
+AXIS_CAP_PCT = 100.0
 _NO_LIQ_FILL = QColor("#999999")
 
 
@@ -276,7 +279,7 @@ class LiquidationChart(QWidget):
     def bar_centre_in_scene(self, index: int) -> QPointF:
         """Scene position of a bar's middle (for tests that click)."""
         bar = self._bars[index]
-        width = bar.value if bar.value is not None else self._axis_max
+        width = min(bar.value, self._axis_max) if bar.value is not None else self._axis_max
         y = len(self._bars) - 1 - index
         scene_point: QPointF = self._plot.getPlotItem().vb.mapViewToScene(QPointF(width / 2, y))
         return scene_point
@@ -314,7 +317,8 @@ class LiquidationChart(QWidget):
         """The x axis' end: past every bar, ghost and the warning band, in coarse steps."""
         values = [b.value for b in bars if b.value is not None]
         ghosts = [g.distance for g in self._ghosts.values() if g.distance is not None and not g.liquidated]
-        return _round_up(max([*values, *ghosts, float(self._bands.distance_warning_pct), 1.0]) * 1.1)
+        top = max([*values, *ghosts, float(self._bands.distance_warning_pct), 1.0])
+        return min(_round_up(top * 1.1), max(AXIS_CAP_PCT, _round_up(float(self._bands.distance_warning_pct) * 1.1)))
 
     def _draw(self) -> None:
         item = self._plot.getPlotItem()
@@ -351,14 +355,15 @@ class LiquidationChart(QWidget):
             if bar.value is None:
                 widths.append(self._axis_max)
             else:
-                widths.append(max(bar.value, self._axis_max * 0.003))  # keep 0 % visible
+                # Keep 0 % visible; a bar past the axis' cap ends at it (its label says how far).
+                widths.append(min(max(bar.value, self._axis_max * 0.003), self._axis_max))
             text = no_liq if bar.value is None else format_percent(bar.risk.distance_pct)
             if text == DASH:
                 row_labels.append(None)
                 continue
             # Long bars carry their figure inside the end, short ones just past it.
             inside = bar.value is not None and bar.value > self._axis_max * 0.6
-            x = 0.0 if bar.value is None else bar.value
+            x = 0.0 if bar.value is None else min(bar.value, self._axis_max)
             labels.append((x, float(count - 1 - i), text, inside))
             row_labels.append((x, text, inside))
         look = self._look(widths, row_labels)
@@ -434,7 +439,7 @@ class LiquidationChart(QWidget):
                 rects.append((QRectF(0.0, middle - _BAR_HEIGHT / 2, self._axis_max, _BAR_HEIGHT), self._gone_brush,
                               self._ghost_pen))
             elif g.distance is not None:  # a thinner bar inside the live one, at the shocked distance
-                width = max(g.distance, self._axis_max * 0.003)
+                width = min(max(g.distance, self._axis_max * 0.003), self._axis_max)
                 rect = QRectF(0.0, middle - _GHOST_HEIGHT / 2, width, _GHOST_HEIGHT)
                 rects.append((rect, self._ghost_brushes[g.tier], self._ghost_pen))
         pixel_w, pixel_h = view.viewPixelSize()

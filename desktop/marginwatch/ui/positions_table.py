@@ -31,7 +31,7 @@ _WIDTHS = {
     Column.ENTRY: 85,
     Column.MARK: 85,
     Column.LIQ: 95,
-    Column.DISTANCE: 110,
+    Column.DISTANCE: 130,  # with its tier word, like the ratio
     Column.MARGIN_TYPE: 80,
     Column.MARGIN_RATIO: 130,
     Column.UPNL: 90,

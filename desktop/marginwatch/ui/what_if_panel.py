@@ -37,6 +37,7 @@ SLIDER_RANGE_PCT = 50
 ALL, ALTS = "", "\u0001alts"  # the scope box's data for every mark and for all but BTCUSDT
 BTC = "BTCUSDT"
 _STATUS = 5  # the column coloured by the shocked tier
+_WIDTHS = (170, 75, 230, 90, 95, 105)  # starting widths; the last column stretches
 
 
 class ShockResultsModel(QAbstractTableModel):
@@ -124,6 +125,8 @@ class WhatIfPanel(QWidget):
         self._view.verticalHeader().setVisible(False)
         self._view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._view.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate(_WIDTHS):
+            self._view.setColumnWidth(column, width)
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel(self.tr("What if"), self))
