@@ -25,7 +25,7 @@ from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
 from marginwatch.core.alert_rules import StreamDownAlert, ThresholdAlert
 from marginwatch.core.price_shock import Shock
-from marginwatch.core.risk_tiers import RiskTier, worst_tier
+from marginwatch.core.risk_tiers import BandsByAccount, RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
 from marginwatch.services import heartbeat
@@ -105,7 +105,8 @@ class AppController(QObject):
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
         self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap
-        window.set_bands(policy.bands)
+        self._bands = BandsByAccount(policy.bands)  # per account once accounts are added
+        window.set_bands(self._bands)
         self.tray = TrayIcon(self)
         self.notifier = Notifier(
             icon_path=resources.app_icon_path(256),
@@ -179,6 +180,7 @@ class AppController(QObject):
                 lambda state, why: self.window.add_event(time.time(), "info", f"{shown}: {state} {why}".strip()))
 
     def _on_account_added(self, svc: AccountService) -> None:
+        self._apply_bands()
         svc.risk_changed.connect(self._on_risk)
         svc.margin_call.connect(self._on_margin_call)
         svc.health_changed.connect(self._on_health)
@@ -366,7 +368,8 @@ class AppController(QObject):
             self.window.show_alert(worst.text, worst.tier)
 
     def _refresh_tray(self) -> None:
-        worst = worst_tier(self.registry.risks.values(), self.alerts.policy.bands)
+        worst = max((worst_tier([risk], self._bands.of(name)) for name, risk in self.registry.risks.items()),
+                    default=RiskTier.UNKNOWN)
         disconnected = not self.registry.all_live()
         tip = f"MarginWatch — {tier_word(worst)}" + (" — " + self.tr("not live") if disconnected else "")
         failing = self.forward_channels.failing_text()
@@ -476,8 +479,15 @@ class AppController(QObject):
                 self.window.add_event(time.time(), "info", problem)
         policy = self.settings.alert_policy()
         self.alerts.set_policy(policy)
-        self.window.set_bands(policy.bands)
+        self._apply_bands()
         self.notifier.sound = self.settings.sound_enabled
+
+    def _apply_bands(self) -> None:
+        """Each account's thresholds, as the alert engine reads them, to the window and the tray."""
+        s = self.settings
+        own = tuple((name, s.alert_policy(name).bands) for name in sorted(self.accounts) if s.has_account_policy(name))
+        self._bands = BandsByAccount(s.alert_policy().bands, own)
+        self.window.set_bands(self._bands)
 
     def open_history(self) -> None:
         from marginwatch.ui.history_dialog import HistoryDialog

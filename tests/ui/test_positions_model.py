@@ -312,3 +312,16 @@ def test_size_and_entry_follow_their_inputs_when_only_they_change(model: Positio
     )
     assert cell(model, 0, Column.ENTRY) == "60,500.0"
     assert model.data(model.index(0, Column.SIDE), Qt.ItemDataRole.ToolTipRole) == "Position side: BOTH"
+
+
+def test_an_accounts_own_thresholds_tier_its_rows_as_its_alerts_do(model: PositionsModel) -> None:
+    from marginwatch.core.risk_tiers import BandsByAccount
+
+    model.update_account("main", account_risk(position_risk(distance="12", ratio="0.1")))
+    model.update_account("strict", account_risk(position_risk(distance="12", ratio="0.1")))
+    strict = RiskBands(distance_warning_pct=Decimal(20), distance_danger_pct=Decimal(8))
+    model.set_bands(BandsByAccount(RiskBands(), (("strict", strict),)))
+    tiers = {model.key_at(r)[0]: cell(model, r, Column.DISTANCE, TierRole) for r in range(model.rowCount())}
+    assert tiers == {"main": RiskTier.CALM, "strict": RiskTier.WARNING}
+    row = model.row_of("strict", "BTCUSDT", "BOTH")
+    assert row is not None and cell(model, row, Column.DISTANCE) == "12.00 % △ warning"

@@ -75,6 +75,25 @@ class RiskBands:
         return distance_tier(pct, self.distance_warning_pct, self.distance_danger_pct)
 
 
+@dataclass(frozen=True, slots=True)
+class BandsByAccount:
+    """The bands each account's positions are read with: its own override, else `default` (the
+    alert engine uses the same per account, so the table and chart agree with its alerts)."""
+
+    default: RiskBands = RiskBands()
+    overrides: tuple[tuple[str, RiskBands], ...] = ()
+
+    @classmethod
+    def of_any(cls, bands: RiskBands | BandsByAccount) -> BandsByAccount:
+        return bands if isinstance(bands, BandsByAccount) else cls(bands)
+
+    def of(self, account: str) -> RiskBands:
+        for name, bands in self.overrides:  # a few accounts at most
+            if name == account:
+                return bands
+        return self.default
+
+
 class TierDriver(StrEnum):
     """Which figure sets a position's tier."""
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.position import ContractKind
-from marginwatch.core.risk_tiers import RiskTier, TierThresholds
+from marginwatch.core.risk_tiers import BandsByAccount, RiskBands, RiskTier, TierThresholds
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.ui.formatting import DASH, format_decimal, format_fraction_as_percent
 from marginwatch.ui.tier_style import tier_stylesheet, tier_suffix
@@ -39,7 +39,7 @@ class AccountSummary(QWidget):
     def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self._clock = clock  # must match StreamHealth's clock (loop.time() == time.monotonic())
-        self._thresholds = TierThresholds()
+        self._bands = BandsByAccount()
         self._lines: dict[str, _Line] = {}
         self._risks: dict[str, AccountRisk] = {}
         self._health: dict[str, dict[str, StreamHealth]] = {}
@@ -79,17 +79,20 @@ class AccountSummary(QWidget):
         _set_figure(line.wallet, _money(risk, risk.wallet_balance))
         _set_figure(line.margin, _money(risk, risk.margin_balance))
         _set_figure(line.maint, _money(risk, risk.maint_margin))
-        self._show_ratio(line, risk)
+        self._show_ratio(line, risk, account)
 
     def set_health(self, account: str, health: StreamHealth) -> None:
         self._health.setdefault(account, {})[health.name] = health
         self._line(account)
         self.refresh_health()
 
-    def set_thresholds(self, thresholds: TierThresholds) -> None:
-        self._thresholds = thresholds
+    def set_thresholds(self, thresholds: TierThresholds | BandsByAccount) -> None:
+        """Ratio thresholds for every account, or per account (their `ratio`)."""
+        if isinstance(thresholds, TierThresholds):
+            thresholds = BandsByAccount(RiskBands(thresholds))
+        self._bands = thresholds
         for account, risk in self._risks.items():
-            self._show_ratio(self._lines[account], risk)
+            self._show_ratio(self._lines[account], risk, account)
 
     def remove_account(self, account: str) -> None:
         line = self._lines.pop(account, None)
@@ -199,8 +202,8 @@ class AccountSummary(QWidget):
             line.name.setText(text)
             line.name.setToolTip(tip)
 
-    def _show_ratio(self, line: _Line, risk: AccountRisk) -> None:
-        tier = self._thresholds.tier_for_ratio(risk.margin_ratio)
+    def _show_ratio(self, line: _Line, risk: AccountRisk, account: str) -> None:
+        tier = self._bands.of(account).ratio.tier_for_ratio(risk.margin_ratio)
         text = format_fraction_as_percent(risk.margin_ratio)
         _set_style(line.ratio, tier_stylesheet(tier))
         _set_figure(line.ratio, text if text == DASH else text + tier_suffix(tier))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 from marginwatch import pacing
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.position import Direction, PositionSide
-from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
+from marginwatch.core.risk_tiers import BandsByAccount, PositionTier, RiskBands, RiskTier, position_tier
 from marginwatch.ui.chart_items import BandShapes, BarLabels, Bars
 from marginwatch.ui.coalescer import Coalescer
 from marginwatch.ui.formatting import DASH, format_fraction_as_percent, format_percent, format_price
@@ -82,7 +82,8 @@ class LiquidationChart(QWidget):
         self, parent: QWidget | None = None, max_repaints_per_second: float = pacing.CHART_RENDERS_PER_S
     ) -> None:
         super().__init__(parent)
-        self._bands = RiskBands()
+        self._bands = RiskBands()  # the shaded bands: the default ones
+        self._by_account = BandsByAccount()
         self._rows: list[ChartRow] = []
         self._bars: list[_Bar] = []
         self._highlighted: BarKey | None = None
@@ -160,9 +161,11 @@ class LiquidationChart(QWidget):
         a render that looks different on screen repaints (see `draw_count`)."""
         self._coalescer.push(list(rows))
 
-    def set_bands(self, bands: RiskBands) -> None:
-        """Tier bars by these thresholds; shade 0–danger % and danger–warning % of distance."""
-        self._bands = bands
+    def set_bands(self, bands: RiskBands | BandsByAccount) -> None:
+        """Tier bars by these thresholds (per account); shade 0–danger % and danger–warning % of
+        distance by the default ones."""
+        self._by_account = BandsByAccount.of_any(bands)
+        self._bands = self._by_account.default
         self._shade_bands()
         self._render(self._rows)
 
@@ -248,7 +251,7 @@ class LiquidationChart(QWidget):
                 self.tr("Margin ratio: {0} ({1})").format(
                     format_fraction_as_percent(bar.risk.margin_ratio), tier_word(bar.tiers.ratio)
                 ),
-                tier_reason(bar.tiers, self._bands),
+                tier_reason(bar.tiers, self._by_account.of(bar.key[0])),
                 *self._describe_ghost(bar.key),
             )
         )
@@ -304,7 +307,7 @@ class LiquidationChart(QWidget):
             distance = risk.distance_pct
             value = float(distance) if distance is not None and distance.is_finite() else None
             key = (account, pos.symbol, str(pos.position_side))
-            bars.append(_Bar(key, label, value, position_tier(risk, self._bands), risk))
+            bars.append(_Bar(key, label, value, position_tier(risk, self._by_account.of(account)), risk))
         # Nearest to liquidation on top; positions without a liquidation price last.
         bars.sort(key=lambda b: (b.value is None, b.value if b.value is not None else 0.0, b.label))
         self._bars = bars

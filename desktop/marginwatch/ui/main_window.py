@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBox
 
 from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.price_shock import Shock
-from marginwatch.core.risk_tiers import RiskBands, RiskTier
+from marginwatch.core.risk_tiers import BandsByAccount, RiskBands, RiskTier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.services.what_if import ShockResults
 from marginwatch.ui.account_summary import AccountSummary
@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("MarginWatch"))
         self.resize(1280, 780)
         self._close_allowed = False
-        self._bands = RiskBands()
+        self._bands = BandsByAccount()
         self._chart: LiquidationChart | None = None
         self._ghosts: dict[tuple[str, str, str], ChartGhost] = {}
         self._about: QMessageBox | None = None
@@ -133,11 +133,12 @@ class MainWindow(QMainWindow):
         self._summary.remove_account(account)
         self._feed_chart()
 
-    def set_bands(self, bands: RiskBands) -> None:
-        """The thresholds every position's tier is read with, in the table and the chart alike."""
-        self._bands = bands
+    def set_bands(self, bands: RiskBands | BandsByAccount) -> None:
+        """The thresholds every position's tier is read with (per account), in the table, the chart
+        and the what-if panel alike."""
+        bands = self._bands = BandsByAccount.of_any(bands)
         self._model.set_bands(bands)
-        self._summary.set_thresholds(bands.ratio)
+        self._summary.set_thresholds(bands)
         self._what_if.set_bands(bands)
         if self._chart is not None:
             self._chart.set_bands(bands)

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 
 from marginwatch import pacing
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
-from marginwatch.core.risk_tiers import RiskBands
+from marginwatch.core.risk_tiers import BandsByAccount, RiskBands
 from marginwatch.ui.index_runs import adjacent_runs
 from marginwatch.ui.position_rows import (
     ALIGNMENTS,
@@ -77,7 +77,7 @@ class PositionsModel(QAbstractTableModel):
         self._accounts: set[str] = set()
         self._ticks: dict[str, Decimal] = {}
         self._steps: dict[str, Decimal] = {}
-        self._bands = RiskBands()
+        self._bands = BandsByAccount()
         self._stale: dict[PositionKey, PositionRisk] = {}  # figures newer than their row's cells, in order
         self._changes: list[tuple[PositionKey, list[tuple[int, int]]]] = []  # re-rendered, not yet announced
         self._sort_column = -1  # rows in insertion order until a view asks for an order
@@ -155,7 +155,8 @@ class PositionsModel(QAbstractTableModel):
             self._accounts.discard(account)
             self.account_count_changed.emit(len(self._accounts))
 
-    def set_bands(self, bands: RiskBands) -> None:
+    def set_bands(self, bands: RiskBands | BandsByAccount) -> None:
+        bands = BandsByAccount.of_any(bands)
         if bands == self._bands:
             return
         self._bands = bands
@@ -166,7 +167,7 @@ class PositionsModel(QAbstractTableModel):
     # ---- reading (for views and the container) --------------------------------------------------
 
     @property
-    def bands(self) -> RiskBands:
+    def bands(self) -> BandsByAccount:
         return self._bands
 
     def account_count(self) -> int:
@@ -254,7 +255,8 @@ class PositionsModel(QAbstractTableModel):
 
     def _render(self, key: PositionKey, pr: PositionRisk, old: RowView | None = None) -> RowView:
         symbol = pr.position.symbol
-        return render_row(key, pr, self._words, self._bands, self._ticks.get(symbol), self._steps.get(symbol), old)
+        bands = self._bands.of(key[0])  # the account's own thresholds, as its alerts use
+        return render_row(key, pr, self._words, bands, self._ticks.get(symbol), self._steps.get(symbol), old)
 
     def _remove_where(self, doomed: Callable[[PositionKey], bool]) -> None:
         # Walk backwards so earlier row numbers stay valid; remove contiguous runs in one go.

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from marginwatch.core.price_shock import Shock
-from marginwatch.core.risk_tiers import RiskBands
+from marginwatch.core.risk_tiers import BandsByAccount, RiskBands
 from marginwatch.services.what_if import ShockResults
 from marginwatch.ui.position_rows import TIER_BRUSHES
 from marginwatch.ui.what_if_rows import ResultRow, result_rows, summary
@@ -97,7 +97,7 @@ class WhatIfPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._bands = RiskBands()
+        self._bands = BandsByAccount()
         self._symbols: tuple[str, ...] = ()
         self._scope = QComboBox(self)
         self._scope.setToolTip(self.tr("Which marks move"))
@@ -166,8 +166,8 @@ class WhatIfPanel(QWidget):
         if at < 0 and chosen not in (None, ALL):
             self._emit()  # the symbol it moved is gone: every mark now
 
-    def set_bands(self, bands: RiskBands) -> None:
-        self._bands = bands
+    def set_bands(self, bands: RiskBands | BandsByAccount) -> None:
+        self._bands = BandsByAccount.of_any(bands)
 
     def show_results(self, shock: Shock, results: ShockResults) -> list[ResultRow]:
         """Show a computed shock (it may be older than the controls while the slider moves)."""

@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication
 
 from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.price_shock import Shock, ShockedPosition
-from marginwatch.core.risk_tiers import RiskBands, RiskTier, position_tier
+from marginwatch.core.risk_tiers import BandsByAccount, RiskTier, position_tier
 from marginwatch.services.what_if import ShockResults
 from marginwatch.ui.formatting import format_fraction_as_percent, format_percent, format_price
 from marginwatch.ui.tier_style import tier_suffix
@@ -77,9 +77,9 @@ class ResultRow:
         )
 
 
-def result_rows(results: ShockResults, bands: RiskBands) -> list[ResultRow]:
+def result_rows(results: ShockResults, bands: BandsByAccount) -> list[ResultRow]:
     rows = [
-        ResultRow(account, p, RiskTier.DANGER if p.liquidated else position_tier(p.after, bands).tier)
+        ResultRow(account, p, RiskTier.DANGER if p.liquidated else position_tier(p.after, bands.of(account)).tier)
         for account, result in results
         for p in result.positions
         if p.before.position.is_open
