@@ -12,7 +12,7 @@ _DEMO_STYLE = "background-color: #56B4E9; color: #000000;"  # Okabe–Ito sky bl
 
 
 class AlertBanner(QFrame):
-    """A coloured bar with the latest alert; hidden until `show_alert`.
+    """A coloured bar with what the container shows (the worst active condition); hidden until `show_alert`.
 
     "Acknowledge" says the user has seen it (alerts repeating on the forwarding channels stop) and
     also hides the bar; "Dismiss" only hides it.
