@@ -148,6 +148,9 @@ def app(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[QApplic
     default = QLocale()
     yield qapp
     QLocale.setDefault(default)
+    # Before monkeypatch's own undo (it was set up first, so it is torn down last): a test that set
+    # $MARGINWATCH_LANG=zh_CN would otherwise leave Chinese installed for the tests after it.
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
     i18n.install_translator(qapp, "en")
 
 
