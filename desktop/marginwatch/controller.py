@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QApplication
 
 from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
-from marginwatch.core.alert_rules import StreamDownAlert, ThresholdAlert
 from marginwatch.core.price_shock import Shock
 from marginwatch.core.risk_tiers import BandsByAccount, RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
@@ -340,20 +339,6 @@ class AppController(QObject):
             self._conditions.remove(key)
         self._show_worst()
 
-    def _hold(self, alert: Alert, text: str) -> None:
-        """Keep what `alert` says as an active condition until it is over."""
-        raw = alert.raw
-        if isinstance(raw, ThresholdAlert):
-            self._conditions.add_threshold(raw, text)
-        elif isinstance(raw, StreamDownAlert):
-            key = f"down:{raw.account}:{raw.stream}"
-            if raw.restored:
-                self._conditions.remove(key)
-            else:
-                self._conditions.add(key, raw.account, alert.tier, text)
-        elif alert.kind is AlertKind.MARGIN_CALL:
-            self._conditions.add(alert.dedupe_key, alert.account, alert.tier, text)
-
     def _show_worst(self) -> None:
         """The banner shows the worst active condition; only a change of it touches the banner, so
         a dismissed banner stays hidden until something else becomes the worst."""
@@ -392,7 +377,7 @@ class AppController(QObject):
         self.window.add_event(alert.created_at, _LOG_KIND[alert.kind], f"{alert.title} — {alert.body}", ack_key)
         if alert.kind in (AlertKind.MARGIN_CALL, AlertKind.THRESHOLD, AlertKind.STREAM_DOWN, AlertKind.STREAM_RESTORED):
             first_line = alert.body.splitlines()[0] if alert.body else ""
-            self._hold(alert, f"{alert.title} — {first_line}" if first_line else alert.title)
+            self._conditions.hold(alert, f"{alert.title} — {first_line}" if first_line else alert.title)
             self._show_worst()
         self.notifier.notify(alert)
         self.forwarder.forward(alert)  # after the desktop: channels never delay it

@@ -76,3 +76,19 @@ def test_the_window_banner_keeps_the_danger_raised_at_start_over_a_warning_raise
     (first_tier, first_text), (then_tier, then_text) = in_qasync_loop(scenario)
     assert first_tier is RiskTier.DANGER and "SOLUSDT" in first_text
     assert then_tier is RiskTier.WARNING and "BNBUSDT" in then_text
+
+
+def test_a_stream_down_is_held_until_restored_and_a_margin_call_until_cleared(qapp: object) -> None:
+    from marginwatch.core.alert_rules import StreamDownAlert
+    from marginwatch.services.alert import margin_call_alert, stream_alert
+    from tests.services.alert_factories import margin_call
+
+    conditions = ActiveConditions()
+    conditions.hold(stream_alert(StreamDownAlert("main", "user", 61.0, None)), "user stream down")
+    call = margin_call_alert("main", margin_call())
+    conditions.hold(call, "margin call")
+    assert conditions.worst().text == "margin call"  # type: ignore[union-attr]
+    conditions.remove(call.dedupe_key)  # the engine cleared it
+    assert conditions.worst().text == "user stream down"  # type: ignore[union-attr]
+    conditions.hold(stream_alert(StreamDownAlert("main", "user", 0.0, None, restored=True)), "restored")
+    assert conditions.worst() is None

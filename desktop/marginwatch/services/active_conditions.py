@@ -13,8 +13,9 @@ import itertools
 from dataclasses import dataclass
 
 from marginwatch.core.account_risk import AccountRisk
-from marginwatch.core.alert_rules import ThresholdAlert
+from marginwatch.core.alert_rules import StreamDownAlert, ThresholdAlert
 from marginwatch.core.risk_tiers import RiskBands, RiskTier, position_tier
+from marginwatch.services.alert import Alert, AlertKind
 
 ACCOUNT_SUBJECT = "account"  # ThresholdAlert's subject for the cross account
 
@@ -36,6 +37,20 @@ class ActiveConditions:
 
     def add(self, key: str, account: str, tier: RiskTier, text: str) -> None:
         self._active[key] = Condition(key, account, tier, text, next(self._seq))
+
+    def hold(self, alert: Alert, text: str) -> None:
+        """Keep what `alert` says, shown as `text`, until it is over; a restored stream ends its own."""
+        raw = alert.raw
+        if isinstance(raw, ThresholdAlert):
+            self.add_threshold(raw, text)
+        elif isinstance(raw, StreamDownAlert):
+            key = f"down:{raw.account}:{raw.stream}"
+            if raw.restored:
+                self.remove(key)
+            else:
+                self.add(key, raw.account, alert.tier, text)
+        elif alert.kind is AlertKind.MARGIN_CALL:
+            self.add(alert.dedupe_key, alert.account, alert.tier, text)
 
     def add_threshold(self, alert: ThresholdAlert, text: str) -> None:
         """One condition per subject: a ratio and a distance alert on one position are one risk."""
