@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from marginwatch import resources
+from marginwatch import pacing, resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
 from marginwatch.core.price_shock import Shock
 from marginwatch.core.risk_tiers import BandsByAccount, RiskTier, worst_tier
@@ -135,6 +135,10 @@ class AppController(QObject):
         self._chart_live = ChartLiveTrace()
         self.what_if = WhatIfService(self)
         self._shock: Shock | None = None  # what the what-if panel asks for; None: nothing
+        self._shock_follow = QTimer(self)
+        self._shock_follow.setSingleShot(True)
+        self._shock_follow.setInterval(pacing.WHAT_IF_FOLLOW_MS)
+        self._shock_follow.timeout.connect(self._request_shock)
         self._wire()
 
     @property
@@ -244,6 +248,7 @@ class AppController(QObject):
         await self.notifier.aclose()
         await self.forwarder.aclose()
         self._snapshots.stop()
+        self._shock_follow.stop()
         self.what_if.close()
         self.journal.close()
         self.tray.hide()
@@ -278,8 +283,8 @@ class AppController(QObject):
         self._conditions.ease(account, risk, self.alerts.policy_of(account).bands)
         self._show_worst()
         self._refresh_tray()
-        if self._shock is not None:  # the what-if follows the live marks (coalesced in the service)
-            self._request_shock()
+        if self._shock is not None and self.window.isVisible() and not self._shock_follow.isActive():
+            self._shock_follow.start()  # the what-if follows the live marks, gently
 
     def _on_shock_requested(self, shock: Shock | None) -> None:
         self._shock = shock

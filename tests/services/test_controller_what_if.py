@@ -1,5 +1,6 @@
 """The what-if panel in the demo app: a -10 % move on every mark is computed off the GUI thread on the
-live accounts' states and shown with what dies first; back at 0 % the results go."""
+live accounts' states and shown with what dies first, computed again as the live marks move (the
+demo's marks move every second) without touching the slider; back at 0 % the results go."""
 
 from __future__ import annotations
 
@@ -14,14 +15,21 @@ WAIT_S = 20
 def test_a_ten_percent_drop_in_demo_mode_shows_what_dies_first(alert_path_app, in_qasync_loop, tmp_path: Path) -> None:
     app = alert_path_app(Journal.open(tmp_path / "journal.sqlite3"), ("--demo", "--scenario", "calm"))
     window = app.controller.window
+    window.show()  # a hidden window's shock does not follow the marks
 
     async def scenario() -> tuple[str, list[str], int]:
         loop = asyncio.get_running_loop()
         shown: asyncio.Future[None] = loop.create_future()
         computed: asyncio.Future[None] = loop.create_future()
+        followed: asyncio.Future[None] = loop.create_future()
         model = window.positions_model
         model.rowsInserted.connect(lambda *_: shown.done() or shown.set_result(None))
-        app.controller.what_if.computed.connect(lambda *_: computed.done() or computed.set_result(None))
+
+        def on_computed(*_: object) -> None:
+            target = computed if not computed.done() else followed
+            target.done() or target.set_result(None)
+
+        app.controller.what_if.computed.connect(on_computed)
         run = loop.create_task(app.controller.run())
         try:
             if model.rowCount() == 0:
@@ -31,6 +39,7 @@ def test_a_ten_percent_drop_in_demo_mode_shows_what_dies_first(alert_path_app, i
             results = window.what_if.results_model
             names = [results.text(r, 0) for r in range(results.rowCount())]
             text = window.what_if.summary_text()
+            await asyncio.wait_for(followed, WAIT_S)  # the live marks moved: the shock follows them
             window.what_if.move_field.setValue(0.0)
             return text, names, window.what_if.results_model.rowCount()
         finally:
