@@ -176,7 +176,8 @@ class AppController(QObject):
         self.sleep_watch.resumed.connect(self._on_resumed)
         w.shock_requested.connect(self._on_shock_requested)
         self.what_if.computed.connect(self._on_shock_computed)
-        self.what_if.failed.connect(lambda why: self.window.add_event(time.time(), "info", f"what-if: {why}"))
+        self.what_if.failed.connect(lambda why: self.window.add_event(
+            time.time(), "info", self.tr("The what-if could not be computed: {why}").format(why=why)))
         if self.heartbeat is not None:
             shown = self.tr("Heartbeat {url}").format(url=self.heartbeat.name)
             self.heartbeat.state_changed.connect(

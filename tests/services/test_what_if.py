@@ -60,3 +60,18 @@ def test_close_drops_the_computation_in_flight_and_the_pending_one(qtbot: QtBot)
     with qtbot.assertNotEmitted(service.computed, wait=300):
         pass
     assert got == []
+
+
+def test_a_shock_that_cannot_be_computed_is_said_and_the_next_one_still_runs(qtbot: QtBot) -> None:
+    service = WhatIfService()
+    state = state_with(3)
+    failures: list[str] = []
+    got: list[object] = []
+    service.failed.connect(failures.append)
+    service.computed.connect(lambda _s, results: got.append(results))
+    service.request([("main", state)], Shock(D(-5), betas={"S0USDT": "fast"}))  # type: ignore[dict-item]
+    qtbot.waitUntil(lambda: bool(failures) and not service.busy, timeout=5000)
+    assert failures[0].startswith("TypeError")
+    service.request([("main", state)], Shock(D(-5)))
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
+    service.close()

@@ -320,6 +320,10 @@
         <translation>心跳 {url}</translation>
     </message>
     <message>
+        <source>The what-if could not be computed: {why}</source>
+        <translation>无法计算假设情景：{why}</translation>
+    </message>
+    <message>
         <source>Start-up failed: {e}</source>
         <translation>启动失败：{e}</translation>
     </message>
