@@ -47,9 +47,6 @@ class Shock:
             return ZERO
         return self.betas.get(symbol, ONE)
 
-    def with_pct(self, pct: Decimal) -> Shock:
-        return Shock(pct, self.symbols, self.betas)
-
 
 def shocked_mark(mark: Decimal, coefficient: Decimal, pct: Decimal) -> Decimal:
     factor = ONE + coefficient * pct / HUNDRED
