@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from marginwatch import pacing, resources
+from marginwatch import resources
 from marginwatch.core.account_risk import AccountRisk, OtherCross, other_cross_totals
-from marginwatch.core.price_shock import Shock
 from marginwatch.core.risk_tiers import BandsByAccount, RiskTier, worst_tier
 from marginwatch.core.stream_health import StreamHealth
 from marginwatch.exchange.tasks import spawn
@@ -41,7 +40,7 @@ from marginwatch.services.notifier import Notifier
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.services.sleep_watch import SleepWatch, pause_alert
-from marginwatch.services.what_if import ShockResults, WhatIfService
+from marginwatch.services.what_if import HeldShock, account_states
 from marginwatch.startup_trace import ChartLiveTrace
 from marginwatch.ui.main_window import MainWindow
 from marginwatch.ui.tier_style import tier_word
@@ -97,7 +96,6 @@ class AppController(QObject):
         )
         self._alert_ids: dict[str, int] = {}
         self._conditions = ActiveConditions()  # what the banner shows: the worst of them
-        self._banner_shown: tuple[str, RiskTier, str] | None = None
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
@@ -133,12 +131,7 @@ class AppController(QObject):
         self._settings_dialog: SettingsDialog | None = None
         self._history_dialog: HistoryDialog | None = None
         self._chart_live = ChartLiveTrace()
-        self.what_if = WhatIfService(self)
-        self._shock: Shock | None = None  # what the what-if panel asks for; None: nothing
-        self._shock_follow = QTimer(self)
-        self._shock_follow.setSingleShot(True)
-        self._shock_follow.setInterval(pacing.WHAT_IF_FOLLOW_MS)
-        self._shock_follow.timeout.connect(self._request_shock)
+        self.what_if = HeldShock(lambda: account_states(self.accounts), self)
         self._wire()
 
     @property
@@ -174,9 +167,10 @@ class AppController(QObject):
         self.forward_channels.failing_changed.connect(self._on_channels_failing)
         self.alerts.alert_cleared.connect(self._on_cleared)
         self.sleep_watch.resumed.connect(self._on_resumed)
-        w.shock_requested.connect(self._on_shock_requested)
-        self.what_if.computed.connect(self._on_shock_computed)
-        self.what_if.failed.connect(lambda why: self.window.add_event(
+        w.shock_requested.connect(self.what_if.set_shock)
+        self.what_if.shown.connect(self.window.show_shock)
+        self.what_if.cleared.connect(self.window.clear_shock)
+        self.what_if.service.failed.connect(lambda why: self.window.add_event(
             time.time(), "info", self.tr("The what-if could not be computed: {why}").format(why=why)))
         if self.heartbeat is not None:
             shown = self.tr("Heartbeat {url}").format(url=self.heartbeat.name)
@@ -249,7 +243,6 @@ class AppController(QObject):
         await self.notifier.aclose()
         await self.forwarder.aclose()
         self._snapshots.stop()
-        self._shock_follow.stop()
         self.what_if.close()
         self.journal.close()
         self.tray.hide()
@@ -284,23 +277,8 @@ class AppController(QObject):
         self._conditions.ease(account, risk, self.alerts.policy_of(account).bands)
         self._show_worst()
         self._refresh_tray()
-        if self._shock is not None and self.window.isVisible() and not self._shock_follow.isActive():
-            self._shock_follow.start()  # the what-if follows the live marks, gently
-
-    def _on_shock_requested(self, shock: Shock | None) -> None:
-        self._shock = shock
-        if shock is None:
-            self.window.clear_shock()
-        else:
-            self._request_shock()
-
-    def _request_shock(self) -> None:
-        if self._shock is not None:
-            self.what_if.request([(name, svc.session.state) for name, svc in self.accounts.items()], self._shock)
-
-    def _on_shock_computed(self, shock: Shock, results: ShockResults) -> None:
-        if self._shock is not None:  # not reset to 0 % meanwhile
-            self.window.show_shock(shock, results)
+        if self.window.isVisible():
+            self.what_if.marks_moved()  # a held what-if follows the live marks
 
     def _on_margin_call(self, account: str, event: Any) -> None:
         # Journal first: a crash between here and the notification loses nothing. A journal that
@@ -346,16 +324,10 @@ class AppController(QObject):
         self._show_worst()
 
     def _show_worst(self) -> None:
-        """The banner shows the worst active condition; only a change of it touches the banner, so
-        a dismissed banner stays hidden until something else becomes the worst."""
-        worst = self._conditions.worst()
-        shown = None if worst is None else (worst.key, worst.tier, worst.text)
-        if shown == self._banner_shown:
-            return
-        self._banner_shown = shown
-        if worst is None:
+        changed, worst = self._conditions.new_worst()  # a dismissed banner stays hidden till then
+        if changed and worst is None:
             self.window.alert_banner.clear()
-        else:
+        elif changed and worst is not None:
             self.window.show_alert(worst.text, worst.tier)
 
     def _refresh_tray(self) -> None:
@@ -475,9 +447,7 @@ class AppController(QObject):
 
     def _apply_bands(self) -> None:
         """Each account's thresholds, as the alert engine reads them, to the window and the tray."""
-        s = self.settings
-        own = tuple((name, s.alert_policy(name).bands) for name in sorted(self.accounts) if s.has_account_policy(name))
-        self._bands = BandsByAccount(s.alert_policy().bands, own)
+        self._bands = self.settings.bands_by_account(self.accounts)
         self.window.set_bands(self._bands)
 
     def open_history(self) -> None:

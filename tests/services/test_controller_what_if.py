@@ -1,6 +1,7 @@
 """The what-if panel in the demo app: a -10 % move on every mark is computed off the GUI thread on the
 live accounts' states and shown with what dies first, computed again as the live marks move (the
-demo's marks move every second) without touching the slider; back at 0 % the results go."""
+demo's marks move every second) without touching the slider, COIN-M pools included; back at 0 %
+the results go."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_a_ten_percent_drop_in_demo_mode_shows_what_dies_first(alert_path_app, i
             target = computed if not computed.done() else followed
             target.done() or target.set_result(None)
 
-        app.controller.what_if.computed.connect(on_computed)
+        app.controller.what_if.shown.connect(on_computed)
         run = loop.create_task(app.controller.run())
         try:
             if model.rowCount() == 0:
@@ -47,6 +48,8 @@ def test_a_ten_percent_drop_in_demo_mode_shows_what_dies_first(alert_path_app, i
             await asyncio.wait_for(run, WAIT_S)
 
     text, names, after_reset = in_qasync_loop(scenario)
-    assert text.startswith("-10.00 % on every mark:") and "First to go: SOLUSDT long" in text
-    assert names[0] == "SOLUSDT long" and len(names) >= 3
+    assert text.startswith("-10.00 % on every mark:") and "First to go: Demo · SOLUSDT long" in text
+    assert names[0] == "Demo · SOLUSDT long" and len(names) >= 3
+    # The COIN-M side's margin-coin pools are shocked as accounts of their own.
+    assert any(name.startswith("Demo · COIN-M BTC · ") for name in names), names
     assert after_reset == 0

@@ -34,6 +34,7 @@ class ActiveConditions:
         self._active: dict[str, Condition] = {}
         self._subjects: dict[str, tuple[str, str]] = {}  # threshold key -> (account, subject)
         self._seq = itertools.count()
+        self._shown: Condition | None = None
 
     def add(self, key: str, account: str, tier: RiskTier, text: str) -> None:
         self._active[key] = Condition(key, account, tier, text, next(self._seq))
@@ -78,6 +79,17 @@ class ActiveConditions:
 
     def worst(self) -> Condition | None:
         return max(self._active.values(), key=lambda c: (c.tier, c.seq), default=None)
+
+    def new_worst(self) -> tuple[bool, Condition | None]:
+        """(whether the worst condition changed since the last call, the worst now): only a change
+        touches the banner, so a dismissed one stays hidden until something else is the worst."""
+        worst = self.worst()
+        changed = (worst is None) != (self._shown is None) or (
+            worst is not None and self._shown is not None
+            and (worst.key, worst.tier, worst.text) != (self._shown.key, self._shown.tier, self._shown.text)
+        )
+        self._shown = worst
+        return changed, worst
 
 
 def threshold_key(account: str, subject: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -22,7 +23,7 @@ from urllib.parse import quote
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from marginwatch.core.alert_rules import AlertPolicy
-from marginwatch.core.risk_tiers import TierThresholds
+from marginwatch.core.risk_tiers import BandsByAccount, TierThresholds
 from marginwatch.services import paths
 from marginwatch.services.channel_settings import (
     MAX_CHANNELS,
@@ -315,6 +316,11 @@ class Settings(QObject):
         if account not in self._policies:
             self._policies[account] = self._read_policy(self._override_group(account), glob)
         return self._policies[account]
+
+    def bands_by_account(self, accounts: Iterable[str]) -> BandsByAccount:
+        """The tier thresholds of these accounts: their own where they have an override."""
+        own = tuple((a, self.alert_policy(a).bands) for a in sorted(accounts) if self.has_account_policy(a))
+        return BandsByAccount(self.alert_policy().bands, own)
 
     def set_alert_policy(self, p: AlertPolicy, account: str | None = None) -> None:
         """Save the global thresholds, or an override for one account."""

@@ -9,17 +9,20 @@ flight and requests made meanwhile become one more computation, of the latest sh
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from marginwatch import pacing
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.position import Position
 from marginwatch.core.price_shock import Shock, ShockResult, shock_account
+from marginwatch.services.coinm_names import pool_name
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +109,65 @@ class WhatIfService(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}"[:200])
             return
         self.computed.emit(shock, results)
+
+
+def account_states(accounts: Mapping[str, Any]) -> list[tuple[str, AccountState]]:
+    """Every followed account's state by the name it is shown under: a COIN-M side is one cross
+    pool per margin coin ("Main · COIN-M BTC"), each an account of its own."""
+    out: list[tuple[str, AccountState]] = []
+    for name, svc in accounts.items():
+        state = svc.session.state
+        pools = getattr(state, "pools", None)
+        if pools is not None:
+            out += [(pool_name(name, coin), pool) for coin, pool in pools.items()]
+        else:
+            out.append((name, state))
+    return out
+
+
+class HeldShock(QObject):
+    """The shock the what-if panel holds: computed at once when it changes, again as the live marks
+    move (at most every `pacing.WHAT_IF_FOLLOW_MS`, only when asked to follow), and forgotten at 0 %."""
+
+    shown = Signal(object, object)  # Shock, ShockResults: still the held shock's
+    cleared = Signal()
+
+    def __init__(self, states: Callable[[], list[tuple[str, AccountState]]], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._states = states
+        self.service = WhatIfService(self)
+        self.service.computed.connect(self._on_computed)
+        self._shock: Shock | None = None
+        self._follow = QTimer(self)
+        self._follow.setSingleShot(True)
+        self._follow.setInterval(pacing.WHAT_IF_FOLLOW_MS)
+        self._follow.timeout.connect(self._request)
+
+    @property
+    def shock(self) -> Shock | None:
+        return self._shock
+
+    def set_shock(self, shock: Shock | None) -> None:
+        self._shock = shock
+        if shock is None:
+            self._follow.stop()
+            self.cleared.emit()
+        else:
+            self._request()
+
+    def marks_moved(self) -> None:
+        """The live figures changed (and someone sees the results): compute again, gently."""
+        if self._shock is not None and not self._follow.isActive():
+            self._follow.start()
+
+    def close(self) -> None:
+        self._follow.stop()
+        self.service.close()
+
+    def _request(self) -> None:
+        if self._shock is not None:
+            self.service.request(self._states(), self._shock)
+
+    def _on_computed(self, shock: Shock, results: ShockResults) -> None:
+        if self._shock is not None:  # not back at 0 % meanwhile
+            self.shown.emit(shock, results)

@@ -112,12 +112,13 @@ def summary(shock: Shock, rows: list[ResultRow]) -> str:
         move=format_percent(shock.pct), scope=scope_text(shock), gone=gone, count=len(rows)
     )
     first = [r for r in rows if r.shocked.liquidation_move is not None][:SUMMARY_NAMES]
+    many = len({r.account for r in rows}) > 1  # then each is named with its account, as in the table
     if not first:
         none = QCoreApplication.translate("WhatIfPanel", "No move in this direction liquidates any of them.")
         return f"{head} {none}"
     named = ", ".join(
         QCoreApplication.translate("WhatIfPanel", "{name} at {move}").format(
-            name=r.texts(False)[0], move=format_percent(r.shocked.liquidation_move)
+            name=r.texts(many)[0], move=format_percent(r.shocked.liquidation_move)
         )
         for r in first
     )
