@@ -20,6 +20,7 @@ from marginwatch import pacing
 from marginwatch.core.account_risk import AccountRisk, assess_account
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.account_feed import AccountFeed, ChangeHandler, EventHandler, FeedFactory, HealthHandler
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.session import AccountSession, SessionOptions
@@ -135,6 +136,21 @@ class RiskWorker(QObject):
             self.request(pending)
 
 
+def binance_feed(
+    endpoints: Endpoints, credentials: Credentials, options: SessionOptions | None = None,
+    session_class: type[AccountSession] = AccountSession,
+) -> FeedFactory:
+    """A Binance session as an account feed (mypy checks that it is one): USDⓈ-M's, or COIN-M's
+    `session_class`, which takes the same arguments."""
+
+    def make(*, name: str, on_change: ChangeHandler, on_margin_call: EventHandler,
+             on_health: HealthHandler) -> AccountFeed:
+        return session_class(endpoints, credentials, name=name, on_change=on_change,
+                             on_margin_call=on_margin_call, on_health=on_health, options=options)
+
+    return make
+
+
 class AccountService(QObject):
     risk_changed = Signal(str, object)  # account name, AccountRisk
     # account name, reason ("" once a computation succeeds again): the shown risk is stale meanwhile
@@ -146,25 +162,25 @@ class AccountService(QObject):
     def __init__(
         self,
         name: str,
-        endpoints: Endpoints,
-        credentials: Credentials,
+        endpoints: Endpoints | None = None,
+        credentials: Credentials | None = None,
         *,
         refresh_ms: int = pacing.PUBLISH_INTERVAL_MS,
         session_options: SessionOptions | None = None,
+        feed: FeedFactory | None = None,
         parent: QObject | None = None,
         session_class: type[AccountSession] = AccountSession,
     ) -> None:
-        """`session_class`: the venue's session (COIN-M's takes the same arguments)."""
+        """`feed` makes the account's exchange feed; without one, Binance's from endpoints and
+        credentials (`session_class`: the venue's session, COIN-M's takes the same arguments)."""
         super().__init__(parent)
         self.name = name
-        self._session = session_class(
-            endpoints,
-            credentials,
-            name=name,
-            on_change=self._on_change,
-            on_margin_call=self._on_margin_call,
-            on_health=self._on_health,
-            options=session_options,
+        if feed is None:
+            if endpoints is None or credentials is None:
+                raise ValueError("an account needs endpoints and credentials, or a feed")
+            feed = binance_feed(endpoints, credentials, session_options, session_class)
+        self._session = feed(
+            name=name, on_change=self._on_change, on_margin_call=self._on_margin_call, on_health=self._on_health
         )
         self._schedule = PublishSchedule(refresh_ms, pacing.FIRST_PUBLISH_MS)
         self._refresh = QTimer(self)
@@ -179,7 +195,7 @@ class AccountService(QObject):
         self.risk_error: str | None = None  # why the latest risk computation failed, None while it works
 
     @property
-    def session(self) -> AccountSession:
+    def session(self) -> AccountFeed:
         return self._session
 
     @property
