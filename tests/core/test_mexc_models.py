@@ -125,3 +125,12 @@ def test_unknown_channels_pass_and_garbage_is_a_frame_error() -> None:
     for raw in (b"not json", b"[1]", b'{"data":1}'):
         with pytest.raises(FrameError):
             m.decode_private_frame(raw)
+
+
+def test_fair_price_push_and_ticker_marks() -> None:
+    raw = b'{"channel":"push.fair.price","data":{"price":18100.5,"symbol":"BTC_USDT"},"symbol":"BTC_USDT","ts":5}'
+    assert m.decode_private_frame(raw) == m.FairPrice("BTC_USDT", D("18100.5"), 5)
+    with pytest.raises(FrameError):
+        m.decode_private_frame(b'{"channel":"push.fair.price","data":{"price":-1,"symbol":"BTC_USDT"}}')
+    marks = m.fair_prices([{"symbol": "BTC_USDT", "fairPrice": 18000.1}, {"symbol": "X", "fairPrice": 0}, 3])
+    assert marks == {"BTC_USDT": D("18000.1")}

@@ -291,6 +291,21 @@ def contracts(data: Any) -> Rows[MexcContract]:
     return _rows(data, _contract, "contracts", "symbol")
 
 
+def fair_prices(data: Any) -> dict[str, Decimal]:
+    """`contract/ticker` rows → symbol: fairPrice; rows without a positive price are skipped."""
+    out: dict[str, Decimal] = {}
+    for row in data if isinstance(data, list) else [data]:
+        if not isinstance(row, dict):
+            continue
+        try:
+            symbol, price = _str(row, "symbol"), _req(row, "fairPrice")
+        except _Bad:
+            continue
+        if price > 0:
+            out[symbol] = price
+    return out
+
+
 # ------------------------------------------------------------------ private WebSocket frames
 
 
@@ -316,11 +331,20 @@ class Push:
 
 
 @dataclass(frozen=True, slots=True)
+class FairPrice:
+    """`push.fair.price`: MEXC's mark price of one contract."""
+
+    symbol: str
+    price: Decimal
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class OtherFrame:
     channel: str
 
 
-MexcFrame = LoginReply | Pong | Push | OtherFrame
+MexcFrame = LoginReply | Pong | Push | FairPrice | OtherFrame
 
 
 def _notify(row: dict[str, Any], ts: int) -> MexcNotify:
@@ -374,6 +398,17 @@ def decode_private_frame(raw: bytes | str) -> MexcFrame:
         return LoginReply(False, str(data)[:200])
     if channel == "pong":
         return Pong(_ts(data))
+    if channel == "push.fair.price":
+        if not isinstance(data, dict):
+            raise FrameError("push.fair.price: data is not an object")
+        try:
+            price = _req(data, "price")
+            symbol = _str(doc if isinstance(doc.get("symbol"), str) else data, "symbol")
+        except _Bad as bad:
+            raise FrameError(f"push.fair.price: {bad.key} unreadable") from None
+        if price <= 0:
+            raise FrameError("push.fair.price: price is not positive")
+        return FairPrice(symbol, price, ts)
     if channel in _PUSH_READERS:
         name_key, read = _PUSH_READERS[channel]
         found = _rows(data, read, channel, name_key)

@@ -1,0 +1,1 @@
+"""MEXC futures (contract API), read-only: signed REST snapshot and the private WebSocket."""
