@@ -397,9 +397,9 @@ class AppController(QObject):
         self._settings_dialog.raise_()
 
     async def _test_key(self, config: AccountConfig, secret: str) -> None:
-        from marginwatch.services.key_check import check_account_key
+        from marginwatch.services.key_checks import check_any_account_key
 
-        result = await check_account_key(config, secret)
+        result = await check_any_account_key(config, secret)
         if self._settings_dialog is not None:
             self._settings_dialog.show_test_result(result)
 

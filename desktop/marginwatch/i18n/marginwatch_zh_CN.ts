@@ -1097,6 +1097,18 @@
         <source>The key cannot trade or withdraw.</source>
         <translation>此 API Key 无法交易或提现。</translation>
     </message>
+    <message>
+        <source>MEXC does not tell MarginWatch what this key may do. MarginWatch only reads: on MEXC, give the key reading permissions only (no trading, no withdrawals) and bind it to your IP address.</source>
+        <translation>MEXC 不会告诉 MarginWatch 此密钥能做什么。MarginWatch 只读取数据：请在 MEXC 上只给此密钥读取权限（不可交易、不可提现），并绑定你的 IP 地址。</translation>
+    </message>
+    <message>
+        <source>MEXC did not answer in time.</source>
+        <translation>MEXC 未及时响应。</translation>
+    </message>
+    <message>
+        <source>The key reads the MEXC futures account.</source>
+        <translation>此密钥可以读取 MEXC 合约账户。</translation>
+    </message>
 </context>
 <context>
     <name>LiquidationChart</name>
@@ -1669,6 +1681,18 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>未知的密钥类型 {0}。</translation>
     </message>
     <message>
+        <source>Unknown exchange {0}.</source>
+        <translation>未知的交易所 {0}。</translation>
+    </message>
+    <message>
+        <source>MEXC has no futures testnet: choose Mainnet or Custom.</source>
+        <translation>MEXC 没有合约测试网：请选择主网或自定义。</translation>
+    </message>
+    <message>
+        <source>MEXC keys are HMAC keys (a secret key), not Ed25519.</source>
+        <translation>MEXC 的密钥是 HMAC 密钥（secret key），不是 Ed25519。</translation>
+    </message>
+    <message>
         <source>The API key is empty.</source>
         <translation>API Key 为空。</translation>
     </message>
@@ -1720,6 +1744,14 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>删除…</translation>
     </message>
     <message>
+        <source>Binance USDⓈ-M futures</source>
+        <translation>币安 U 本位合约</translation>
+    </message>
+    <message>
+        <source>MEXC futures (read-only API)</source>
+        <translation>MEXC 合约（只读 API）</translation>
+    </message>
+    <message>
         <source>Mainnet</source>
         <translation>主网</translation>
     </message>
@@ -1754,6 +1786,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Name</source>
         <translation>名称</translation>
+    </message>
+    <message>
+        <source>Exchange</source>
+        <translation>交易所</translation>
     </message>
     <message>
         <source>Environment</source>

@@ -38,6 +38,7 @@ from marginwatch.services.secret_store import SecretStore, SecretStoreError
 from marginwatch.services.settings import AccountConfig, Settings
 
 if TYPE_CHECKING:
+    from marginwatch.exchange.account_feed import FeedFactory
     from marginwatch.exchange.credentials import Credentials
     from marginwatch.exchange.endpoints import Endpoints
 
@@ -201,7 +202,9 @@ class AccountRegistry(QObject):
         prepared = self._prepare(config)
         if prepared is None:
             return []
-        endpoints, credentials = prepared
+        endpoints, credentials, feed = prepared
+        if endpoints is None:  # another exchange: one feed, no USDⓈ-M and COIN-M sides
+            return [AccountService(config.name, feed=feed, parent=self)]
         out = [AccountService(config.name, endpoints, credentials, parent=self)] if markets.usdm else []
         if markets.coinm:
             try:
@@ -212,9 +215,10 @@ class AccountRegistry(QObject):
                 out.append(CoinMAccountService(coinm_name(config.name), coinm, credentials, parent=self))
         return out
 
-    def _prepare(self, config: AccountConfig) -> tuple[Endpoints, Credentials] | None:
-        """A configured account's USDⓈ-M endpoints and credentials, its secret from the SecretStore, and
-        its key's permission check started; None (and a notice) if it cannot run."""
+    def _prepare(self, config: AccountConfig) -> tuple[Endpoints | None, Credentials, FeedFactory] | None:
+        """A configured account's Binance USDⓈ-M endpoints (None on another exchange), credentials and
+        feed, its secret from the SecretStore, and its key's permission check started; None (and a
+        notice) if it cannot run."""
         from marginwatch.services.key_check import credentials_for, endpoints_for
 
         try:
@@ -229,8 +233,13 @@ class AccountRegistry(QObject):
                 )
             )
             return None
+        from marginwatch.services.account_feeds import feed_for
+        from marginwatch.services.settings import Exchange
+
         try:
-            endpoints = endpoints_for(config)
+            feed = feed_for(config, secret)
+            binance = config.exchange == Exchange.BINANCE
+            endpoints = endpoints_for(config) if binance else None
             credentials = credentials_for(config, secret)
         except ValueError as exc:
             self.notice.emit(f"{config.name}: {exc}")
@@ -239,14 +248,19 @@ class AccountRegistry(QObject):
             self._redact(value)
         from marginwatch.services.account_save import foreign_host_warning
 
-        warning = foreign_host_warning(config)
+        warning = foreign_host_warning(config) if binance else None
         if warning is not None:
             self.notice.emit(f"{config.name}: {warning}")
         if (config.name, config.api_key) not in self._checked_keys:
             self._checked_keys.add((config.name, config.api_key))
-            spawn(self._check_permissions(config.name, endpoints, credentials), self._checks,
-                  name=f"permission check {config.name}")
-        return endpoints, credentials
+            if endpoints is not None:
+                spawn(self._check_permissions(config.name, endpoints, credentials), self._checks,
+                      name=f"permission check {config.name}")
+            else:  # MEXC cannot tell what a key may do: say so once per key and run
+                from marginwatch.services.mexc_key_check import permissions_unknown_warning
+
+                self.notice.emit(f"{config.name}: {permissions_unknown_warning()}")
+        return endpoints, credentials, feed
 
     async def _check_permissions(self, name: str, endpoints: Endpoints, credentials: Credentials) -> None:
         """Read the key's permissions once; tell `notice` when it can do more than read."""

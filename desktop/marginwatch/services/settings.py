@@ -53,6 +53,11 @@ class Environment(StrEnum):
     CUSTOM = "custom"
 
 
+class Exchange(StrEnum):
+    BINANCE = "binance"  # USDⓈ-M futures
+    MEXC = "mexc"  # futures (contract API), read-only
+
+
 class KeyType(StrEnum):
     HMAC = "hmac"
     ED25519 = "ed25519"
@@ -83,6 +88,7 @@ class Language(StrEnum):
 ENVIRONMENTS = tuple(e.value for e in Environment)
 KEY_TYPES = tuple(k.value for k in KeyType)
 MARKETS = tuple(m.value for m in Markets)
+EXCHANGES = tuple(x.value for x in Exchange)
 LANGUAGES = tuple(lang.value for lang in Language)
 MAX_ACCOUNTS = 100  # a poisoned accounts/size must not make every read walk millions of empty entries
 
@@ -99,6 +105,7 @@ class AccountConfig:
     rest_url: str = ""
     ws_url: str = ""
     markets: str = Markets.USDM.value  # "usdm" | "coinm" | "both"
+    exchange: str = Exchange.BINANCE.value  # accounts saved before MEXC came are Binance's
 
 
 def account_problem(config: AccountConfig) -> str | None:
@@ -114,6 +121,12 @@ def account_problem(config: AccountConfig) -> str | None:
         return translate("Settings", "Unknown futures market {0}.").format(repr(config.markets))
     if config.key_type not in KEY_TYPES:
         return translate("Settings", "Unknown key type {0}.").format(repr(config.key_type))
+    if config.exchange not in EXCHANGES:
+        return translate("Settings", "Unknown exchange {0}.").format(repr(config.exchange))
+    if config.exchange == Exchange.MEXC and config.environment == Environment.TESTNET:
+        return translate("Settings", "MEXC has no futures testnet: choose Mainnet or Custom.")
+    if config.exchange == Exchange.MEXC and config.key_type != KeyType.HMAC:
+        return translate("Settings", "MEXC keys are HMAC keys (a secret key), not Ed25519.")
     if not config.api_key.strip():
         return translate("Settings", "The API key is empty.")
     if config.api_key != config.api_key.strip():
@@ -176,6 +189,7 @@ _ACCOUNT_FIELDS: tuple[tuple[str, Any, Reader[Any]], ...] = (
     ("rest_url", "", text),
     ("ws_url", "", text),
     ("markets", Markets.USDM.value, text),  # absent in files from before COIN-M: USDⓈ-M, as then
+    ("exchange", Exchange.BINANCE.value, text),  # account_problem() words an unknown one
 )
 
 
@@ -382,6 +396,8 @@ class Settings(QObject):
             s.setValue("ws_url", a.ws_url)
             if a.markets != Markets.USDM.value:  # so a USDⓈ-M account's entry is written as before COIN-M
                 s.setValue("markets", a.markets)
+            if a.exchange != Exchange.BINANCE:  # a file of Binance accounts stays as earlier versions wrote it
+                s.setValue("exchange", a.exchange)
         s.endArray()
 
     def save_account(self, config: AccountConfig, *, replaces: str | None = None) -> None:

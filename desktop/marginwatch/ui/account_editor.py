@@ -56,7 +56,7 @@ class TestResult(Protocol):
 
 def _key_of(config: AccountConfig) -> tuple[str, ...]:
     """What identifies a key and where it is used, whatever the account is called."""
-    return (config.environment, config.rest_url, config.ws_url, config.key_type, config.api_key)
+    return (config.exchange, config.environment, config.rest_url, config.ws_url, config.key_type, config.api_key)
 
 
 class AccountEditor(QWidget):
@@ -125,6 +125,9 @@ class AccountEditor(QWidget):
 
     def _setup_form(self) -> QFormLayout:
         self.name_edit = QLineEdit()
+        self.exchange_combo = QComboBox()
+        self.exchange_combo.addItem(translate("SettingsDialog", "Binance USDⓈ-M futures"), "binance")
+        self.exchange_combo.addItem(translate("SettingsDialog", "MEXC futures (read-only API)"), "mexc")
         self.environment_combo = QComboBox()
         for label, value in (
             (translate("SettingsDialog", "Mainnet"), "mainnet"),
@@ -154,6 +157,7 @@ class AccountEditor(QWidget):
 
         self.form = QFormLayout()
         self.form.addRow(translate("SettingsDialog", "Name"), self.name_edit)
+        self.form.addRow(translate("SettingsDialog", "Exchange"), self.exchange_combo)
         self.form.addRow(translate("SettingsDialog", "Environment"), self.environment_combo)
         self.form.addRow(translate("SettingsDialog", "Futures"), self.markets_combo)
         self.form.addRow(translate("SettingsDialog", "REST base URL"), self.rest_url_edit)
@@ -256,7 +260,10 @@ class AccountEditor(QWidget):
         self.account_list.blockSignals(True)
         self.account_list.clear()
         for a in self._settings.accounts():
-            item = QListWidgetItem(f"{a.name}  ({self._env_label(a.environment)})")
+            where = self._env_label(a.environment)
+            if a.exchange != "binance":
+                where = f"MEXC, {where}"
+            item = QListWidgetItem(f"{a.name}  ({where})")
             item.setData(Qt.ItemDataRole.UserRole, a.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if a.enabled else Qt.CheckState.Unchecked)
@@ -314,6 +321,7 @@ class AccountEditor(QWidget):
         self._set_message("")
         self.test_result_label.clear()
         self.name_edit.setText(config.name)
+        self.exchange_combo.setCurrentIndex(max(0, self.exchange_combo.findData(config.exchange)))
         self.environment_combo.setCurrentIndex(max(0, self.environment_combo.findData(config.environment)))
         self.key_type_combo.setCurrentIndex(max(0, self.key_type_combo.findData(config.key_type)))
         self.markets_combo.setCurrentIndex(max(0, self.markets_combo.findData(config.markets)))
@@ -344,6 +352,7 @@ class AccountEditor(QWidget):
             rest_url=self.rest_url_edit.text().strip() if custom else "",
             ws_url=self.ws_url_edit.text().strip() if custom else "",
             markets=str(self.markets_combo.currentData()),
+            exchange=str(self.exchange_combo.currentData()),
         )
 
     def _form_secret(self) -> str:

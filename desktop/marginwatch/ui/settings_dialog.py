@@ -94,6 +94,7 @@ class SettingsDialog(QDialog):
         self.add_button = ed.add_button
         self.remove_button = ed.remove_button
         self.name_edit = ed.name_edit
+        self.exchange_combo = ed.exchange_combo
         self.environment_combo = ed.environment_combo
         self.rest_url_edit = ed.rest_url_edit
         self.ws_url_edit = ed.ws_url_edit
