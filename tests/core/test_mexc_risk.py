@@ -66,3 +66,36 @@ def test_risk_limit_before_contract_rate_and_bracket_tables() -> None:
     tables = r.bracket_tables(limits, {"BTC_USDT": CONTRACT, "ETH_USDT": CONTRACT})
     assert tables["BTC_USDT"].brackets[0].maint_margin_ratio == D("0.01")
     assert tables["ETH_USDT"].brackets[0].maint_margin_ratio == D("0.004")
+
+
+def test_the_risk_of_a_mexc_position_follows_mexcs_rule_maintenance_at_entry() -> None:
+    from marginwatch.core.account_risk import assess_account
+    from marginwatch.core.calculator import single_bracket_table
+
+    table = {"BTC_USDT": single_bracket_table(MMR, symbol="BTC_USDT")}
+    pos = r.to_position(POS, CONTRACT, MMR, D(17000))
+    assert pos.maint_at_entry and pos.with_mark(D(16900)).maint_at_entry
+    (pr,) = assess_account([pos], D(0), table).positions
+    assert pr.liquidation_price == D(16272) and pr.maint_margin == D(36)  # fixed at entry, not at the mark
+    assert pr.margin_ratio == D(36) / (D(900) + (D(17000) - D(18000)) * D("0.5"))
+    from dataclasses import replace
+
+    (binance_rule,) = assess_account([replace(pos, maint_at_entry=False)], D(0), table).positions
+    assert binance_rule.liquidation_price is not None and binance_rule.liquidation_price < D(16272)
+
+
+def test_maintenance_at_entry_closed_form_for_shorts_and_inverse() -> None:
+    from marginwatch.core import risk
+    from marginwatch.core.position import ContractKind, Position
+
+    short = Position("BTC_USDT", PositionSide.SHORT, D(-5000), D(18000), D(18000), MarginType.ISOLATED, D(900),
+                     contract_size=D("0.0001"), maint_at_entry=True)
+    assert risk.liquidation_price_maint_at_entry(short, D(900), D(36)) == (D(900) - 36 + 9000) / D("0.5")
+    inverse = Position("BTCUSD", PositionSide.LONG, D(1000), D(20000), D(20000), MarginType.ISOLATED, D("0.25"),
+                       contract=ContractKind.INVERSE, contract_size=D(100), maint_at_entry=True)
+    lp = risk.liquidation_price_maint_at_entry(inverse, D("0.25"), D("0.025"))
+    assert lp is not None and abs(D("0.25") + D(100000) * (D(1) / 20000 - 1 / lp) - D("0.025")) < D("1e-20")
+    assert risk.liquidation_price_maint_at_entry(short, D(10**6), D(36)) is not None  # a short always has one
+    long_covered = Position("X", PositionSide.LONG, D(1), D(100), D(100), MarginType.ISOLATED, D(200),
+                            maint_at_entry=True)
+    assert risk.liquidation_price_maint_at_entry(long_covered, D(200), D(1)) is None

@@ -58,6 +58,10 @@ async def test_seed_articles_worked_example_from_a_simulated_position() -> None:
             await converge(session, sim)
             pos = session.state.positions()[("BTC_USDT", PositionSide.LONG)]
             assert D(pos.extra[mr.EXTRA_OWN_LIQUIDATION]) == D(16272) == pos.exchange_liquidation_price
+            # ours at the snapshot, by the same rule, agrees with MEXC's: no "≠" in the table
+            assert pos.liquidation_price_at_snapshot == D(16272)
+            (risk,) = session.state.risk().positions
+            assert risk.liquidation_price == D(16272) and risk.maint_margin == D(36)
             preview = session.auto_add_preview("BTC_USDT", True)
             assert preview is not None and preview.add_per_trigger == D(36)
             assert [(s.added, s.liquidation_price) for s in preview.steps] == [(D(36), D(16200)), (D(14), D(16172))]

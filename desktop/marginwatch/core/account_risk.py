@@ -143,7 +143,8 @@ def assess_account(
         try:
             n = risk.notional(p)
             upnl = risk.unrealized_pnl(p)
-            mm = None if table is None else risk.maintenance_margin(n, table)
+            at = risk.notional(p, p.entry_price) if p.maint_at_entry else n
+            mm = None if table is None else risk.maintenance_margin(at, table)
         except _RISK_ERRORS as exc:
             failed[i] = str(exc) or type(exc).__name__
             n, upnl, mm = ZERO, ZERO, None
@@ -206,7 +207,11 @@ def assess_account(
             ratio = None
             if table is not None and mm is not None:
                 try:
-                    prices = risk.liquidation_prices([p], p.isolated_wallet, table)
+                    if p.maint_at_entry:
+                        fixed = risk.liquidation_price_maint_at_entry(p, p.isolated_wallet, mm)
+                        prices = () if fixed is None else (fixed,)
+                    else:
+                        prices = risk.liquidation_prices([p], p.isolated_wallet, table)
                 except _RISK_ERRORS as exc:
                     computed.append(_unavailable(p, str(exc) or type(exc).__name__))
                     continue

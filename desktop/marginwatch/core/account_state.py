@@ -341,6 +341,7 @@ class AccountState:
             # The exchange's figure is only valid for the position it was computed for.
             exchange_liquidation_price=old.exchange_liquidation_price if (old and same_shape) else None,
             liquidation_price_at_snapshot=old.liquidation_price_at_snapshot if (old and same_shape) else None,
+            maint_at_entry=old.maint_at_entry if old else False,
             extra=dict(old.extra) if old else {},
         )
 

@@ -106,6 +106,7 @@ def to_position(pos: MexcPosition, contract: MexcContract, mmr: Decimal | None, 
         contract_size=contract.contract_size,
         leverage=max(pos.leverage, 1),
         exchange_liquidation_price=pos.liquidate_price,
+        maint_at_entry=True,
         extra=extra,
     )
 

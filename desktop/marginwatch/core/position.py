@@ -75,6 +75,9 @@ class Position:
     # compare with the exchange's. The live figure drifts from it as marks move (cross positions
     # with every other symbol's mark), which is not a disagreement.
     liquidation_price_at_snapshot: Decimal | None = None
+    # Maintenance margin taken at the entry price instead of the mark (MEXC's rule); the liquidation
+    # price of an isolated position then has a closed form (`risk.liquidation_price_maint_at_entry`).
+    maint_at_entry: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -97,6 +100,7 @@ class Position:
             leverage=self.leverage,
             exchange_liquidation_price=self.exchange_liquidation_price,
             liquidation_price_at_snapshot=self.liquidation_price_at_snapshot,
+            maint_at_entry=self.maint_at_entry,
             extra=self.extra,
         )
 

@@ -336,6 +336,23 @@ def liquidation_price(
     return nearest_to(prices, reference_price(leg)) if leg is not None else None
 
 
+def liquidation_price_maint_at_entry(pos: Position, wallet: Decimal, maint: Decimal) -> Decimal | None:
+    """An isolated position's liquidation price when its maintenance margin `maint` is fixed (taken
+    at the entry price, MEXC's rule): where wallet + uPnL(P) = maint. None: the margin covers every move.
+
+    linear  P = (s·(maint − wallet) + entry·q) / q        inverse  P = q / (q/entry + s·(wallet − maint))
+    """
+    q = abs(pos.amount) * pos.contract_size
+    s = pos.sign
+    if q <= 0 or pos.entry_price <= 0:
+        return None
+    if pos.contract is ContractKind.INVERSE:
+        denominator = q / pos.entry_price + s * (wallet - maint)
+        return q / denominator if denominator > 0 else None
+    numerator = s * (maint - wallet) + pos.entry_price * q
+    return numerator / q if numerator > 0 else None
+
+
 def distance_to_liquidation(mark: Decimal, liq: Decimal | None) -> Decimal | None:
     """|mark − liq| / mark × 100, in percent of the mark price; None without a liquidation price."""
     if liq is None or mark <= 0 or not mark.is_finite() or not liq.is_finite():
