@@ -65,7 +65,7 @@ class Heard:
 
 
 # The demo exchange's USDⓈ-M account and its COIN-M side.
-DEMO = ["Demo", "Demo · COIN-M"]
+DEMO = ["Demo", "Demo · COIN-M", "Demo MEXC"]  # the demo scenario runs a MEXC account too
 
 
 def test_the_demo_runs_exactly_while_no_account_is_enabled(qapp, settings, secrets) -> None:
@@ -83,8 +83,8 @@ def test_the_demo_runs_exactly_while_no_account_is_enabled(qapp, settings, secre
             settings.save_account(sim_account(sim))
             await registry.sync()
             assert list(registry.accounts) == ["Main"] and registry.demo is None
-            assert heard.removed[:2] == DEMO and heard.demo == [True, False]
-            assert set(heard.removed[2:]) == {"Demo · COIN-M BTC", "Demo · COIN-M ETH"}  # its pools
+            assert heard.removed[:3] == DEMO and heard.demo == [True, False]
+            assert set(heard.removed[3:]) == {"Demo · COIN-M BTC", "Demo · COIN-M ETH"}  # its pools
             settings.set_account_enabled("Main", False)
             await registry.sync()
             assert list(registry.accounts) == DEMO and heard.removed[-1] == "Main"

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     # The exchange stack (aiohttp, websockets) is imported on the first sync, after the window paints.
     from marginwatch.services.account_service import AccountService
     from marginwatch.services.demo import DemoExchange
+    from marginwatch.services.demo_mexc import MexcDemoExchange
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class AccountRegistry(QObject):
         scenario: str = "demo",
         speed: float = 1.0,
         stop_timeout: float = STOP_TIMEOUT_S,
+        mexc_demo: bool | None = None,
         redact: Callable[[str], None] | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -84,6 +86,9 @@ class AccountRegistry(QObject):
         self._owner: dict[str, str] = {}  # a COIN-M side's service name -> its account's name
         self._risks: dict[str, AccountRisk] = {}
         self._demo: DemoExchange | None = None
+        # The MEXC demo account runs beside the Binance one in the "demo" scenario (None: by scenario).
+        self._mexc_demo_wanted = scenario == "demo" if mexc_demo is None else mexc_demo
+        self._mexc_demo: MexcDemoExchange | None = None
         self._lock = asyncio.Lock()  # one sync at a time: settings may change while one runs
         self._tasks: set[asyncio.Task[None]] = set()
         self._checks: set[asyncio.Task[None]] = set()  # start-up permission checks
@@ -119,12 +124,13 @@ class AccountRegistry(QObject):
     async def sync(self, restart: Collection[str] = frozenset()) -> None:
         """Stop what went or changed, then start what is new (see the module's docstring)."""
         from marginwatch.services.demo import DEMO_ACCOUNT
+        from marginwatch.services.demo_mexc import DEMO_MEXC_ACCOUNT
 
         async with self._lock:
             wanted = {} if self._demo_only else {a.name: a for a in self._settings.accounts() if a.enabled}
             want_demo = not wanted
             for name in list(self._accounts):
-                if name in (DEMO_ACCOUNT, coinm_name(DEMO_ACCOUNT)) and self._demo is not None:
+                if name in (DEMO_ACCOUNT, coinm_name(DEMO_ACCOUNT), DEMO_MEXC_ACCOUNT) and self._demo is not None:
                     keep = want_demo
                 else:
                     owner = self._owner.get(name, name)
@@ -134,11 +140,14 @@ class AccountRegistry(QObject):
             if self._demo is not None and not want_demo:
                 await self._demo.stop()
                 self._demo = None
+                await self._stop_mexc_demo()
                 self.demo_changed.emit(False)
             started = []
             if want_demo and self._demo is None:
                 started.append(await self._start_demo())
                 started.append(self._coinm_demo())
+                if self._mexc_demo_wanted:
+                    started.append(await self._start_mexc_demo())
             running = {self._owner.get(n, n) for n in self._accounts}
             for name, config in wanted.items():
                 if name not in running:
@@ -167,6 +176,19 @@ class AccountRegistry(QObject):
             log.warning("accounts did not stop within %ss", self._stop_timeout)
         if self._demo is not None:
             await self._demo.stop()
+        await self._stop_mexc_demo()
+
+    async def _start_mexc_demo(self) -> AccountService:
+        from marginwatch.services.account_service import AccountService
+        from marginwatch.services.demo_mexc import DEMO_MEXC_ACCOUNT, MexcDemoExchange
+
+        self._mexc_demo = MexcDemoExchange(speed=self._speed)
+        return AccountService(DEMO_MEXC_ACCOUNT, feed=await self._mexc_demo.start(), parent=self)
+
+    async def _stop_mexc_demo(self) -> None:
+        demo, self._mexc_demo = self._mexc_demo, None
+        if demo is not None:
+            await demo.stop()
 
     async def _start_demo(self) -> AccountService:
         from marginwatch.services.account_service import AccountService
