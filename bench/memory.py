@@ -85,7 +85,8 @@ async def bench(seconds: float, dump: Path) -> dict[str, float]:
         await asyncio.sleep(2)
         gc.collect()
         out["rss_after_start"] = _rss()
-        streams = [a.session.mark_stream for a in controller.accounts.values() if a.session.mark_stream]
+        # Binance accounts' mark streams (a MEXC account's marks ride on its private socket)
+        streams = [m for a in controller.accounts.values() if (m := getattr(a.session, "mark_stream", None))]
         frames0 = sum(m.connection.frames for m in streams)
         t0 = time.monotonic()
         while (now := time.monotonic() - t0) < seconds:

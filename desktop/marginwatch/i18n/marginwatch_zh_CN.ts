@@ -1612,6 +1612,10 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>该逐仓仓位的保证金率：{0}</translation>
     </message>
     <message>
+        <source>MEXC&apos;s own margin ratio: {0} (margin ÷ position value, lower is worse). MarginWatch shows maintenance margin ÷ margin balance: higher is worse, 100 % is liquidation.</source>
+        <translation>MEXC 自己的保证金率：{0}（保证金 ÷ 仓位价值，越低越危险）。MarginWatch 显示的是维持保证金 ÷ 保证金余额：越高越危险，100 % 即强平。</translation>
+    </message>
+    <message>
         <source>No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown</source>
         <translation>没有该交易对的杠杆档位数据：其维持保证金和强平价格未知</translation>
     </message>

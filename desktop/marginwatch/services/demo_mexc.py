@@ -3,10 +3,12 @@ exactly as a real MEXC account (REST snapshot, private WebSocket), beside the Bi
 
 from __future__ import annotations
 
-from marginwatch.exchange.account_feed import FeedFactory
+from typing import TYPE_CHECKING
+
 from marginwatch.exchange.credentials import Credentials
-from marginwatch.exchange.mexc.endpoints import MexcEndpoints
-from marginwatch.exchange.mexc.session import mexc_feed
+
+if TYPE_CHECKING:
+    from marginwatch.exchange.account_feed import FeedFactory
 
 DEMO_MEXC_ACCOUNT = "Demo MEXC"
 
@@ -22,6 +24,10 @@ class MexcDemoExchange:
         self.credentials = Credentials(MEXC_DEMO_API_KEY, MEXC_DEMO_API_SECRET)
 
     async def start(self) -> FeedFactory:
+        # The exchange stack loads with the first account, not with the app (see account_registry).
+        from marginwatch.exchange.mexc.endpoints import MexcEndpoints
+        from marginwatch.exchange.mexc.session import mexc_feed
+
         await self.sim.start()
         self._market.start()
         return mexc_feed(MexcEndpoints(self.sim.rest_url, self.sim.ws_url), self.credentials)

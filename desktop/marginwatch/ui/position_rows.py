@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import PositionRisk
+from marginwatch.core.mexc_risk import EXTRA_MEXC_MARGIN_RATIO
 from marginwatch.core.position import ContractKind, Direction, MarginType, Position
 from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
 from marginwatch.ui.formatting import (
@@ -107,6 +108,11 @@ class RowWords:
     cross_ratio_tip: str
     isolated_ratio_tip: str
     liq_mismatch_tip: str
+    # MEXC's own margin ratio runs the other way (lower is worse): shown beside ours, never instead of it.
+    venue_ratio_tip: str = (
+        "MEXC's own margin ratio: {0} (margin ÷ position value, lower is worse). MarginWatch shows "
+        "maintenance margin ÷ margin balance: higher is worse, 100 % is liquidation."
+    )
     unavailable: str = "unavailable"  # in the liquidation cell when this position's risk cannot be computed
     no_brackets_tip: str = (
         "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown"
@@ -138,6 +144,11 @@ class RowWords:
             liq_mismatch_tip=QCoreApplication.translate(
                 "PositionsModel",
                 "Exchange's liquidation price at the last snapshot: {0}; ours from the same prices: {1}",
+            ),
+            venue_ratio_tip=QCoreApplication.translate(
+                "PositionsModel",
+                "MEXC's own margin ratio: {0} (margin ÷ position value, lower is worse). MarginWatch shows "
+                "maintenance margin ÷ margin balance: higher is worse, 100 % is liquidation.",
             ),
             unavailable=QCoreApplication.translate("PositionsModel", "unavailable"),
             no_brackets_tip=QCoreApplication.translate(
@@ -200,6 +211,9 @@ def render_row(
         ratio_text += tier_suffix(tiers.ratio)
     ratio_fg, ratio_bg = TIER_BRUSHES[tiers.ratio]
     ratio_tip = words.ratio_tip(is_cross, tiers, bands)
+    venue_ratio = pos.extra.get(EXTRA_MEXC_MARGIN_RATIO)
+    if venue_ratio is not None:  # MEXC's own figure runs the other way: give it beside ours
+        ratio_tip = f"{ratio_tip}\n{words.venue_ratio_tip.format(format_fraction_as_percent(Decimal(venue_ratio)))}"
     # The distance carries its own tier like the ratio: a cross position can be calm by the
     # account's ratio and 3 % from liquidation.
     distance_text = format_percent(pr.distance_pct)
