@@ -37,6 +37,8 @@ async def test_snapshot_and_pushes_converge_to_the_simulators_truth() -> None:
     try:
         async with running_mexc(sim) as (session, _probe):
             await converge(session, sim)
+            btc_filters = session.state.symbol_filters("BTC_USDT")
+            assert btc_filters is not None and btc_filters.tick_size == D("0.1")  # contract detail's priceUnit
             eth = session.state.positions()[("ETH_USDT", PositionSide.SHORT)]
             assert eth.margin_type is MarginType.CROSS and eth.contract_size == D("0.01")
             await sim.open_position("SOL_USDT", long=True, vol=3, entry=150, leverage=3)

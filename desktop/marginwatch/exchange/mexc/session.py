@@ -26,7 +26,7 @@ from typing import Any
 
 from marginwatch.core import mexc_models as mm
 from marginwatch.core import mexc_risk as mr
-from marginwatch.core.account_state import AccountState, Collateral
+from marginwatch.core.account_state import AccountState, Collateral, SymbolFilters
 from marginwatch.core.auto_add import AutoAddResult
 from marginwatch.core.events import DroppedRow, MarginCall, MarginCallPosition, MarkPriceUpdate, UnreadableField
 from marginwatch.core.position import ZERO, PositionSide
@@ -213,6 +213,9 @@ class MexcSession:
             found = mm.contracts(await client.contract_details())
             self._contracts = {c.symbol: c for c in found.rows}
             self._contracts_stale = False
+            # Prices shown at the contract's tick; sizes count whole contracts.
+            self.state.set_symbol_filters({c.symbol: SymbolFilters(c.price_unit, Decimal(1)) for c in found.rows
+                                           if c.price_unit is not None and c.price_unit > 0})
         t0 = client.server_now_ms() - self.options.snapshot_margin_ms
         pos_raw, asset_raw, limit_raw, ticker_raw = await asyncio.gather(
             client.open_positions(), client.assets(), client.risk_limits(), client.tickers())
