@@ -39,7 +39,7 @@ def test_the_demo_shows_a_mexc_account_whose_warning_is_a_margin_call(qapp, qtbo
         controller.alert_delivered.connect(on_alert)
         alert = await asyncio.wait_for(got, 30)
         assert "Demo MEXC" in alert.title  # type: ignore[attr-defined]
-        assert sorted(controller.accounts) == ["Demo", "Demo MEXC"]
+        assert sorted(controller.accounts) == ["Demo", "Demo MEXC", "Demo · COIN-M"]
         mexc = controller.accounts["Demo MEXC"].session.state.positions()
         assert {("BTC_USDT", PositionSide.LONG), ("ETH_USDT", PositionSide.SHORT)} <= set(mexc)
         controller.request_quit()

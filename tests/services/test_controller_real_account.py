@@ -30,6 +30,7 @@ from tests.forward_servers import LoopbackReceiver
 from tests.ui.shown_text import event_log_lines
 
 CHANNEL_TOKEN = "tk_FullSession0d5e"
+DEMO = ["Demo", "Demo · COIN-M", "Demo MEXC"]  # the demo scenario: USDⓈ-M, COIN-M and MEXC
 
 
 def test_configured_account_is_followed_with_its_keychain_secret(
@@ -190,7 +191,7 @@ def test_adding_an_account_replaces_the_demo_and_removing_it_brings_the_demo_bac
         async with SimulatedExchange(scenario="calm", tick_interval=0.05) as sim:
             run = asyncio.get_running_loop().create_task(controller.run())
             await asyncio.wait_for(_wait_signal(controller.started), 10)
-            assert list(controller.accounts) == ["Demo", "Demo · COIN-M", "Demo MEXC"] and window.demo_banner.isVisibleTo(window)
+            assert list(controller.accounts) == DEMO and window.demo_banner.isVisibleTo(window)
             secrets.save("Main", DEMO_API_SECRET)
             settings.save_account(AccountConfig(
                 name="Main", environment="custom", key_type="hmac", api_key=DEMO_API_KEY,
@@ -202,7 +203,7 @@ def test_adding_an_account_replaces_the_demo_and_removing_it_brings_the_demo_bac
             assert all(k[0] == "Main" for k in _model_accounts(window))
             settings.remove_account("Main")
             await controller.registry.sync()
-            assert list(controller.accounts) == ["Demo", "Demo · COIN-M", "Demo MEXC"] and window.demo_banner.isVisibleTo(window)
+            assert list(controller.accounts) == DEMO and window.demo_banner.isVisibleTo(window)
             controller.request_quit()
             await asyncio.wait_for(run, 10)
 

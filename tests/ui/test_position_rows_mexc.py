@@ -11,7 +11,7 @@ from marginwatch.core.account_risk import PositionRisk
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.calculator import single_bracket_table
 from marginwatch.core.position import Position
-from marginwatch.core.risk_tiers import TierThresholds
+from marginwatch.core.risk_tiers import RiskBands
 from marginwatch.ui.position_rows import MISMATCH_MARK, Column, RowWords, render_row
 from tests.fixtures.mexc.samples import CONTRACT_ROW, POSITION_ROW
 
@@ -28,7 +28,7 @@ def test_the_margin_ratio_tooltip_names_both_meanings_and_mexcs_figure() -> None
     pos = r.to_position(m.positions([POSITION_ROW]).rows[0], m.contracts([CONTRACT_ROW]).rows[0], D("0.004"),
                         D(17000))
     (pr,) = snapshot_risk(pos)
-    view = render_row(("mx", "BTC_USDT", "LONG"), pr, RowWords.translated(), TierThresholds(), D("0.1"))
+    view = render_row(("mx", "BTC_USDT", "LONG"), pr, RowWords.translated(), RiskBands(), D("0.1"))
     ratio = view.cells[Column.MARGIN_RATIO]
     assert ratio.text.startswith("9.00 %")  # 36 / (900 − 500): ours, higher is worse
     assert "MEXC's own margin ratio: 10.00 %" in (ratio.tooltip or "")
@@ -41,6 +41,6 @@ def test_a_position_without_a_venue_ratio_has_no_venue_line() -> None:
                         D(17000))
     pos.extra.pop(r.EXTRA_MEXC_MARGIN_RATIO)
     (pr,) = snapshot_risk(pos)
-    view = render_row(("mx", "BTC_USDT", "LONG"), pr, RowWords.translated(), TierThresholds(), D("0.1"))
+    view = render_row(("mx", "BTC_USDT", "LONG"), pr, RowWords.translated(), RiskBands(), D("0.1"))
     assert "MEXC" not in (view.cells[Column.MARGIN_RATIO].tooltip or "")
     assert MISMATCH_MARK not in view.cells[Column.LIQ].text
