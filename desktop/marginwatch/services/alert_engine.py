@@ -100,15 +100,16 @@ class AlertEngine(QObject):
             monitor.set_policy(self._policy_for(account))
 
     def forget_account(self, account: str) -> None:
-        """A removed account: drop its thresholds and its streams' down-timers (no alert follows)."""
+        """A removed account: drop its thresholds and its streams' down-timers (no alert follows).
+
+        Its open margin calls and danger alerts are kept: an account restarted with new settings
+        is the same account, and they are still being repeated until its figures say they are over.
+        """
         self._monitors.pop(account, None)
         self._streams.forget(account)
         self._down = {key for key in self._down if key[0] != account}
         if not self._down:
             self._poll.stop()
-        self._calls.pop(account, None)
-        for key in [k for k in self._danger_keys if k[0] == account]:
-            del self._danger_keys[key]
 
     def _monitor(self, account: str) -> ThresholdMonitor:
         monitor = self._monitors.get(account)
