@@ -1,4 +1,4 @@
-"""Fixtures for the controller's alert path (see alert_path_app.py)."""
+"""Fixtures for the controller's alert path (see alert_path_app.py) and for alert text in either language."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from marginwatch import controller as controller_module
+from marginwatch import i18n
 from marginwatch.app import parse_args
 from marginwatch.controller import AppController
 from marginwatch.services.alert import Alert
@@ -68,3 +69,17 @@ def in_qasync_loop(qapp: QApplication) -> Callable[[Callable[[], Coroutine[Any, 
             return runner.run(scenario())
 
     return run
+
+
+@pytest.fixture
+def english(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[QApplication]:
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
+    assert i18n.install_translator(qapp, "en") == "en"
+    yield qapp
+
+
+@pytest.fixture
+def chinese(english: QApplication) -> Iterator[QApplication]:
+    assert i18n.install_translator(english, "zh_CN") == "zh_CN"
+    yield english
+    i18n.install_translator(english, "en")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from PySide6.QtWidgets import QApplication
+
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.position import MarginType, Position, PositionSide
@@ -67,3 +69,22 @@ def test_an_account_restarted_in_danger_still_says_when_its_danger_and_margin_ca
     assert [a.kind for a in raised] == [AlertKind.MARGIN_CALL, AlertKind.THRESHOLD]
     engine.on_risk("main", cross("0.40"))
     assert sorted(c.cleared_keys for c in cleared) == sorted([(raised[0].dedupe_key,), (raised[1].dedupe_key,)])
+
+
+# ----------------------------------------------------------------------------- in Chinese
+
+
+def test_cleared_titles_in_chinese_name_the_subject_as_its_alert_did(chinese: QApplication, qtbot) -> None:
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = watch(engine)
+    engine.on_margin_call("主账户", margin_call(symbols=("ETHUSDT",)))
+    engine.on_risk("主账户", snapshot(isolated("ETHUSDT", "0.85"), isolated("BTCUSDT", "0.85"),
+                                     isolated("SOLUSDT", "0.85")))
+    engine.on_risk("主账户", snapshot(isolated("ETHUSDT", "0.65"), isolated("BTCUSDT", "0.3")))
+    assert raised[2].title == "危险：主账户 · BTCUSDT 空头"
+    assert [c.title for c in cleared] == [
+        "主账户 上的 ETHUSDT 空头 已回到警告",
+        "主账户 上的 BTCUSDT 空头 已回到平稳",
+        "主账户 上的 SOLUSDT 空头：仓位已平",
+        "主账户 的追加保证金通知已解除",
+    ]

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from PySide6.QtWidgets import QApplication
 
-from marginwatch import i18n
 from marginwatch.core.alert_rules import Metric, StreamDownAlert, ThresholdAlert
 from marginwatch.core.events import MarginCall, decode_user_event
 from marginwatch.core.risk_tiers import RiskTier
@@ -19,20 +16,6 @@ from marginwatch.services.alert import AlertKind, margin_call_alert, sample_aler
 
 D = Decimal
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "binance" / "margin_call.json"
-
-
-@pytest.fixture
-def english(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[QApplication]:
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    assert i18n.install_translator(qapp, "en") == "en"
-    yield qapp
-
-
-@pytest.fixture
-def chinese(english: QApplication) -> Iterator[QApplication]:
-    assert i18n.install_translator(english, "zh_CN") == "zh_CN"
-    yield english
-    i18n.install_translator(english, "en")
 
 
 def fixture_margin_call() -> MarginCall:

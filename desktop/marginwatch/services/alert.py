@@ -48,6 +48,13 @@ def _word(value: str) -> str:
     return words.get(value, value)
 
 
+def subject_text(subject: str) -> str:
+    """A threshold subject as alerts show it: "cross account", or a position's symbol and side."""
+    if subject == "account":
+        return QCoreApplication.translate("Alert", "cross account")
+    return " ".join(map(_word, subject.split(" ")))
+
+
 def _num(value: Decimal | None) -> str:
     if value is None or not value.is_finite():
         return "--"
@@ -159,11 +166,7 @@ def threshold_alert(a: ThresholdAlert) -> Alert:
         if a.level is RiskTier.DANGER
         else QCoreApplication.translate("Alert", "Warning")
     )
-    subject = (
-        QCoreApplication.translate("Alert", "cross account")
-        if a.subject == "account"
-        else " ".join(map(_word, a.subject.split(" ")))
-    )
+    subject = subject_text(a.subject)
     prefix = QCoreApplication.translate("Alert", "Already at start: ") if a.at_start else ""
     return Alert(
         kind=AlertKind.THRESHOLD,

@@ -23,7 +23,7 @@ from marginwatch.core.account_risk import AccountRisk
 from marginwatch.core.alert_rules import AlertPolicy, Metric, StreamDownMonitor, ThresholdCleared, ThresholdMonitor
 from marginwatch.core.risk_tiers import RiskTier, position_tier
 from marginwatch.core.stream_health import StreamHealth, StreamState
-from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, threshold_alert
+from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, subject_text, threshold_alert
 
 _DEDUPE_MEMORY = 4096
 
@@ -46,7 +46,7 @@ class _OpenCall:
 
 
 def threshold_cleared(c: ThresholdCleared, keys: tuple[str, ...]) -> ClearedAlert:
-    subject = QCoreApplication.translate("Alert", "cross account") if c.subject == "account" else c.subject
+    subject = subject_text(c.subject)  # as the alert it ends named it, the side translated too
     if c.closed:
         title = QCoreApplication.translate("Alert", "{subject} on {account}: position closed")
     elif c.level is RiskTier.WARNING:
