@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
 from marginwatch.core.alert_rules import AlertPolicy
 from marginwatch.core.position import MarginType, Position, PositionSide
+from marginwatch.core.risk_tiers import RiskTier
 from marginwatch.services.alert import Alert, AlertKind
 from marginwatch.services.alert_engine import AlertEngine, ClearedAlert
 from tests.services.alert_factories import margin_call
@@ -58,6 +59,57 @@ def calls_cleared(cleared: list[ClearedAlert]) -> list[ClearedAlert]:
     return [c for c in cleared if c.title.startswith("Margin call")]
 
 
+# ----------------------------------------------------------------------------- danger thresholds
+
+
+def test_a_position_out_of_danger_says_back_to_calm_on_its_account_naming_symbol_and_side(qtbot) -> None:
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = watch(engine)
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.85")))
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.30")))
+    [c] = cleared
+    assert (c.account, c.tier, c.title) == ("main", RiskTier.CALM, "ETHUSDT SHORT back to calm on main")
+    assert c.cleared_keys == (raised[0].dedupe_key,)
+
+
+def test_a_position_closed_in_danger_says_closed(qtbot) -> None:
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = watch(engine)
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.85"), isolated("BTCUSDT", "0.1")))
+    engine.on_risk("main", snapshot(isolated("BTCUSDT", "0.1")))
+    [c] = cleared
+    assert (c.account, c.tier, c.title) == ("main", RiskTier.CALM, "ETHUSDT SHORT on main: position closed")
+    assert c.cleared_keys == (raised[0].dedupe_key,)
+
+
+def test_a_warning_that_worsened_to_danger_clears_only_the_danger_alert(qtbot) -> None:
+    # The warning is not repeated (only margin calls and danger escalate): it is not the cleared one.
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = watch(engine)
+    engine.on_risk("main", cross("0.65"))
+    engine.on_risk("main", cross("0.83"))
+    engine.on_risk("main", cross("0.70"))
+    assert [a.tier for a in raised] == [RiskTier.WARNING, RiskTier.DANGER]
+    assert [c.cleared_keys for c in cleared] == [(raised[1].dedupe_key,)]
+
+
+def test_a_danger_held_back_by_the_cooldown_is_neither_raised_nor_cleared_again(qtbot) -> None:
+    clock = FakeClock()
+    engine = AlertEngine(AlertPolicy(cooldown_s=60), clock=clock)
+    raised, cleared = watch(engine)
+    for t, ratio in ((0, "0.83"), (1, "0.70"), (10, "0.84"), (11, "0.70")):
+        clock.t = t
+        engine.on_risk("main", cross(ratio))
+    assert [a.body for a in raised] == ["Already at start: margin ratio 83.0 % (threshold 80 %)"]
+    assert [c.cleared_keys for c in cleared] == [(raised[0].dedupe_key,)]
+    # Past the cooldown a new crossing is news again, and so is its end.
+    for t, ratio in ((70, "0.85"), (71, "0.70")):
+        clock.t = t
+        engine.on_risk("main", cross(ratio))
+    assert [a.body for a in raised[1:]] == ["margin ratio 85.0 % (threshold 80 %)"]
+    assert [c.cleared_keys for c in cleared[1:]] == [(raised[1].dedupe_key,)]
+
+
 def test_an_account_restarted_in_danger_still_says_when_its_danger_and_margin_call_are_over(qtbot) -> None:
     # Saving an account's settings restarts it: the alerts raised before are still being repeated.
     engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
@@ -69,6 +121,38 @@ def test_an_account_restarted_in_danger_still_says_when_its_danger_and_margin_ca
     assert [a.kind for a in raised] == [AlertKind.MARGIN_CALL, AlertKind.THRESHOLD]
     engine.on_risk("main", cross("0.40"))
     assert sorted(c.cleared_keys for c in cleared) == sorted([(raised[0].dedupe_key,), (raised[1].dedupe_key,)])
+
+
+# ----------------------------------------------------------------------------- margin calls
+
+
+def test_a_cleared_margin_call_says_where_its_positions_now_stand(qtbot) -> None:
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    _raised, cleared = watch(engine)
+    engine.on_margin_call("main", margin_call(symbols=("ETHUSDT",)))
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.95")))
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.65")))
+    assert [(c.account, c.tier) for c in calls_cleared(cleared)] == [("main", RiskTier.WARNING)]
+    # Closed: nothing is left at any tier.
+    engine.on_margin_call("main", margin_call(event_time=1_700_000_000_000, symbols=("BTCUSDT",)))
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.65")))
+    assert [(c.account, c.tier) for c in calls_cleared(cleared)[1:]] == [("main", RiskTier.CALM)]
+
+
+def test_margin_calls_on_different_positions_each_clear_on_their_own(qtbot) -> None:
+    engine = AlertEngine(AlertPolicy(cooldown_s=0), clock=FakeClock())
+    raised, cleared = watch(engine)
+    for i, symbol in enumerate(("ETHUSDT", "BTCUSDT", "SOLUSDT")):
+        engine.on_margin_call("main", margin_call(event_time=1_700_000_000_000 + i, symbols=(symbol,)))
+    eth, btc, sol = (a.dedupe_key for a in raised)
+    # ETH's ratio cannot be known now, and the other two are in danger.
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", None), isolated("BTCUSDT", "0.9"), isolated("SOLUSDT", "0.9")))
+    # All calm; ETH was never seen in danger, so its calm may predate the call.
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.3"), isolated("BTCUSDT", "0.3"), isolated("SOLUSDT", "0.3")))
+    assert [c.cleared_keys for c in calls_cleared(cleared)] == [(btc,), (sol,)]
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.9")))
+    engine.on_risk("main", snapshot(isolated("ETHUSDT", "0.3")))
+    assert [c.cleared_keys for c in calls_cleared(cleared)] == [(btc,), (sol,), (eth,)]
 
 
 # ----------------------------------------------------------------------------- in Chinese
