@@ -174,6 +174,14 @@
         <translation>全仓钱包余额</translation>
     </message>
     <message>
+        <source>event time</source>
+        <translation>事件时间</translation>
+    </message>
+    <message>
+        <source>position list</source>
+        <translation>仓位列表</translation>
+    </message>
+    <message>
         <source>position {n}</source>
         <translation>第 {n} 个仓位</translation>
     </message>

@@ -73,6 +73,8 @@ def _field_name(key: str) -> str:
         "up": QCoreApplication.translate("Alert", "unrealized PnL"),
         "mm": QCoreApplication.translate("Alert", "maint. margin"),
         "cw": QCoreApplication.translate("Alert", "cross wallet"),
+        "E": QCoreApplication.translate("Alert", "event time"),
+        "p": QCoreApplication.translate("Alert", "position list"),
     }
     return names.get(key, key)
 
