@@ -78,7 +78,7 @@ MODULES: dict[str, Target] = {
     ),
     "alert": Target(
         {"services/alert.py": None},
-        ("tests/services/test_alert*.py",),
+        ("tests/services/test_alert*.py", "tests/services/test_margin_call_alerts*.py"),
         "alert text, tiers and dedupe keys",
     ),
     "controller": Target(
