@@ -134,6 +134,16 @@ def test_threshold_dedupe_key_changes_with_subject_metric_level_and_value(englis
     assert len(set(keys)) == len(keys)
 
 
+def test_a_ratio_past_liquidation_says_so_and_each_later_crossing_is_news(english: QApplication) -> None:
+    past = ratio_alert(value=D("Infinity"))
+    first = threshold_alert(past, now=1_000.2)
+    assert first.body == "margin balance at or below zero: past liquidation (threshold 80 %)"
+    assert "Infinity" not in first.title + first.body
+    assert threshold_alert(past, now=1_000.7).dedupe_key == first.dedupe_key  # a replay, the same second
+    assert threshold_alert(past, now=1_400.0).dedupe_key != first.dedupe_key  # after the cooldown: news
+    assert threshold_alert(ratio_alert(), now=1_400.0).dedupe_key == threshold_alert(ratio_alert(), now=9.0).dedupe_key
+
+
 # ----------------------------------------------------------------------------- streams and tests
 
 

@@ -226,6 +226,10 @@
         <translation>{account} 追加保证金通知：{symbols}</translation>
     </message>
     <message>
+        <source>margin balance at or below zero: past liquidation (threshold {threshold} %)</source>
+        <translation>保证金余额为零或以下：已超过强平线（阈值 {threshold} %）</translation>
+    </message>
+    <message>
         <source>margin ratio {value} % (threshold {threshold} %)</source>
         <translation>保证金率 {value}%（阈值 {threshold}%）</translation>
     </message>

@@ -154,8 +154,13 @@ def margin_call_alert(account: str, event: Any) -> Alert:
     )
 
 
-def threshold_alert(a: ThresholdAlert) -> Alert:
-    if a.metric is Metric.MARGIN_RATIO:
+def threshold_alert(a: ThresholdAlert, now: float | None = None) -> Alert:
+    created = time.time() if now is None else now
+    if a.metric is Metric.MARGIN_RATIO and not a.value.is_finite():  # a margin balance at or below zero
+        what = QCoreApplication.translate(
+            "Alert", "margin balance at or below zero: past liquidation (threshold {threshold} %)"
+        ).format(threshold=f"{a.threshold * 100:.0f}")
+    elif a.metric is Metric.MARGIN_RATIO:
         what = QCoreApplication.translate("Alert", "margin ratio {value} % (threshold {threshold} %)").format(
             value=f"{a.value * 100:.1f}", threshold=f"{a.threshold * 100:.0f}"
         )
@@ -178,7 +183,11 @@ def threshold_alert(a: ThresholdAlert) -> Alert:
             level=level, subject=subject, account=a.account
         ),
         body=prefix + what,
-        dedupe_key=f"th:{a.account}:{a.subject}:{a.metric}:{a.level}:{a.value}",
+        # The value tells one crossing from the next; every crossing past liquidation has the same
+        # one (Infinity), so there the second it was raised does: a later one is news, not a replay.
+        dedupe_key=f"th:{a.account}:{a.subject}:{a.metric}:{a.level}:"
+                   + (str(a.value) if a.value.is_finite() else f"{a.value}@{int(created)}"),
+        created_at=created,
         raw=a,
     )
 
