@@ -37,6 +37,7 @@ from marginwatch.services.daily_summary import DailySummary
 from marginwatch.services.forwarding import URGENT, Forwarder, forward_kind
 from marginwatch.services.journal import Journal, JournalState
 from marginwatch.services.notifier import Notifier
+from marginwatch.services.risk_history import RiskHistory
 from marginwatch.services.secret_store import SecretStore
 from marginwatch.services.settings import AccountConfig, Settings
 from marginwatch.services.sleep_watch import SleepWatch, pause_alert
@@ -99,6 +100,7 @@ class AppController(QObject):
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
+        self.risk_history = RiskHistory(self.journal, lambda: self.registry.risks, parent=self)
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
         self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap
@@ -208,6 +210,7 @@ class AppController(QObject):
             self.window.add_event(time.time(), "info", problem)
         self.journal.prune(JOURNAL_KEEP_DAYS)
         self._snapshots.start()
+        self.risk_history.start()
         self.sleep_watch.start()
         # The exchange starts at once; pyqtgraph (with numpy, a slow import) is imported meanwhile on a
         # worker thread, and the chart is attached (created here, on the GUI thread) when it is in.
@@ -244,6 +247,7 @@ class AppController(QObject):
         await self.forwarder.aclose()
         self._snapshots.stop()
         self.what_if.close()
+        self.risk_history.stop()
         self.journal.close()
         self.tray.hide()
         self.window.close()

@@ -22,7 +22,8 @@ texts, and so is any value registered with `add_redaction`.
 
 Beside this module: journal_rows (what a query returns), journal_scrub (the secret scrubbing),
 journal_csv (export and reading back), journal_recovery (kinds of file trouble, names for new files),
-journal_schema (tables and migrations), journal_spool (rows waiting, merging), journal_state.
+journal_schema (tables and migrations), journal_spool (rows waiting, merging), journal_state;
+risk_history_store writes and reads its risk samples through `insert_rows`, `tidy` and `read_each`.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from marginwatch.services.alert import Alert
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 __all__ = ["CSV_COLUMNS", "REDACTED", "Journal", "JournalHealth", "JournalRow", "JournalState", "RowKind", "read_csv"]
 
@@ -704,8 +706,34 @@ class Journal(QObject):
         }
         return int(self._insert("account_snapshots", row) or 0)
 
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Several rows of `table` in one transaction, kept aside like any row while the file cannot take them."""
+
+        def op(conn: sqlite3.Connection) -> None:
+            for row in rows:
+                insert_row(conn, table, row)
+
+        def spooled(spool: Spool) -> None:
+            for row in rows:
+                spool.insert(table, row)
+
+        self._write(op, spooled)
+
+    def tidy(self, op: Callable[[sqlite3.Connection], _T]) -> _T | None:
+        """Run `op` on the file in one transaction; skipped (None) while the file cannot take writes."""
+        result: _T | None = self._write(op, None)
+        return result
+
+    def read_each(self, op: Callable[[sqlite3.Connection], list[_T]]) -> list[_T]:
+        """`op` on the file and on the rows waiting for it (the history is the run's, whole)."""
+        with self._lock:
+            self._check_open()
+            sources = [self._conn, self._spool.conn if self._spool is not None else None]
+            return [item for conn in sources if conn is not None for item in op(conn)]
+
     def prune(self, keep_days: int = 30, *, now: float | None = None) -> int:
-        """Delete snapshots and connection events older than `keep_days`; margin calls and alerts stay.
+        """Delete snapshots, connection events and risk samples older than `keep_days`; margin calls
+        and alerts stay.
 
         Returns the number of rows deleted (0 when the file cannot be written now: the next start prunes).
         """
@@ -714,7 +742,8 @@ class Journal(QObject):
         def op(conn: sqlite3.Connection) -> int:
             a = conn.execute("DELETE FROM account_snapshots WHERE at < ?", (cutoff,)).rowcount
             b = conn.execute("DELETE FROM connection_events WHERE at < ?", (cutoff,)).rowcount
-            return a + b
+            c = conn.execute("DELETE FROM risk_samples WHERE at < ?", (cutoff,)).rowcount
+            return a + b + c
 
         deleted: int | None = self._write(op, None)
         return deleted or 0

@@ -121,8 +121,27 @@ V3: tuple[Step, ...] = (
     )""",
 )
 
+# Risk over time (services/risk_history_store): chart samples, not records, so REAL rather than
+# exact text: a sixth of the bytes per row, and bucketing needs arithmetic. `level` is the resolution
+# (0 raw, 1 a minute, 2 ten minutes); `symbol` '' is the account's own ratio.
+V4: tuple[Step, ...] = (
+    """CREATE TABLE risk_samples (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        at REAL NOT NULL,
+        level INTEGER NOT NULL DEFAULT 0,
+        margin_ratio REAL,
+        distance_pct REAL,
+        mark REAL
+    )""",
+    "CREATE INDEX risk_samples_series ON risk_samples (account, symbol, side, at)",
+    "CREATE INDEX risk_samples_level ON risk_samples (level, at)",
+)
+
 # Version N is reached by running MIGRATIONS[N] on a database at version N - 1.
-MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
+MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3, 4: V4}
 CURRENT_VERSION = max(MIGRATIONS)
 
 

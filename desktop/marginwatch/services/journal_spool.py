@@ -24,6 +24,7 @@ SAME_ROW: dict[str, tuple[str, ...]] = {
     "alerts": ("dedupe_key",),
     "connection_events": ("account", "stream", "state", "reason", "at"),
     "account_snapshots": ("account", "at"),
+    "risk_samples": ("account", "symbol", "side", "at", "level"),
 }
 DELIVERED_SQL = (
     "UPDATE alerts SET delivered_at = ?,"
