@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["pipeline", "alert_latency", "forward_latency", "gui_cost", "what_if", "cold_start", "memory", "idle_cpu",
-           "robustness"]
+SCRIPTS = [
+    "pipeline", "alert_latency", "forward_latency", "gui_cost", "what_if", "cold_start", "memory", "idle_cpu",
+    "history_cost", "robustness",
+]
 
 
 def main() -> int:
