@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from marginwatch.services.account_service import AccountService
     from marginwatch.ui.calculator_dialog import CalculatorDialog
     from marginwatch.ui.history_dialog import HistoryDialog
+    from marginwatch.ui.risk_history_chart import RiskHistoryDialog
     from marginwatch.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class AppController(QObject):
         self._calculator: CalculatorDialog | None = None
         self._settings_dialog: SettingsDialog | None = None
         self._history_dialog: HistoryDialog | None = None
+        self._risk_dialog: RiskHistoryDialog | None = None
         self._chart_live = ChartLiveTrace()
         self.what_if = HeldShock(lambda: account_states(self.accounts), self)
         self._wire()
@@ -149,6 +151,7 @@ class AppController(QObject):
         w.position_calculator_requested.connect(self.open_calculator)
         w.settings_requested.connect(self.open_settings)
         w.history_requested.connect(self.open_history)
+        w.risk_history_requested.connect(self.open_risk_history)
         self.tray.show_requested.connect(self.show_window)
         self.tray.calculator_requested.connect(self.open_calculator)
         self.tray.test_notification_requested.connect(lambda: self._deliver(sample_alert()))
@@ -447,6 +450,10 @@ class AppController(QObject):
         policy = self.settings.alert_policy()
         self.alerts.set_policy(policy)
         self._apply_bands()
+        if self._risk_dialog is not None:
+            self._risk_dialog.chart.set_thresholds(policy.ratio)
+            self._risk_dialog.chart.set_distance_bands(float(policy.distance_warning_pct),
+                                                       float(policy.distance_danger_pct))
         self.notifier.sound = self.settings.sound_enabled
 
     def _apply_bands(self) -> None:
@@ -461,10 +468,34 @@ class AppController(QObject):
             self._history_dialog = HistoryDialog(self.journal, self.window)
             self._history_dialog.set_accounts(sorted(self.accounts))
             self._history_dialog.acknowledge_requested.connect(self._acknowledge)
+            self._history_dialog.chart_requested.connect(
+                lambda account, symbol, at: self.open_risk_history(account, symbol, at=at))
         self._history_dialog.set_escalating(self.forwarder.escalating())
         self._history_dialog.refresh()
         self._history_dialog.show()
         self._history_dialog.raise_()
+
+    def open_risk_history(
+        self, account: str = "", symbol: str = "", side: str = "", *, at: float | None = None
+    ) -> None:
+        """The risk chart: a position's series, the account's, or the first one; at `at` when given."""
+        from marginwatch.ui.risk_history_chart import RiskHistoryDialog
+
+        if self._risk_dialog is None:
+            self._risk_dialog = RiskHistoryDialog(self.risk_history, self.journal, self.window)
+            policy = self.alerts.policy
+            self._risk_dialog.chart.set_thresholds(policy.ratio)
+            self._risk_dialog.chart.set_distance_bands(float(policy.distance_warning_pct),
+                                                       float(policy.distance_danger_pct))
+        chart = self._risk_dialog.chart
+        if at is not None:
+            chart.show_at(account, symbol, at)
+        elif account:
+            chart.select(account, symbol, side) or chart.select(account)
+        else:
+            chart.reload_series()
+        self._risk_dialog.show()
+        self._risk_dialog.raise_()
 
     # -- calculator -----------------------------------------------------------------------------
     def open_calculator(self, account: str = "", symbol: str = "", side: str = "") -> None:

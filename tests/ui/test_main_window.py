@@ -88,10 +88,13 @@ def test_table_sorts_selects_and_offers_calculator(qtbot: QtBot) -> None:
     assert not table.select_position("main", "NOPE", "BOTH")
     menu = table.context_menu_for(table.model().index(0, Column.SYMBOL))
     assert menu is not None
-    (action,) = menu.actions()
-    assert action.text() == "Open calculator…"
+    action, history = menu.actions()
+    assert action.text() == "Open calculator…" and history.text() == "Risk history…"
     with qtbot.waitSignal(table.calculator_requested, timeout=1000) as requested:
         action.trigger()
+    assert requested.args == ["main", "BTCUSDT", "BOTH"]
+    with qtbot.waitSignal(table.risk_history_requested, timeout=1000) as requested:
+        history.trigger()
     assert requested.args == ["main", "BTCUSDT", "BOTH"]
     # Selection survives updates (no model reset).
     table.positions_model.update_account("main", account_risk(*three_positions()))

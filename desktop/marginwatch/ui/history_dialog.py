@@ -47,6 +47,7 @@ class HistoryDialog(QDialog):
     export_finished = Signal(str, int)  # path, rows written
     export_failed = Signal(str)  # plain-words reason
     acknowledge_requested = Signal(str)  # the dedupe key of a selected alert still repeating
+    chart_requested = Signal(str, str, float)  # account, symbol ('' for the account), time: the risk chart then
 
     def __init__(self, journal: Journal, parent: QWidget | None = None, *, limit: int = DEFAULT_LIMIT) -> None:
         super().__init__(parent)
@@ -93,6 +94,9 @@ class HistoryDialog(QDialog):
         self.acknowledge_button.setToolTip(self.tr("Stop the selected alert repeating on the forwarding channels"))
         self.acknowledge_button.setEnabled(False)
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
+        self.chart_button = QPushButton(self.tr("Show on risk chart"))
+        self.chart_button.setToolTip(self.tr("The risk history around the selected row's time (or double-click a row)"))
+        self.chart_button.clicked.connect(self.show_selected_on_chart)
         for signal in (self.account_combo.currentIndexChanged, self.kind_combo.currentIndexChanged,
                        self.symbol_edit.editingFinished, self.since_check.toggled, self.until_check.toggled,
                        self.since_edit.editingFinished, self.until_edit.editingFinished):
@@ -112,11 +116,13 @@ class HistoryDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._sync_acknowledge)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.show_row_on_chart(row))
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(self.acknowledge_button)
+        bottom.addWidget(self.chart_button)
         bottom.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)
@@ -286,6 +292,16 @@ class HistoryDialog(QDialog):
         self._sync_acknowledge()
         self.acknowledge_requested.emit(key)
         return True
+    def show_row_on_chart(self, row: int) -> None:
+        """Ask for the risk chart at row `row`'s time, on its first symbol (none: the account)."""
+        if 0 <= row < len(self._rows):
+            r = self._rows[row]
+            self.chart_requested.emit(r.account, r.symbols[0] if r.symbols else "", r.at)
+
+    def show_selected_on_chart(self) -> None:
+        selected = self.table.selectionModel().selectedRows()
+        if selected:
+            self.show_row_on_chart(selected[0].row())
 
     # ----------------------------------------------------------------- export
 

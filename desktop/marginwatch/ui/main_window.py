@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
     hidden_to_tray = Signal()  # the close button hid the window
     settings_requested = Signal()  # File → Settings…
     history_requested = Signal()  # Tools → History…
+    risk_history_requested = Signal(str, str, str)  # Tools → Risk history… ('' ''), or a table row's menu
     alert_dismissed = Signal()
     shock_requested = Signal(object)  # the what-if panel's Shock, or None back at 0 %
 
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
 
         self._table.position_selected.connect(self._on_table_selected)
         self._table.calculator_requested.connect(self.position_calculator_requested)
+        self._table.risk_history_requested.connect(self.risk_history_requested)
         self._alert.dismissed.connect(self.alert_dismissed)
         self._what_if.shock_changed.connect(self.shock_requested)
 
@@ -285,6 +287,10 @@ class MainWindow(QMainWindow):
         self._history_action.setShortcut(QKeySequence("Ctrl+H"))
         self._history_action.setToolTip(self.tr("Margin calls, alerts and connection changes kept in the journal"))
         self._history_action.triggered.connect(self.history_requested)
+        self._risk_history_action = QAction(self.tr("&Risk history…"), self)
+        self._risk_history_action.setShortcut(QKeySequence("Ctrl+R"))
+        self._risk_history_action.setToolTip(self.tr("Margin ratio and distance to liquidation over time"))
+        self._risk_history_action.triggered.connect(lambda: self.risk_history_requested.emit("", "", ""))
 
         menus = self.menuBar()
         file_menu = menus.addMenu(self.tr("&File"))
@@ -294,12 +300,14 @@ class MainWindow(QMainWindow):
         tools = menus.addMenu(self.tr("&Tools"))
         tools.addAction(self._calculator_action)
         tools.addAction(self._history_action)
+        tools.addAction(self._risk_history_action)
         menus.addMenu(self.tr("&Help")).addAction(self._about_action)
         toolbar = self.addToolBar(self.tr("Main"))
         toolbar.setObjectName("mainToolBar")
         toolbar.setMovable(False)
         toolbar.addAction(self._calculator_action)
         toolbar.addAction(self._history_action)
+        toolbar.addAction(self._risk_history_action)
         toolbar.addAction(self._settings_action)
 
     def show_about(self) -> None:

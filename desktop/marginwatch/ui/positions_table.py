@@ -82,6 +82,7 @@ class PositionsTable(QTableView):
 
     position_selected = Signal(str, str, str)  # account, symbol, position side
     calculator_requested = Signal(str, str, str)
+    risk_history_requested = Signal(str, str, str)  # account, symbol, position side
 
     def __init__(self, model: PositionsModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +144,8 @@ class PositionsTable(QTableView):
         menu = QMenu(self)
         action = menu.addAction(self.tr("Open calculator…"))
         action.triggered.connect(lambda: self.calculator_requested.emit(*key))
+        history = menu.addAction(self.tr("Risk history…"))
+        history.triggered.connect(lambda: self.risk_history_requested.emit(*key))
         return menu
 
     def _show_context_menu(self, pos: QPoint) -> None:
