@@ -22,6 +22,7 @@ from typing import NamedTuple
 from marginwatch.core import risk
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.errors import CoreError
+from marginwatch.core.funding import FundingEstimate, estimate_funding
 from marginwatch.core.position import ZERO, MarginType, Position, PositionSide
 
 # What the maths can raise on a position it cannot use (InvalidOperation is an ArithmeticError).
@@ -44,6 +45,8 @@ class PositionRisk:
     # "risk unavailable: <reason>" when this position's figures could not be computed (then every
     # figure above is None or zero).
     risk_unavailable: str | None = None
+    # The next funding payment at the current mark and rate (None until the stream sent a rate).
+    funding: FundingEstimate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,7 @@ def assess_account(
                 liquidation_price=liq,
                 distance_pct=risk.distance_to_liquidation(p.mark_price, liq),
                 liquidation_prices=prices,
+                funding=estimate_funding(p, table) if p.funding_rate is not None else None,
             )
         )
 

@@ -73,6 +73,11 @@ class AccountState:
         self._default_leverage = default_leverage
         self._legs: dict[PositionKey, Position] = {}
         self._marks: dict[str, Decimal] = {}  # exactly one entry per held symbol
+        # Per held symbol, the stream's funding rate as sent and its next time; parsed when positions
+        # are built, not per tick (most ticks change only the mark).
+        self._funding_sent: dict[str, tuple[str, int | None]] = {}
+        self._funding: dict[str, tuple[str, Decimal | None, int | None]] = {}
+        self._adl: dict[PositionKey, int] = {}
         self._provisional: set[str] = set()  # held symbols whose "mark" is still the entry price
         self._held: frozenset[str] = frozenset()
         self._cross_wallet = ZERO
@@ -148,13 +153,44 @@ class AccountState:
         if self._view_version != self._version:
             marks = self._marks
             legs = self._legs
+            adl = self._adl
             for key, pos in legs.items():
                 mark = marks[pos.symbol]
-                if pos.mark_price != mark:
-                    legs[key] = pos.with_mark(mark)
+                rate, next_ms = self._funding_of(pos.symbol)
+                quantile = adl.get(key)
+                if (pos.mark_price != mark or pos.funding_rate != rate or pos.next_funding_ms != next_ms
+                        or pos.adl_quantile != quantile):
+                    legs[key] = pos.with_market(mark, rate, next_ms, quantile)
             self._view = MappingProxyType(dict(legs))
             self._view_version = self._version
         return self._view
+
+    def _funding_of(self, symbol: str) -> tuple[Decimal | None, int | None]:
+        sent = self._funding_sent.get(symbol)
+        if sent is None:
+            return None, None
+        parsed = self._funding.get(symbol)
+        if parsed is None or parsed[0] != sent[0]:
+            try:
+                rate: Decimal | None = Decimal(sent[0])
+            except InvalidOperation:
+                rate = None
+            if rate is not None and not rate.is_finite():
+                rate = None
+            parsed = self._funding[symbol] = (sent[0], rate, sent[1])
+        return parsed[1], sent[1]
+
+    def adl_quantile(self, key: PositionKey) -> int | None:
+        return self._adl.get(key)
+
+    def set_adl_quantiles(self, quantiles: Mapping[PositionKey, int]) -> bool:
+        """Take the exchange's ADL buckets (all positions at once, as polled); True when one changed."""
+        new = {key: q for key, q in quantiles.items() if key in self._legs}
+        if new == self._adl:
+            return False
+        self._adl = new
+        self._bump()
+        return True
 
     def risk(self) -> AccountRisk:
         """Whole-account figures, computed on demand and cached until the next change."""
@@ -178,6 +214,8 @@ class AccountState:
                 # A stale mark must not outlive the position: a later reopen starts provisional.
                 self._marks.pop(gone, None)
                 self._provisional.discard(gone)
+                self._funding_sent.pop(gone, None)
+                self._funding.pop(gone, None)
             self._held = held
 
     def reseed(
@@ -377,6 +415,9 @@ class AccountState:
             if not price.is_finite() or price <= ZERO:
                 self.bad_marks += 1
                 continue
+            rate = upd.funding_rate_str
+            if rate:  # delivery contracts send "": no funding
+                self._funding_sent[sym] = (rate, upd.next_funding_time)
             if price == marks[sym] and not (provisional and sym in provisional):
                 continue
             marks[sym] = price

@@ -79,6 +79,11 @@ class Position:
     # price of an isolated position then has a closed form (`risk.liquidation_price_maint_at_entry`).
     maint_at_entry: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # From the mark-price stream: the current funding rate (a fraction) and when it is next paid.
+    funding_rate: Decimal | None = None
+    next_funding_ms: int | None = None
+    # Binance's auto-deleveraging queue bucket, 0 (last in line) to 4 (first); None until polled.
+    adl_quantile: int | None = None
 
     @property
     def key(self) -> tuple[str, PositionSide]:
@@ -87,6 +92,12 @@ class Position:
     def with_mark(self, mark_price: Decimal) -> Position:
         """This position at another mark: `dataclasses.replace` costs 3× as much (it looks every
         field up by name), and this runs for every held position on every mark tick."""
+        return self.with_market(mark_price, self.funding_rate, self.next_funding_ms, self.adl_quantile)
+
+    def with_market(
+        self, mark_price: Decimal, funding_rate: Decimal | None, next_funding_ms: int | None, adl_quantile: int | None
+    ) -> Position:
+        """This position with what the market says of it now: mark, funding and ADL bucket."""
         return Position(
             symbol=self.symbol,
             position_side=self.position_side,
@@ -102,6 +113,9 @@ class Position:
             liquidation_price_at_snapshot=self.liquidation_price_at_snapshot,
             maint_at_entry=self.maint_at_entry,
             extra=self.extra,
+            funding_rate=funding_rate,
+            next_funding_ms=next_funding_ms,
+            adl_quantile=adl_quantile,
         )
 
     @property
