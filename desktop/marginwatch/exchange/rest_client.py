@@ -24,6 +24,7 @@ import aiohttp
 from yarl import URL
 
 from marginwatch.core import rest_models as rm
+from marginwatch.core.adl import AdlQuantileRow, decode_adl_quantiles
 from marginwatch.core.events import DroppedRow
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
@@ -258,6 +259,11 @@ class BinanceRestClient:
             log.warning("positionRisk: %d row(s) left out for a number that is not finite: %s", len(rows.dropped),
                         describe_dropped(rows.dropped))
         return rows
+
+    async def adl_quantiles(self) -> list[AdlQuantileRow]:
+        """Every position's ADL bucket (weight 5; the exchange refreshes it every 30 s)."""
+        body = await self._request("GET", "/fapi/v1/adlQuantile", security="signed", weight=5)
+        return _typed(decode_adl_quantiles, body)
 
     async def balance(self) -> list[rm.BalanceRow]:
         body = await self._request("GET", self.venue.balance, security="signed", weight=self.venue.balance_weight)

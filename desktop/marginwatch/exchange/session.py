@@ -38,6 +38,7 @@ from marginwatch.core.rest_models import (
     positions_from_snapshot,
 )
 from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.adl_poll import ADL_INTERVAL_S, poll_adl
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.errors import (
@@ -76,6 +77,7 @@ class SessionOptions:
     snapshot_margin_ms: int = 1000
     all_market_threshold: int | None = 150
     stop_timeout: float = 3.0
+    adl_interval: float | None = ADL_INTERVAL_S  # None: ADL buckets are not polled
     rest_timeout: float = 10.0
 
 
@@ -236,6 +238,9 @@ class AccountSession:
         await self._keys.start()
         self._user.start()
         self._marks.start()
+        if self.options.adl_interval is not None:
+            self._spawn(poll_adl(self._client, self.state, self._schedule_change, interval=self.options.adl_interval,
+                                 name=self.name))
         await self._reseed_loop()
 
     async def _reseed_loop(self) -> None:

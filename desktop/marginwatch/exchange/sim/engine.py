@@ -121,6 +121,7 @@ class AccountEngine:
         self.multi_assets_margin = bool(book.collateral)
         self.positions: dict[PosKey, SimPosition] = {}
         self.dual_side_position = True
+        self.adl_override: dict[PosKey, int] = {}  # ADL buckets a test or scenario sets, over the computed
         self.paused = False
         self.scenario_time = 0.0
         self.stats = EngineStats()

@@ -27,7 +27,7 @@ SPOT_PREFIX = "/api/"
 WEIGHTS = {"/fapi/v3/positionRisk": 5, "/fapi/v3/account": 5, "/fapi/v3/balance": 5,
            "/fapi/v2/positionRisk": 5, "/fapi/v2/account": 5, "/fapi/v2/balance": 5,
            "/fapi/v1/symbolConfig": 5, "/fapi/v1/accountConfig": 5, "/fapi/v1/positionSide/dual": 30,
-           "/dapi/v1/account": 5, "/dapi/v1/positionSide/dual": 30}
+           "/dapi/v1/account": 5, "/dapi/v1/positionSide/dual": 30, "/fapi/v1/adlQuantile": 5}
 ALL_SYMBOLS_PREMIUM_INDEX_WEIGHT = 10
 WEIGHT_WINDOW_S = 60.0
 
@@ -71,6 +71,7 @@ class RestRoutes:
         r.add_get("/fapi/v3/balance", self._balance)
         r.add_get("/fapi/v1/symbolConfig", self._symbol_config)
         r.add_get("/fapi/v1/accountConfig", self._account_config)
+        r.add_get("/fapi/v1/adlQuantile", self._adl_quantile)
         r.add_get("/fapi/v1/positionSide/dual", self._position_mode)
         r.add_get("/fapi/v2/account", self._account_v2)
         r.add_get("/fapi/v2/positionRisk", self._position_risk_v2)
@@ -193,6 +194,10 @@ class RestRoutes:
     async def _account_config(self, request: web.Request) -> web.Response:
         await self._signed(request)
         return json_response(views.account_config(self._engine))
+
+    async def _adl_quantile(self, request: web.Request) -> web.Response:
+        sym = self._symbol(await self._signed(request))
+        return json_response(views.adl_quantile(self._engine, sym))
 
     async def _position_mode(self, request: web.Request) -> web.Response:
         await self._signed(request)

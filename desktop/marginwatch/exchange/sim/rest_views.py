@@ -282,3 +282,33 @@ def funding_rate_history(engine: AccountEngine, symbol: str | None, start: int |
     rows = rows[:limit] if start is not None else rows[-limit:]
     return [{"symbol": sym, "fundingRate": fmt(engine.symbols[sym].funding_rate, 8), "fundingTime": t,
              "markPrice": fmt(engine.symbols[sym].base_price, 8)} for t, sym in rows]
+
+
+def adl_bucket(upnl: Decimal, margin: Decimal, notional: Decimal) -> int:
+    """A stand-in for Binance's ADL ranking: losing positions are last in line (0); a winner's rank
+    is its profit on margin times its effective leverage, in buckets of 0.5 up to 4."""
+    if upnl <= 0 or margin <= 0:
+        return 0
+    score = upnl / margin * (notional / margin)
+    return min(4, 1 + int(score / Decimal("0.5")))
+
+
+def adl_quantile(engine: AccountEngine, symbol: str | None) -> list[dict[str, Any]]:
+    """`GET /fapi/v1/adlQuantile`: per symbol, LONG, SHORT and BOTH (HEDGE, only a sign, for a cross
+    symbol held both ways in hedge mode, which then shows one value for both sides)."""
+    prs = engine.position_risks()
+    by_symbol: dict[str, dict[str, int]] = {}
+    for p in engine.open_positions():
+        if symbol is not None and p.symbol != symbol:
+            continue
+        pr = prs[p.key]
+        margin = p.isolated_wallet if p.margin_type is MarginType.ISOLATED else pr.notional / engine.leverage[p.symbol]
+        bucket = engine.adl_override.get(p.key, adl_bucket(pr.unrealized_pnl, margin, pr.notional))
+        sides = by_symbol.setdefault(p.symbol, {"LONG": 0, "SHORT": 0, "BOTH": 0})
+        sides[p.side.value] = bucket
+    for sym, sides in by_symbol.items():
+        held = [p for p in engine.open_positions() if p.symbol == sym]
+        if len(held) == 2 and all(p.margin_type is MarginType.CROSS for p in held):
+            shared = max(sides["LONG"], sides["SHORT"])
+            by_symbol[sym] = {"LONG": shared, "SHORT": shared, "HEDGE": 0}
+    return [{"symbol": sym, "adlQuantile": sides} for sym, sides in by_symbol.items()]
