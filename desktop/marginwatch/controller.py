@@ -102,6 +102,8 @@ class AppController(QObject):
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
         self.risk_history = RiskHistory(self.journal, lambda: self.registry.risks, parent=self)
+        window.set_sparkline_source(self.risk_history.recent)
+        self.risk_history.sampled.connect(lambda _at: self.window.refresh_sparklines())
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
         self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap

@@ -23,7 +23,7 @@ def test_a_row_shows_each_figure_with_a_numeric_sort_key_and_its_tooltips() -> N
     view = row(mark="61000", distance="18.03", ratio="0.2", pnl="500")
     assert [cell.text for cell in view.cells] == [
         "main", "BTCUSDT", "Long", "0.5", "60,000.0", "61,000.0", "50,000.0", "18.03 % calm", "Cross", "20.00 % calm",
-        "+500.00",
+        "+500.00", "--", "--", "",  # no funding rate or ADL bucket yet; the sparkline is painted, not text
     ]
     assert view.cells[Column.MARK].sort == 61000.0
     assert view.cells[Column.DISTANCE].sort == 18.03
@@ -147,3 +147,44 @@ def test_the_tooltip_names_the_ratio_when_the_ratio_sets_the_tier() -> None:
         "Tier: warning, set by the margin ratio (warning at or over 50 %) and the distance to liquidation"
         " (warning at or under 20 %)"
     )
+
+
+def funded(pr: Any, **fields: Any) -> Any:
+    """`pr` with its position and funding estimate replaced (what AccountState and the risk maths fill in)."""
+    from dataclasses import replace
+
+    return replace(pr, **fields)
+
+
+def test_the_funding_cell_shows_the_signed_payment_and_time_and_an_isolated_positions_price_after_it() -> None:
+    import time
+
+    from marginwatch.core.funding import FundingEstimate
+
+    at_ms = 1_700_028_800_000
+    when = time.strftime("%H:%M", time.localtime(at_ms / 1000))
+    pr = funded(position_risk(liq="50000"), funding=FundingEstimate(Decimal("0.0001"), at_ms, Decimal("-3.05")))
+    cell = render_row(KEY, pr, RowWords.translated(), RiskBands(), TICK).cells[Column.FUNDING]
+    assert cell.text == f"-3.05 @ {when}" and cell.sort == -3.05
+    assert cell.tooltip == f"Next funding at {when} (rate 0.0100 %): -3.05 at the current mark and rate"
+    iso = funded(pr, funding=FundingEstimate(Decimal("0.0001"), at_ms, Decimal("-3.05"), Decimal("50100.2"),
+                                             Decimal("17.87")))
+    tip = render_row(KEY, iso, RowWords.translated(), RiskBands(), TICK).cells[Column.FUNDING].tooltip
+    assert tip is not None and tip.endswith("its liquidation price moves from 50,000.0 to 50,100.2 (17.87 % away)")
+
+
+def test_the_adl_cell_reads_without_colour_and_only_the_top_bucket_is_coloured() -> None:
+    from dataclasses import replace
+
+    def adl(q: int | None) -> Any:
+        pr = position_risk()
+        return render_row(KEY, replace(pr, position=replace(pr.position, adl_quantile=q)), RowWords.translated(),
+                          RiskBands(), TICK).cells[Column.ADL]
+
+    assert adl(None).text == "--"
+    assert adl(2).text == "▮▮▯▯ 2" and adl(2).background is None
+    top = adl(4)
+    assert top.text == "▮▮▮▮ 4 △" and top.sort == 4.0
+    background, _ = TIER_COLOURS[RiskTier.WARNING]
+    assert top.background is not None and top.background.color() == background
+    assert top.tooltip is not None and "bucket 4 of 0-4" in top.tooltip

@@ -919,6 +919,14 @@
         <translation>停止所选提醒在转发渠道上重复</translation>
     </message>
     <message>
+        <source>Show on risk chart</source>
+        <translation>在风险图中查看</translation>
+    </message>
+    <message>
+        <source>The risk history around the selected row&apos;s time (or double-click a row)</source>
+        <translation>所选行时间前后的风险历史（或双击一行）</translation>
+    </message>
+    <message>
         <source>Time</source>
         <translation>时间</translation>
     </message>
@@ -1275,6 +1283,14 @@
         <translation>日志中保存的追加保证金通知、警报和连接变化</translation>
     </message>
     <message>
+        <source>&amp;Risk history…</source>
+        <translation>风险历史(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Margin ratio and distance to liquidation over time</source>
+        <translation>保证金率与距强平距离随时间的变化</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1584,6 +1600,18 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>未实现盈亏</translation>
     </message>
     <message>
+        <source>Next funding</source>
+        <translation>下次资金费</translation>
+    </message>
+    <message>
+        <source>ADL</source>
+        <translation>自动减仓</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
         <source>Exchange&apos;s liquidation price at the last snapshot: {0}; ours from the same prices: {1}</source>
         <translation>上次快照时交易所的强平价格：{0}；按相同价格本地计算：{1}</translation>
     </message>
@@ -1632,6 +1660,22 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
         <translation>没有该交易对的杠杆档位数据：其维持保证金和强平价格未知</translation>
     </message>
     <message>
+        <source>Next funding at {0} (rate {1}): {2} at the current mark and rate</source>
+        <translation>下次资金费时间 {0}（费率 {1}）：按当前标记价格和费率为 {2}</translation>
+    </message>
+    <message>
+        <source>Paid from this isolated position&apos;s margin: its liquidation price moves from {0} to {1} ({2} away)</source>
+        <translation>从该逐仓仓位的保证金中支付：其强平价格由 {0} 变为 {1}（相距 {2}）</translation>
+    </message>
+    <message>
+        <source>Auto-deleveraging queue: bucket {0} of 0-4 (4: first to be closed against a liquidated trader)</source>
+        <translation>自动减仓队列：第 {0} 档（0-4；4 表示最先被用来对冲被强平的交易者）</translation>
+    </message>
+    <message>
+        <source>Margin ratio over the last hour (double-click for the risk chart)</source>
+        <translation>最近一小时的保证金率（双击打开风险图）</translation>
+    </message>
+    <message>
         <source>Position side: {0}</source>
         <translation>持仓方向：{0}</translation>
     </message>
@@ -1641,6 +1685,56 @@ Figures are estimates; the exchange&apos;s own figures decide.</source>
     <message>
         <source>Open calculator…</source>
         <translation>打开计算器…</translation>
+    </message>
+    <message>
+        <source>Risk history…</source>
+        <translation>风险历史…</translation>
+    </message>
+</context>
+<context>
+    <name>RiskHistoryChart</name>
+    <message>
+        <source>Last hour</source>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <source>Last day</source>
+        <translation>最近一天</translation>
+    </message>
+    <message>
+        <source>Last week</source>
+        <translation>最近一周</translation>
+    </message>
+    <message>
+        <source>Margin ratio (%)</source>
+        <translation>保证金率 (%)</translation>
+    </message>
+    <message>
+        <source>Distance to liquidation (%)</source>
+        <translation>距强平 (%)</translation>
+    </message>
+    <message>
+        <source>Mark price</source>
+        <translation>标记价格</translation>
+    </message>
+    <message>
+        <source>{0}: account margin ratio</source>
+        <translation>{0}：账户保证金率</translation>
+    </message>
+    <message>
+        <source>No samples in this window yet: one is taken every 10 seconds.</source>
+        <translation>此时间段内还没有采样：每 10 秒采样一次。</translation>
+    </message>
+    <message>
+        <source>%d samples</source>
+        <translation>%d 个采样</translation>
+    </message>
+</context>
+<context>
+    <name>RiskHistoryDialog</name>
+    <message>
+        <source>MarginWatch Risk history</source>
+        <translation>MarginWatch 风险历史</translation>
     </message>
 </context>
 <context>

@@ -25,6 +25,7 @@ from marginwatch.ui.alert_banner import AlertBanner, DemoBanner
 from marginwatch.ui.event_log import EventLog
 from marginwatch.ui.positions_model import PositionsModel
 from marginwatch.ui.positions_table import PositionsTable
+from marginwatch.ui.sparklines import RecentSource
 from marginwatch.ui.what_if_panel import WhatIfPanel
 from marginwatch.ui.what_if_rows import ChartGhost, ghosts
 
@@ -142,8 +143,17 @@ class MainWindow(QMainWindow):
         self._model.set_bands(bands)
         self._summary.set_thresholds(bands)
         self._what_if.set_bands(bands)
+        self._table.sparklines.set_warning(float(bands.default.ratio.warning))
         if self._chart is not None:
             self._chart.set_bands(bands)
+
+    def set_sparkline_source(self, recent: RecentSource) -> None:
+        """Where the table's "Last hour" lines come from: a position key -> its samples, oldest first."""
+        self._table.set_sparkline_source(recent)
+
+    def refresh_sparklines(self) -> None:
+        """A new sample was taken: redraw the lines (only their column repaints)."""
+        self._table.refresh_sparklines()
 
     def show_shock(self, shock: Shock, results: ShockResults) -> None:
         """A computed what-if shock: in the panel's table and summary, and as ghosts on the chart."""

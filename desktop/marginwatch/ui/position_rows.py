@@ -7,6 +7,7 @@ paint and Qt's roles alike), so what a view paints and what it asks through role
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
@@ -16,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import PositionRisk
+from marginwatch.core.adl import TOP_BUCKET as ADL_TOP
 from marginwatch.core.mexc_risk import EXTRA_MEXC_MARGIN_RATIO
 from marginwatch.core.position import ContractKind, Direction, MarginType, Position
 from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
@@ -29,7 +31,7 @@ from marginwatch.ui.formatting import (
     to_float,
 )
 from marginwatch.ui.index_runs import adjacent_runs
-from marginwatch.ui.tier_style import TIER_COLOURS, tier_reason, tier_suffix, tier_word
+from marginwatch.ui.tier_style import TIER_COLOURS, TIER_MARKS, tier_reason, tier_suffix, tier_word
 
 PositionKey = tuple[str, str, str]  # (account, symbol, position side)
 
@@ -51,11 +53,15 @@ class Column(IntEnum):
     MARGIN_TYPE = 8
     MARGIN_RATIO = 9
     UPNL = 10
+    FUNDING = 11
+    ADL = 12
+    TREND = 13  # painted by the table's sparkline delegate; its cell holds only the tooltip
 
 
 COLUMNS = len(Column)
 _NUMERIC = frozenset(
-    {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL}
+    {Column.SIZE, Column.ENTRY, Column.MARK, Column.LIQ, Column.DISTANCE, Column.MARGIN_RATIO, Column.UPNL,
+     Column.FUNDING}
 )
 ALIGNMENTS = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in Column)
 _MARK, _MARGIN_TYPE = int(Column.MARK), int(Column.MARGIN_TYPE)
@@ -117,6 +123,12 @@ class RowWords:
     no_brackets_tip: str = (
         "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown"
     )
+    funding_tip: str = "Next funding at {0} (rate {1}): {2} at the current mark and rate"
+    funding_iso_tip: str = (
+        "Paid from this isolated position's margin: its liquidation price moves from {0} to {1} ({2} away)"
+    )
+    adl_tip: str = "Auto-deleveraging queue: bucket {0} of 0-4 (4: first to be closed against a liquidated trader)"
+    trend_tip: str = "Margin ratio over the last hour (double-click for the risk chart)"
     # Tooltips by what they say, made once: (cross, tiers, bands) for the ratio cell, (tiers, bands) for distance.
     _ratio_tips: dict[tuple[bool, PositionTier, RiskBands], str] = field(default_factory=dict)
     _distance_tips: dict[tuple[PositionTier, RiskBands], str] = field(default_factory=dict)
@@ -155,6 +167,16 @@ class RowWords:
                 "PositionsModel",
                 "No leverage brackets for this symbol: its maintenance margin and liquidation price are unknown",
             ),
+            funding_tip=QCoreApplication.translate(
+                "PositionsModel", "Next funding at {0} (rate {1}): {2} at the current mark and rate"),
+            funding_iso_tip=QCoreApplication.translate(
+                "PositionsModel",
+                "Paid from this isolated position's margin: its liquidation price moves from {0} to {1} ({2} away)"),
+            adl_tip=QCoreApplication.translate(
+                "PositionsModel",
+                "Auto-deleveraging queue: bucket {0} of 0-4 (4: first to be closed against a liquidated trader)"),
+            trend_tip=QCoreApplication.translate(
+                "PositionsModel", "Margin ratio over the last hour (double-click for the risk chart)"),
         )
 
     def ratio_tip(self, is_cross: bool, tiers: PositionTier, bands: RiskBands) -> str:
@@ -226,6 +248,7 @@ def render_row(
         distance_tip = pr.risk_unavailable
     elif pr.maint_margin is None:  # the exchange sent no readable bracket table for the symbol
         liq_tip = ratio_tip = distance_tip = words.no_brackets_tip
+    pnl_places = 2 if pos.contract is ContractKind.LINEAR else 6
     cells = (
         account,
         symbol,
@@ -239,6 +262,9 @@ def render_row(
         margin,
         Cell(ratio_text, _RIGHT, ratio_fg, ratio_bg, ratio_tip, to_float(pr.margin_ratio, -1.0)),
         Cell(_pnl_text(pr), _RIGHT, None, None, None, float(pr.unrealized_pnl)),
+        funding_cell(pr, words, tick, pnl_places),
+        adl_cell(pos.adl_quantile, words),
+        Cell("", _LEFT, None, None, words.trend_tip, 0.0),
     )
     return RowView(key, pr, tiers.tier, cells, held)
 
@@ -264,6 +290,39 @@ def _pnl_text(pr: PositionRisk) -> str:
     coin = " ".join(t for t in (format_decimal(pr.unrealized_pnl, 6, signed=True), _coin(pos)) if t)
     usd = format_decimal(pr.unrealized_pnl * pos.mark_price, 2, signed=True)
     return f"{coin} ≈ {usd} USD"
+
+
+def funding_cell(pr: PositionRisk, words: RowWords, tick: Decimal | None, places: int) -> Cell:
+    """The next payment (signed: what the margin receives) and when; the tooltip says the rate and,
+    for an isolated position, where its liquidation price moves once paid."""
+    est = pr.funding
+    if est is None:
+        return Cell(DASH, _RIGHT, None, None, None, 0.0)
+    when = _clock_time(est.next_time_ms)
+    payment = format_decimal(est.payment, places, signed=True)
+    tip = words.funding_tip.format(when, format_fraction_as_percent(est.rate, 4), payment)
+    if est.liquidation_after is not None:
+        tip += "\n" + words.funding_iso_tip.format(
+            format_price(pr.liquidation_price, tick), format_price(est.liquidation_after, tick),
+            format_percent(est.distance_after_pct))
+    return Cell(f"{payment} @ {when}", _RIGHT, None, None, tip, float(est.payment))
+
+
+_ADL_TEXT = tuple(f"{'▮' * q}{'▯' * (ADL_TOP - q)} {q}" for q in range(ADL_TOP + 1))
+
+
+def adl_cell(quantile: int | None, words: RowWords) -> Cell:
+    """Bars and the number, so the bucket reads without colour; the top bucket in the warning colours."""
+    if quantile is None:
+        return Cell(DASH, _LEFT, None, None, None, -1.0)
+    q = max(0, min(ADL_TOP, quantile))
+    fg, bg = TIER_BRUSHES[RiskTier.WARNING] if q == ADL_TOP else (None, None)
+    text = _ADL_TEXT[q] + (f" {TIER_MARKS[RiskTier.WARNING]}" if q == ADL_TOP else "")
+    return Cell(text, _LEFT, fg, bg, words.adl_tip.format(q), float(q))
+
+
+def _clock_time(ms: int | None) -> str:
+    return DASH if ms is None else time.strftime("%H:%M", time.localtime(ms / 1000))
 
 
 def changed_runs(old: RowView, new: RowView) -> list[tuple[int, int]]:

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 
 from marginwatch import pacing
 from marginwatch.core.account_risk import AccountRisk, PositionRisk
-from marginwatch.core.risk_tiers import BandsByAccount, RiskBands
+from marginwatch.core.risk_tiers import BandsByAccount, RiskBands, RiskTier
 from marginwatch.ui.index_runs import adjacent_runs
 from marginwatch.ui.position_rows import (
     ALIGNMENTS,
@@ -99,6 +99,9 @@ class PositionsModel(QAbstractTableModel):
             self.tr("Margin type"),
             self.tr("Margin ratio"),
             self.tr("Unrealised PnL"),
+            self.tr("Next funding"),
+            self.tr("ADL"),
+            self.tr("Last hour"),
         ]
 
     # ---- feeding -------------------------------------------------------------------------------
@@ -175,6 +178,9 @@ class PositionsModel(QAbstractTableModel):
 
     def key_at(self, row: int) -> PositionKey:
         return self._rows[row].key
+
+    def tier_at(self, row: int) -> RiskTier:
+        return self._rows[row].tier
 
     def row_of(self, account: str, symbol: str, position_side: str) -> int | None:
         return self._index.get((account, symbol, position_side))

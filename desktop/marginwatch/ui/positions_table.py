@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from marginwatch.ui.positions_model import Column, PositionKey, PositionsModel
+from marginwatch.ui.sparklines import RecentSource, SparklineDelegate
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
@@ -35,6 +36,9 @@ _WIDTHS = {
     Column.MARGIN_TYPE: 80,
     Column.MARGIN_RATIO: 130,
     Column.UPNL: 90,
+    Column.FUNDING: 120,
+    Column.ADL: 70,
+    Column.TREND: 90,
 }
 
 
@@ -90,6 +94,9 @@ class PositionsTable(QTableView):
         self._quiet = False  # set while selecting on request, so links do not echo back
         self.setModel(self._model)
         self.setItemDelegate(_CellDelegate(self._model, self))
+        self._sparklines = SparklineDelegate(self._model.key_at, self._model.tier_at, self)
+        self.setItemDelegateForColumn(Column.TREND, self._sparklines)
+        self.doubleClicked.connect(self._on_double_clicked)
         self.setSortingEnabled(True)
         self.sortByColumn(Column.DISTANCE, Qt.SortOrder.AscendingOrder)  # nearest to liquidation first
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -103,6 +110,8 @@ class PositionsTable(QTableView):
         header.setStretchLastSection(True)
         for column, width in _WIDTHS.items():
             self.setColumnWidth(column, width)
+        # The line beside the ratio it draws, where it is seen without scrolling; funding and ADL after.
+        header.moveSection(header.visualIndex(Column.TREND), header.visualIndex(Column.MARGIN_RATIO) + 1)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_context_menu)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -115,6 +124,25 @@ class PositionsTable(QTableView):
     @property
     def positions_model(self) -> PositionsModel:
         return self._model
+
+    @property
+    def sparklines(self) -> SparklineDelegate:
+        return self._sparklines
+
+    def set_sparkline_source(self, recent: RecentSource | None) -> None:
+        self._sparklines.set_source(recent)
+        self.refresh_sparklines()
+
+    def refresh_sparklines(self) -> None:
+        """After a new sample: rebuild the lines once, repainting only their column."""
+        self._sparklines.invalidate()
+        x = self.columnViewportPosition(Column.TREND)
+        if x >= 0:
+            self.viewport().update(x, 0, self.columnWidth(Column.TREND), self.viewport().height())
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and index.column() == Column.TREND:
+            self.risk_history_requested.emit(*self._model.key_at(index.row()))
 
     def selected_key(self) -> PositionKey | None:
         rows = self.selectionModel().selectedRows()
