@@ -106,6 +106,7 @@ class AppController(QObject):
         self.risk_history.sampled.connect(lambda _at: self.window.refresh_sparklines())
         policy = self.settings.alert_policy()
         self.alerts = AlertEngine(policy, policy_for=self.settings.alert_policy, clock=clock, parent=self)
+        self.alerts.funding_alerts = self.settings.funding_alerts
         self.settings.changed.connect(self._apply_settings)  # whatever the key: cheap
         self._bands = BandsByAccount(policy.bands)  # per account once accounts are added
         window.set_bands(self._bands)
@@ -457,6 +458,7 @@ class AppController(QObject):
             self._risk_dialog.chart.set_distance_bands(float(policy.distance_warning_pct),
                                                        float(policy.distance_danger_pct))
         self.notifier.sound = self.settings.sound_enabled
+        self.alerts.funding_alerts = self.settings.funding_alerts
 
     def _apply_bands(self) -> None:
         """Each account's thresholds, as the alert engine reads them, to the window and the tray."""

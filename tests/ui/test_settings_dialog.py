@@ -179,6 +179,8 @@ def test_alerts_and_general_tabs_save(qtbot: QtBot, settings: Settings, keyring_
     dialog.distance_warning_spin.setValue(20)
     dialog.distance_danger_spin.setValue(8)
     dialog.sound_check.setChecked(False)
+    assert dialog.funding_check.isChecked()  # funding alerts are on by default
+    dialog.funding_check.setChecked(False)
     dialog.start_minimised_check.setChecked(True)
     dialog.start_at_login_check.setChecked(True)
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("zh_CN"))
@@ -191,6 +193,7 @@ def test_alerts_and_general_tabs_save(qtbot: QtBot, settings: Settings, keyring_
     assert own.ratio.warning == Decimal("0.6")  # started from the global values shown
     assert settings.account_policy("alt") is None and settings.alert_policy("alt") == glob
     assert not settings.sound_enabled and settings.start_minimised and settings.start_at_login
+    assert not settings.funding_alerts
     assert settings.language == "zh_CN"
     # Turning the override off removes it; impossible thresholds are refused.
     dialog.own_policy_check.setChecked(False)

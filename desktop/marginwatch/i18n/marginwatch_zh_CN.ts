@@ -138,6 +138,34 @@
         <translation>空头</translation>
     </message>
     <message>
+        <source>ADL: {subject} on {account} is first in line</source>
+        <translation>自动减仓：{account} 的 {subject} 排在队列最前</translation>
+    </message>
+    <message>
+        <source>Auto-deleveraging bucket 4 of 4: if a trader is liquidated beyond what the insurance fund covers, this position is among the first the exchange closes against them.</source>
+        <translation>自动减仓第 4 档（最高档）：若有交易者被强平且亏损超出保险基金的承受范围，交易所会最先平掉此类仓位与之对冲。</translation>
+    </message>
+    <message>
+        <source>pays {amount}</source>
+        <translation>支付 {amount}</translation>
+    </message>
+    <message>
+        <source>receives {amount}</source>
+        <translation>收取 {amount}</translation>
+    </message>
+    <message>
+        <source>At the current mark and rate the funding at {when} {paid}: margin ratio {ratio} % after it.</source>
+        <translation>按当前标记价格和费率，{when} 的资金费将{paid}：之后保证金率为 {ratio} %。</translation>
+    </message>
+    <message>
+        <source>Liquidation {distance} % away after it.</source>
+        <translation>之后距强平 {distance} %。</translation>
+    </message>
+    <message>
+        <source>{level} after funding: {subject} on {account}</source>
+        <translation>资金费后{level}：{account} 的 {subject}</translation>
+    </message>
+    <message>
         <source>symbol</source>
         <translation>交易对</translation>
     </message>
@@ -2084,6 +2112,10 @@ You can still use this key until MarginWatch exits; you will need to enter the s
     <message>
         <source>Play a sound with alerts</source>
         <translation>警报时播放声音</translation>
+    </message>
+    <message>
+        <source>Alert when the next funding payment would cross a threshold</source>
+        <translation>下次资金费将越过阈值时发出提醒</translation>
     </message>
     <message>
         <source>Start minimised to the tray</source>

@@ -20,9 +20,11 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from marginwatch.core.account_risk import AccountRisk
+from marginwatch.core.adl_funding_rules import AdlFundingMonitor
 from marginwatch.core.alert_rules import AlertPolicy, Metric, StreamDownMonitor, ThresholdCleared, ThresholdMonitor
 from marginwatch.core.risk_tiers import RiskTier, position_tier
 from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.services.adl_funding_alerts import notice_alert
 from marginwatch.services.alert import Alert, margin_call_alert, stream_alert, subject_text, threshold_alert
 
 _DEDUPE_MEMORY = 4096
@@ -84,6 +86,8 @@ class AlertEngine(QObject):
         self._poll = QTimer(self)
         self._poll.setInterval(1000)
         self._poll.timeout.connect(self._poll_streams)
+        self._queue = AdlFundingMonitor()
+        self.funding_alerts = True  # the user's setting: alert when a funding payment would cross a threshold
 
     @property
     def policy(self) -> AlertPolicy:
@@ -110,6 +114,7 @@ class AlertEngine(QObject):
         self._down = {key for key in self._down if key[0] != account}
         if not self._down:
             self._poll.stop()
+        self._queue.forget_account(account)
 
     def _monitor(self, account: str) -> ThresholdMonitor:
         monitor = self._monitors.get(account)
@@ -136,6 +141,8 @@ class AlertEngine(QObject):
             if keys:
                 self.alert_cleared.emit(threshold_cleared(c, tuple(keys)))
         self._check_calls(account, risk, monitor.policy)
+        for notice in self._queue.observe(account, risk, monitor.policy, funding=self.funding_alerts):
+            self._raise(notice_alert(notice))
 
     def _check_calls(self, account: str, risk: AccountRisk, policy: AlertPolicy) -> None:
         calls = self._calls.get(account)

@@ -228,6 +228,10 @@ class Settings(QObject):
     # QSettings writes a "general" group as the ini file's [%General] section and reads that back
     # as "General": so the keys are spelled as they come back from a file.
     sound_enabled = Setting("General/sound", True, flag, "play a sound with each alert", write=write_flag)
+    funding_alerts = Setting(
+        "General/funding_alerts", True, flag, "alert when the next funding payment would cross a threshold",
+        write=write_flag,
+    )
     start_minimised = Setting("General/start_minimised", False, flag, "start hidden in the tray", write=write_flag)
     start_at_login = Setting(
         "General/start_at_login", False, flag, "the user's wish; services.autostart makes it so", write=write_flag

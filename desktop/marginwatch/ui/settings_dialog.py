@@ -188,6 +188,7 @@ class SettingsDialog(QDialog):
 
     def _build_general_tab(self) -> QWidget:
         self.sound_check = QCheckBox(self.tr("Play a sound with alerts"))
+        self.funding_check = QCheckBox(self.tr("Alert when the next funding payment would cross a threshold"))
         self.start_minimised_check = QCheckBox(self.tr("Start minimised to the tray"))
         self.start_at_login_check = QCheckBox(self.tr("Start MarginWatch when I log in"))
         self.language_combo = QComboBox()
@@ -199,6 +200,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         layout = QFormLayout(page)
         layout.addRow(self.sound_check)
+        layout.addRow(self.funding_check)
         layout.addRow(self.start_minimised_check)
         layout.addRow(self.start_at_login_check)
         layout.addRow(self.tr("Language"), self.language_combo)
@@ -214,6 +216,7 @@ class SettingsDialog(QDialog):
         self.alerts.reload()
         self.notifications.reload(a.name for a in s.accounts())
         self.sound_check.setChecked(s.sound_enabled)
+        self.funding_check.setChecked(s.funding_alerts)
         self.start_minimised_check.setChecked(s.start_minimised)
         self.start_at_login_check.setChecked(s.start_at_login)
         self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(s.language.value)))
@@ -225,6 +228,7 @@ class SettingsDialog(QDialog):
             return False
         s = self._settings
         s.sound_enabled = self.sound_check.isChecked()
+        s.funding_alerts = self.funding_check.isChecked()
         s.start_minimised = self.start_minimised_check.isChecked()
         at_login = self.start_at_login_check.isChecked()
         if at_login != s.start_at_login:
