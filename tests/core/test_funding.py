@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from marginwatch.core import risk
 from marginwatch.core.account_state import AccountState
+from marginwatch.core.brackets import Bracket, BracketTable
 from marginwatch.core.calculator import single_bracket_table
 from marginwatch.core.events import MarkPriceUpdate
 from marginwatch.core.funding import estimate_funding, funding_payment
@@ -18,6 +19,12 @@ from marginwatch.core.position import MarginType, Position, PositionSide
 
 D = Decimal
 TABLE = single_bracket_table("0.004", symbol="BTCUSDT")
+# A step at 50,000 notional, inside the range the property test's liquidation prices span: the
+# shortcut must hand over to the solver where a payment moves the price across it.
+TWO_BRACKETS = BracketTable("BTCUSDT", (
+    Bracket(1, 125, D(0), D(50000), D("0.004"), D(0)),
+    Bracket(2, 100, D(50000), D(10**9), D("0.005"), D(50)),
+))
 
 
 def pos(amount: str, *, rate: str | None = "0.0001", iso_wallet: str | None = None, mark: str = "60000") -> Position:
@@ -52,22 +59,26 @@ def test_an_isolated_payer_liquidation_price_moves_toward_the_mark_by_what_it_pa
     # The same as the liquidation price of that position with the payment taken from its margin.
     assert est.liquidation_after == risk.liquidation_price([p], D("2997"), TABLE)
     assert est.distance_after_pct == risk.distance_to_liquidation(p.mark_price, est.liquidation_after)
+    # The shortcut from the current liquidation price gives the solver's answer.
+    fast = estimate_funding(p, TABLE, liquidation_price=before)
+    assert fast is not None and fast.liquidation_after == pytest.approx(est.liquidation_after, rel=D("1e-20"))
     receiver = estimate_funding(pos("-0.5", iso_wallet="3000"), TABLE)
     short_before = risk.liquidation_price([pos("-0.5", iso_wallet="3000")], D("3000"), TABLE)
     assert receiver is not None and receiver.liquidation_after is not None and short_before is not None
     assert receiver.liquidation_after > short_before  # a short that receives moves its price away
 
 
-@given(rate=st.decimals("-0.003", "0.003", places=6), size=st.decimals("0.01", "5", places=3))
+@given(rate=st.decimals("-0.003", "0.003", places=6), size=st.decimals("0.01", "2", places=3))
 def test_at_the_liquidation_price_after_funding_the_margin_left_equals_the_maintenance_margin(
     rate: Decimal, size: Decimal
 ) -> None:
     p = pos(str(size), iso_wallet=str(size * 6000), rate=str(rate))
-    est = estimate_funding(p, TABLE)
+    est = estimate_funding(p, TWO_BRACKETS, liquidation_price=risk.liquidation_price([p], p.isolated_wallet,
+                                                                                   TWO_BRACKETS))
     assert est is not None and est.liquidation_after is not None
     liq = est.liquidation_after
     margin_left = p.isolated_wallet + est.payment + risk.unrealized_pnl(p, liq)
-    assert margin_left == pytest.approx(risk.maintenance_margin(risk.notional(p, liq), TABLE), abs=D("1e-6"))
+    assert margin_left == pytest.approx(risk.maintenance_margin(risk.notional(p, liq), TWO_BRACKETS), abs=D("1e-6"))
 
 
 def held() -> AccountState:

@@ -233,7 +233,8 @@ def assess_account(
                 liquidation_price=liq,
                 distance_pct=risk.distance_to_liquidation(p.mark_price, liq),
                 liquidation_prices=prices,
-                funding=estimate_funding(p, table) if p.funding_rate is not None else None,
+                funding=None if p.funding_rate is None else estimate_funding(
+                    p, table, notional=notionals[i], liquidation_price=liq if p.is_isolated else None),
             )
         )
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from marginwatch.core import risk
 from marginwatch.core.brackets import BracketTable
 from marginwatch.core.errors import CoreError
-from marginwatch.core.position import ZERO, Position
+from marginwatch.core.position import ZERO, ContractKind, Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,25 +30,52 @@ class FundingEstimate:
     distance_after_pct: Decimal | None = None
 
 
-def funding_payment(position: Position, rate: Decimal) -> Decimal:
+def funding_payment(position: Position, rate: Decimal, notional: Decimal | None = None) -> Decimal:
     """What the next settlement moves the margin by at the current mark: −sign × notional × rate."""
-    return -position.sign * risk.notional(position) * rate
+    return -position.sign * (risk.notional(position) if notional is None else notional) * rate
 
 
-def estimate_funding(position: Position, table: BracketTable | None) -> FundingEstimate | None:
+def _shifted_liquidation(position: Position, liq: Decimal, payment: Decimal, table: BracketTable) -> Decimal | None:
+    """A linear isolated leg's liquidation price with `payment` more margin, where the bracket at the
+    new price is the one at the old: W + s·q·(P − E) = q·P·m − c is linear in W, so P moves by
+    payment / (q·(m − s)). None where that does not hold (the solver then decides)."""
+    if position.contract is not ContractKind.LINEAR:
+        return None
+    q = abs(position.amount) * position.contract_size
+    bracket = table.for_notional(q * liq)
+    slope = q * (bracket.maint_margin_ratio - position.sign)
+    if slope == 0:
+        return None
+    moved = liq + payment / slope
+    if moved <= 0 or table.for_notional(q * moved) is not bracket:
+        return None
+    return moved
+
+
+def estimate_funding(
+    position: Position,
+    table: BracketTable | None,
+    *,
+    notional: Decimal | None = None,
+    liquidation_price: Decimal | None = None,
+) -> FundingEstimate | None:
     """The next funding payment of `position` and, when isolated, its liquidation price after it;
-    None when the stream has not sent a funding rate for its symbol."""
+    None when the stream has not sent a funding rate for its symbol. `notional` and an isolated
+    position's current `liquidation_price`, when known, save recomputing them (this runs on every
+    risk refresh)."""
     rate = position.funding_rate
     if rate is None or not rate.is_finite() or position.amount == 0:
         return None
-    payment = funding_payment(position, rate)
+    payment = funding_payment(position, rate, notional)
     if not position.is_isolated or table is None:
         return FundingEstimate(rate, position.next_funding_ms, payment)
     wallet = position.isolated_wallet + payment
-    try:
-        after = risk.liquidation_price([position], wallet, table)
-    except (CoreError, ArithmeticError):
-        after = None
+    after = None if liquidation_price is None else _shifted_liquidation(position, liquidation_price, payment, table)
+    if after is None:
+        try:
+            after = risk.liquidation_price([position], wallet, table)
+        except (CoreError, ArithmeticError):
+            after = None
     if wallet <= ZERO and after is None:
         after = position.mark_price  # the payment alone takes the whole margin
     return FundingEstimate(rate, position.next_funding_ms, payment, after,
