@@ -41,8 +41,9 @@ def test_binances_example_answer_decodes_without_the_hedge_sign() -> None:
 def test_the_simulators_bucket_is_zero_for_losers_and_grows_with_profit_and_leverage() -> None:
     assert adl_bucket(D("-5"), D("100"), D("2000")) == 0
     assert adl_bucket(D("1"), D("100"), D("2000")) == 1  # 1 % on margin at 20x: 0.2
-    assert adl_bucket(D("5"), D("100"), D("2000")) == 3  # 1.0
-    assert adl_bucket(D("50"), D("100"), D("2000")) == 4
+    assert adl_bucket(D("50"), D("100"), D("2000")) == 3  # 10
+    assert adl_bucket(D("75"), D("100"), D("2000")) == 4  # 15
+    assert adl_bucket(D("75"), D("100"), D("1000")) == 2  # the same profit at 10x: 7.5
 
 
 @pytest.mark.asyncio
