@@ -158,3 +158,25 @@ def test_a_history_row_opens_the_chart_at_its_time(qtbot: QtBot, history: RiskHi
     assert [t for t, _, _ in chart.alert_marks()] == [at]
     chart.range_combo.setCurrentIndex(chart.range_combo.findData("day"))  # "last day" again ends now
     assert chart.time_window() == (NOW - 86400, NOW)
+
+
+def test_an_open_dialog_follows_new_samples_unless_it_shows_a_moment(
+    qtbot: QtBot, history: RiskHistory, journal: Journal
+) -> None:
+    from marginwatch.ui.risk_history_chart import RiskHistoryDialog
+
+    dialog = RiskHistoryDialog(history, journal)
+    qtbot.addWidget(dialog)
+    dialog.chart._clock = lambda: NOW + 10  # the sample below is the newest
+    dialog.chart.reload_series()
+    dialog.chart.select("main", "ETHUSDT", "SHORT")
+    dialog.show()
+    before = len(dialog.chart.plotted()[0])
+    history._clock = lambda: NOW
+    history.sample()
+    assert len(dialog.chart.plotted()[0]) == before + 1
+    dialog.chart.show_at("main", "ETHUSDT", NOW - 5000)
+    shown = dialog.chart.plotted()
+    history._clock = lambda: NOW + 5
+    history.sample()
+    assert dialog.chart.plotted() == shown

@@ -167,6 +167,11 @@ class RiskHistoryChart(QWidget):
         self.redraw()
         return found
 
+    def follow_now(self) -> None:
+        """A new sample: redraw when the window ends now (not when it shows an alert's moment)."""
+        if self._centre is None:
+            self.redraw()
+
     def _on_range(self) -> None:
         self._centre = None  # "last …": the window ends now again
         self.redraw()
@@ -270,3 +275,8 @@ class RiskHistoryDialog(QDialog):
         self.resize(900, 480)
         self.chart = RiskHistoryChart(history, journal, self)
         QVBoxLayout(self).addWidget(self.chart)
+        history.sampled.connect(self._on_sampled)
+
+    def _on_sampled(self, _at: float) -> None:
+        if self.isVisible():
+            self.chart.follow_now()
