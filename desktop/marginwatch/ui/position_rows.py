@@ -132,6 +132,7 @@ class RowWords:
     # Tooltips by what they say, made once: (cross, tiers, bands) for the ratio cell, (tiers, bands) for distance.
     _ratio_tips: dict[tuple[bool, PositionTier, RiskBands], str] = field(default_factory=dict)
     _distance_tips: dict[tuple[PositionTier, RiskBands], str] = field(default_factory=dict)
+    _adl_cells: dict[int | None, Cell] = field(default_factory=dict)  # bucket -> its cell, made once
 
     @classmethod
     def translated(cls) -> RowWords:
@@ -297,7 +298,7 @@ def funding_cell(pr: PositionRisk, words: RowWords, tick: Decimal | None, places
     for an isolated position, where its liquidation price moves once paid."""
     est = pr.funding
     if est is None:
-        return Cell(DASH, _RIGHT, None, None, None, 0.0)
+        return _NO_FUNDING
     when = _clock_time(est.next_time_ms)
     payment = format_decimal(est.payment, places, signed=True)
     tip = words.funding_tip.format(when, format_fraction_as_percent(est.rate, 4), payment)
@@ -312,17 +313,35 @@ _ADL_TEXT = tuple(f"{'▮' * q}{'▯' * (ADL_TOP - q)} {q}" for q in range(ADL_T
 
 
 def adl_cell(quantile: int | None, words: RowWords) -> Cell:
-    """Bars and the number, so the bucket reads without colour; the top bucket in the warning colours."""
+    """Bars and the number, so the bucket reads without colour; the top bucket in the warning colours.
+    One cell per bucket, reused: an unchanged bucket is then the same cell, never repainted."""
+    cell = words._adl_cells.get(quantile)
+    if cell is not None:
+        return cell
     if quantile is None:
-        return Cell(DASH, _LEFT, None, None, None, -1.0)
-    q = max(0, min(ADL_TOP, quantile))
-    fg, bg = TIER_BRUSHES[RiskTier.WARNING] if q == ADL_TOP else (None, None)
-    text = _ADL_TEXT[q] + (f" {TIER_MARKS[RiskTier.WARNING]}" if q == ADL_TOP else "")
-    return Cell(text, _LEFT, fg, bg, words.adl_tip.format(q), float(q))
+        cell = Cell(DASH, _LEFT, None, None, None, -1.0)
+    else:
+        q = max(0, min(ADL_TOP, quantile))
+        fg, bg = TIER_BRUSHES[RiskTier.WARNING] if q == ADL_TOP else (None, None)
+        text = _ADL_TEXT[q] + (f" {TIER_MARKS[RiskTier.WARNING]}" if q == ADL_TOP else "")
+        cell = Cell(text, _LEFT, fg, bg, words.adl_tip.format(q), float(q))
+    words._adl_cells[quantile] = cell
+    return cell
+
+
+_NO_FUNDING = Cell(DASH, _RIGHT, None, None, None, 0.0)
+_CLOCK_TIMES: dict[int, str] = {}  # settlement times seen (a few a day) -> "HH:MM"
 
 
 def _clock_time(ms: int | None) -> str:
-    return DASH if ms is None else time.strftime("%H:%M", time.localtime(ms / 1000))
+    if ms is None:
+        return DASH
+    text = _CLOCK_TIMES.get(ms)
+    if text is None:
+        if len(_CLOCK_TIMES) > 64:
+            _CLOCK_TIMES.clear()
+        text = _CLOCK_TIMES[ms] = time.strftime("%H:%M", time.localtime(ms / 1000))
+    return text
 
 
 def changed_runs(old: RowView, new: RowView) -> list[tuple[int, int]]:
