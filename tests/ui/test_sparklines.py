@@ -67,10 +67,10 @@ def test_the_table_paints_each_positions_line_in_its_tier_colour_and_builds_it_o
     danger, calm = TIER_FILLS[RiskTier.DANGER].getRgb()[:3], TIER_FILLS[RiskTier.CALM].getRgb()[:3]
     assert danger in cell_colours(image, table, btc) and calm not in cell_colours(image, table, btc)
     assert calm in cell_colours(image, table, eth)
-    built = table.sparklines.builds
+    built, drawn = table.sparklines.builds, table.sparklines.draws
     table.grab()
     table.viewport().repaint()
-    assert table.sparklines.builds == built  # repaints reuse the lines
+    assert (table.sparklines.builds, table.sparklines.draws) == (built, drawn)  # repaints reuse the lines
     table.refresh_sparklines()
     table.grab()
     assert table.sparklines.builds == built + 2  # one per position after a sample
