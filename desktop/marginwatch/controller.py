@@ -101,7 +101,7 @@ class AppController(QObject):
         self._snapshots = QTimer(self)
         self._snapshots.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshots.timeout.connect(self._record_snapshots)
-        self.risk_history = RiskHistory(self.journal, lambda: self.registry.risks, parent=self)
+        self.risk_history = RiskHistory(self.journal, self.registry.live_risks, parent=self)
         window.set_sparkline_source(self.risk_history.recent)
         self.risk_history.sampled.connect(lambda _at: self.window.refresh_sparklines())
         policy = self.settings.alert_policy()

@@ -1,5 +1,6 @@
 """Risk history in the whole app (offscreen, demo mode, the simulator over loopback): the controller
-samples what the table shows into the journal, and the table's menu opens the chart on that position."""
+samples what the table shows into the journal (not while an account's streams are down), and the
+table's menu opens the chart on that position."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from marginwatch.app import parse_args
 from marginwatch.controller import AppController
+from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.services.journal import Journal
 from marginwatch.services.settings import Settings
 from marginwatch.ui.main_window import MainWindow
@@ -30,11 +32,16 @@ def test_a_demo_position_is_sampled_and_its_chart_opens_from_the_table(
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
-        first_risk: asyncio.Future[object] = loop.create_future()
-        controller.registry.account_added.connect(lambda svc: svc.risk_changed.connect(
-            lambda _a, r: first_risk.done() or first_risk.set_result(r)))
+        live: asyncio.Future[None] = loop.create_future()
+
+        def check(*_args: object) -> None:
+            if controller.registry.all_live() and controller.registry.risks and not live.done():
+                live.set_result(None)
+
+        controller.registry.account_added.connect(lambda svc: (svc.risk_changed.connect(check),
+                                                               svc.health_changed.connect(check)))
         run = loop.create_task(controller.run())
-        await asyncio.wait_for(first_risk, 30)
+        await asyncio.wait_for(live, 30)
         assert controller.risk_history.sample() >= 5  # what the 10 s timer does: 4+ positions and the account
         key = next(k for k in controller.accounts["Demo"].session.state.positions() if k[0] == "SOLUSDT")
         window.positions_table.risk_history_requested.emit("Demo", "SOLUSDT", key[1].value)
@@ -45,6 +52,12 @@ def test_a_demo_position_is_sampled_and_its_chart_opens_from_the_table(
         shown = controller.registry.risks["Demo"]
         ratio = next(p.margin_ratio for p in shown.positions if p.position.symbol == "SOLUSDT")
         assert len(xs) == 1 and ratio is not None and abs(ys[0] - float(ratio) * 100) < 1e-6
+        # A stream down: its account is not sampled (a gap on the chart, not its last figures again).
+        session = controller.accounts["Demo"].session
+        session._forward_health(StreamHealth("market", StreamState.RECONNECTING, "socket dropped"))
+        assert controller.risk_history.sample() == 0
+        session._forward_health(StreamHealth("market", StreamState.LIVE))
+        assert controller.risk_history.sample() >= 5
         controller.request_quit()
         assert await asyncio.wait_for(run, 10) == 0
 

@@ -108,6 +108,16 @@ class AccountRegistry(QObject):
     def demo(self) -> DemoExchange | None:
         return self._demo
 
+    def live_risks(self) -> dict[str, AccountRisk]:
+        """The risks of accounts whose user and market streams are live now: what risk history samples
+        (a figure held through an outage would draw a flat line where the chart should show a gap)."""
+        out: dict[str, AccountRisk] = {}
+        for name, risk in self._risks.items():
+            svc = self._accounts.get(name)
+            if svc is not None and all(h.state is StreamState.LIVE for n, h in svc.health.items() if n != "rest"):
+                out[name] = risk
+        return out
+
     def all_live(self) -> bool:
         """True when some account runs and every stream of every account is live."""
         return bool(self._accounts) and all(
