@@ -180,3 +180,17 @@ def test_an_open_dialog_follows_new_samples_unless_it_shows_a_moment(
     history._clock = lambda: NOW + 5
     history.sample()
     assert dialog.chart.plotted() == shown
+
+
+def test_a_pause_in_sampling_is_a_break_in_the_line(journal: Journal, qtbot: QtBot) -> None:
+    clock = Clock()
+    h = RiskHistory(journal, lambda: {"main": account_risk(position_risk(ratio="0.2"))}, clock=clock)
+    for at in (NOW - 900, NOW - 890, NOW - 880, NOW - 300, NOW - 290):  # ten minutes without samples
+        clock.now = at
+        h.sample()
+    chart = chart_for(qtbot, h, journal)
+    chart.select("main", "BTCUSDT")
+    xs, ys = chart.plotted()
+    assert [x for x, y in zip(xs, ys, strict=True) if not math.isnan(y)] == [NOW - 900, NOW - 890, NOW - 880,
+                                                                             NOW - 300, NOW - 290]
+    assert len(xs) == 6 and math.isnan(ys[3]) and NOW - 880 < xs[3] < NOW - 300

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QVBoxLayo
 
 from marginwatch.core.risk_tiers import RiskTier, TierThresholds
 from marginwatch.services.journal import RowKind
-from marginwatch.services.risk_history_store import ACCOUNT_SYMBOL, RiskSample, SeriesKey
+from marginwatch.services.risk_history import INTERVAL_S
+from marginwatch.services.risk_history_store import ACCOUNT_SYMBOL, MINUTE_S, TEN_MINUTES_S, RiskSample, SeriesKey
 from marginwatch.ui.tier_style import TIER_FILLS, TIER_MARKS
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ SPANS = {"hour": 3600.0, "day": 86400.0, "week": 7 * 86400.0}
 METRICS = ("margin_ratio", "distance_pct", "mark")
 _BAND_ALPHA = 60
 _ALERT_LIMIT = 500
+_SPACING = {0: INTERVAL_S, 1: MINUTE_S, 2: TEN_MINUTES_S}  # seconds between samples at each level
 
 
 def _tier_of(row: JournalRow) -> RiskTier:
@@ -46,6 +48,20 @@ def _value(sample: RiskSample, metric: str) -> float:
     if v is None:
         return math.nan  # a gap in the line: the figure was not known then
     return v * 100 if metric == "margin_ratio" else v
+
+
+def _with_gaps(samples: Sequence[RiskSample], metric: str) -> tuple[list[float], list[float]]:
+    """The points to draw, with a break (NaN) where samples stop for over three of their intervals:
+    the app was off or the account's streams were down, and a line across would invent figures."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for i, s in enumerate(samples):
+        if i and s.at - samples[i - 1].at > 3 * _SPACING[max(s.level, samples[i - 1].level)]:
+            xs.append((s.at + samples[i - 1].at) / 2)
+            ys.append(math.nan)
+        xs.append(s.at)
+        ys.append(_value(s, metric))
+    return xs, ys
 
 
 class RiskHistoryChart(QWidget):
@@ -190,8 +206,7 @@ class RiskHistoryChart(QWidget):
         start, end = self.time_window()
         metric = str(self.metric_combo.currentData())
         samples = self._history.series(key, start, end) if key is not None else []
-        xs = [s.at for s in samples]
-        ys = [_value(s, metric) for s in samples]
+        xs, ys = _with_gaps(samples, metric)
         self._curve.setData(xs, ys)
         finite = [y for y in ys if not math.isnan(y)]
         self._draw_bands(metric, max(finite, default=0.0))
