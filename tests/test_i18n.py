@@ -342,6 +342,44 @@ def test_history_in_chinese(qtbot: QtBot, zh: QApplication, tmp_path: Path) -> N
         journal.close()
 
 
+def test_risk_history_in_chinese(qtbot: QtBot, zh: QApplication, tmp_path: Path) -> None:
+    from marginwatch.services.journal import Journal
+    from marginwatch.services.risk_history import RiskHistory
+    from marginwatch.ui.risk_history_chart import RiskHistoryDialog
+
+    journal = Journal.open(tmp_path / "journal.sqlite3")
+    try:
+        history = RiskHistory(journal, lambda: {"主账户": account_risk(position_risk())})
+        history.sample()
+        dialog = RiskHistoryDialog(history, journal)
+        qtbot.addWidget(dialog)
+        dialog.chart.reload_series()
+        dialog.show()
+        assert dialog.chart.series_combo.count() == 2
+        assert_chinese(dialog)
+        dialog.chart.select("主账户", "NOPE")  # no samples: the status line says so
+        assert_chinese(dialog)
+    finally:
+        journal.close()
+
+
+def test_adl_and_funding_alerts_in_chinese(zh: QApplication) -> None:
+    from decimal import Decimal
+
+    from marginwatch.core.adl_funding_rules import AdlTopBucket, FundingCrossing
+    from marginwatch.services.adl_funding_alerts import adl_alert, funding_alert
+
+    alerts = [
+        adl_alert(AdlTopBucket("主账户", "BTCUSDT", "LONG")),
+        funding_alert(FundingCrossing("主账户", "account", RiskTier.CALM, RiskTier.WARNING, Decimal("-12.5"),
+                                      1_700_000_000_000, Decimal("0.52"))),
+        funding_alert(FundingCrossing("主账户", "SOLUSDT LONG", RiskTier.WARNING, RiskTier.DANGER, Decimal("3"),
+                                      None, None, Decimal("4.2"))),
+    ]
+    for alert in alerts:
+        assert english_words(alert.title + alert.body) == [], alert
+
+
 def test_tray_menu_in_chinese(zh: QApplication) -> None:
     from marginwatch.ui.tray_icon import TrayIcon
 
