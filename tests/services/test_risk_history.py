@@ -161,3 +161,20 @@ def test_the_timer_samples_every_interval(qtbot: QtBot, journal: Journal) -> Non
         pass
     history.stop()
     assert len(history.series(BTC, 0.0)) >= 1
+
+
+def test_after_a_restart_the_last_hour_is_read_back_from_the_journal_once(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    clock = Clock(10_000.0)
+    with Journal.open(path) as j:
+        earlier = RiskHistory(j, lambda: {"main": account_risk(position_risk())}, clock=clock)
+        for at in (10_000.0 - 4000, 10_000.0 - 1200, 10_000.0 - 600):
+            clock.now = at
+            earlier.sample()
+    clock.now = 10_000.0
+    with Journal.open(path) as j:
+        later = RiskHistory(j, lambda: {}, clock=clock)
+        assert [s.at for s in later.recent(BTC)] == [8_800.0, 9_400.0]  # the hour only
+        assert [s.at for s in later.recent(("main", "ETHUSDT", "BOTH"))] == []
+        j.insert_rows("risk_samples", [{"account": "main", "symbol": "ETHUSDT", "side": "BOTH", "at": 9_990.0}])
+        assert list(later.recent(("main", "ETHUSDT", "BOTH"))) == []  # looked up once per run, not per paint

@@ -55,6 +55,7 @@ class RiskHistory(QObject):
         # One deque per series; a sample every interval_s for RECENT_S, plus one to span the hour.
         self._recent: dict[SeriesKey, deque[RiskSample]] = {}
         self._recent_len = int(RECENT_S / interval_s) + 1
+        self._looked_up: set[SeriesKey] = set()  # series whose stored hour was read into `_recent`
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(interval_s * 1000)))
         self._timer.timeout.connect(self._on_timer)
@@ -91,15 +92,33 @@ class RiskHistory(QObject):
             seen.add(key)
             series = self._recent.get(key)
             if series is None:
-                series = self._recent[key] = deque(maxlen=self._recent_len)
+                series = self._recent[key] = self._stored_hour(key)  # this sample is in it already
+                if series and series[-1].at == at:
+                    continue
             series.append(RiskSample(at, row["margin_ratio"], row["distance_pct"], row["mark"]))
         # A closed position's sparkline goes once its last sample is older than the hour shown.
         for key in [k for k in self._recent if k not in seen and self._recent[k][-1].at <= at - RECENT_S]:
             del self._recent[key]
 
     def recent(self, key: SeriesKey) -> Sequence[RiskSample]:
-        """The last hour of one series from memory (this run's samples only), oldest first."""
-        return self._recent.get(key, ())
+        """The last hour of one series from memory, oldest first. A series this run has not sampled
+        yet is read from the journal once, so a restart does not blank the hour."""
+        series = self._recent.get(key)
+        if series is None and key not in self._looked_up:
+            series = self._stored_hour(key)
+            if series:
+                self._recent[key] = series
+        return series if series is not None else ()
+
+    def _stored_hour(self, key: SeriesKey) -> deque[RiskSample]:
+        """The journal's last hour of `key`, read once per series and run."""
+        self._looked_up.add(key)
+        try:
+            stored = self.series(key, self._clock() - RECENT_S)
+        except Exception:  # a closed or broken journal: no history, not a failed sample or paint
+            log.exception("risk history: the last hour of %s could not be read", key)
+            stored = []
+        return deque(stored, maxlen=self._recent_len)
 
     def series(self, key: SeriesKey, since: float, until: float | None = None) -> list[RiskSample]:
         """One series from the journal, rows still waiting for its file included, oldest first."""
