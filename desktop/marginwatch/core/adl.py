@@ -13,10 +13,10 @@ from collections.abc import Iterable
 import msgspec
 from msgspec import Struct
 
-from marginwatch.core.position import PositionSide
+from marginwatch.core.position import ADL_TOP_BUCKET, PositionSide
 from marginwatch.core.rest_models import MalformedResponseError
 
-TOP_BUCKET = 4
+TOP_BUCKET = ADL_TOP_BUCKET
 _SIDES = {s.value: s for s in PositionSide}
 
 

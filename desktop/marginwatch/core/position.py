@@ -49,6 +49,9 @@ class ContractKind(StrEnum):
     INVERSE = "inverse"
 
 
+ADL_TOP_BUCKET = 4  # Binance's ADL buckets run 0-4; 4 is first in line (core.adl reads them)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """One position as the exchange reports it.

@@ -17,8 +17,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush
 
 from marginwatch.core.account_risk import PositionRisk
-from marginwatch.core.adl import TOP_BUCKET as ADL_TOP
 from marginwatch.core.mexc_risk import EXTRA_MEXC_MARGIN_RATIO
+from marginwatch.core.position import ADL_TOP_BUCKET as ADL_TOP
 from marginwatch.core.position import ContractKind, Direction, MarginType, Position
 from marginwatch.core.risk_tiers import PositionTier, RiskBands, RiskTier, position_tier
 from marginwatch.ui.formatting import (

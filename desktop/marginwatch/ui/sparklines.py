@@ -9,19 +9,22 @@ the delegate, so the other cells keep the table's own.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF, QTransform
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from marginwatch.core.risk_tiers import RiskTier
-from marginwatch.services.risk_history import RECENT_S
-from marginwatch.services.risk_history_store import RiskSample
 from marginwatch.ui.position_rows import PositionKey
 from marginwatch.ui.tier_style import TIER_FILLS
 
+if TYPE_CHECKING:  # the window paints before the services' modules are loaded
+    from marginwatch.services.risk_history_store import RiskSample
+
 AnyIndex = QModelIndex | QPersistentModelIndex
-RecentSource = Callable[[PositionKey], Sequence[RiskSample]]
+RecentSource = Callable[[PositionKey], Sequence["RiskSample"]]
+RECENT_S = 3600.0  # the hour a line spans (services.risk_history keeps the same hour in memory)
 _MIN_SPAN = 0.01  # a flat hour stays flat: one percentage point of ratio at least fills the cell
 _PAD_PX = 3.0
 POINTS = 40  # at most this many points a line
