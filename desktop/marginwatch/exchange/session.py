@@ -54,6 +54,7 @@ from marginwatch.exchange.mark_price_stream import MarkPriceStream
 from marginwatch.exchange.rest_client import BinanceRestClient
 from marginwatch.exchange.tasks import spawn
 from marginwatch.exchange.user_stream import UserDataStream
+from marginwatch.exchange.venue import Market
 from marginwatch.exchange.ws_connection import Backoff, Clock, ConnectionOptions, ConnectReason, Sleep
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,8 @@ class AccountSession:
         await self._keys.start()
         self._user.start()
         self._marks.start()
-        if self.options.adl_interval is not None:
+        # USDⓈ-M only for now: COIN-M's ADL is another endpoint (/dapi), and its pools' states hold none.
+        if self.options.adl_interval is not None and self._client.venue.market is Market.USDM:
             self._spawn(poll_adl(self._client, self.state, self._schedule_change, interval=self.options.adl_interval,
                                  name=self.name))
         await self._reseed_loop()
