@@ -55,13 +55,18 @@ def demo_exchange(cls: type[demo.DemoExchange]) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def running_app(app: QApplication, argv: list[str]) -> AsyncIterator[tuple[AppController, Any]]:
-    """Start the app in demo mode; yields (controller, simulator) once every stream is LIVE."""
+async def running_app(
+    app: QApplication, argv: list[str], *, demo_sides: bool = False
+) -> AsyncIterator[tuple[AppController, Any]]:
+    """Start the app in demo mode; yields (controller, simulator) once every stream is LIVE. The
+    demo's COIN-M and MEXC accounts are left out unless `demo_sides`: each figure is defined for
+    its book (e.g. 20 positions), and stays comparable with the runs before those accounts came."""
     tmp = Path(tempfile.mkdtemp(prefix="mw-bench-"))
     settings = Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     window = MainWindow()
     window.show()
     controller = AppController(app, window, parse_args(["--demo", *argv]), settings=settings)
+    controller.registry.set_demo_sides(coinm=demo_sides, mexc=demo_sides)
     run = asyncio.get_running_loop().create_task(controller.run())
 
     def live() -> bool:

@@ -88,6 +88,7 @@ class AccountRegistry(QObject):
         self._demo: DemoExchange | None = None
         # The MEXC demo account runs beside the Binance one in the "demo" scenario (None: by scenario).
         self._mexc_demo_wanted = scenario == "demo" if mexc_demo is None else mexc_demo
+        self._coinm_demo_wanted = True
         self._mexc_demo: MexcDemoExchange | None = None
         self._lock = asyncio.Lock()  # one sync at a time: settings may change while one runs
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,6 +104,12 @@ class AccountRegistry(QObject):
     def risks(self) -> Mapping[str, AccountRisk]:
         """Each running account's latest risk, once it has one (a live, read-only view)."""
         return MappingProxyType(self._risks)
+
+    def set_demo_sides(self, *, coinm: bool, mexc: bool) -> None:
+        """Whether the demo runs its COIN-M and MEXC accounts beside the USDⓈ-M one (before the
+        first sync; benchmarks measure a fixed book with neither)."""
+        self._coinm_demo_wanted = coinm
+        self._mexc_demo_wanted = mexc
 
     @property
     def demo(self) -> DemoExchange | None:
@@ -155,7 +162,8 @@ class AccountRegistry(QObject):
             started = []
             if want_demo and self._demo is None:
                 started.append(await self._start_demo())
-                started.append(self._coinm_demo())
+                if self._coinm_demo_wanted:
+                    started.append(self._coinm_demo())
                 if self._mexc_demo_wanted:
                     started.append(await self._start_mexc_demo())
             running = {self._owner.get(n, n) for n in self._accounts}
