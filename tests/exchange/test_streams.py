@@ -1,4 +1,4 @@
-"""Event dedupe/ordering, and the user and mark-price streams against the simulated exchange."""
+"""The user and mark-price streams against the simulated exchange (dedupe/ordering: test_event_order.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from marginwatch.core.events import AccountUpdate, MarginCall, decode_user_event
+from marginwatch.core.events import AccountUpdate, MarginCall
 from marginwatch.core.stream_health import StreamHealth, StreamState
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
-from marginwatch.exchange.event_order import Deduplicator, LatestByKey
 from marginwatch.exchange.listen_key import ListenKeyManager
 from marginwatch.exchange.mark_price_stream import MarkPriceStream
 from marginwatch.exchange.rest_client import BinanceRestClient
@@ -27,61 +26,6 @@ from marginwatch.exchange.user_stream import UserDataStream
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
 from tests.exchange.session_harness import wait_until
 from tests.exchange.virtual_time import VirtualTime
-
-
-def _update(e: int, amount: str, wallet: str = "100") -> bytes:
-    return (
-        b'{"e":"ACCOUNT_UPDATE","E":%d,"T":%d,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"%s","cw":"%s","bc":"0"}],'
-        b'"P":[{"s":"BTCUSDT","pa":"%s","ep":"100","cr":"0","up":"0","mt":"cross","iw":"0","ps":"LONG"}]}}'
-        % (e, e - 1, wallet.encode(), wallet.encode(), amount.encode())
-    )
-
-
-def test_deduplicator_drops_repeats_and_keeps_distinct_events_with_equal_time() -> None:
-    d = Deduplicator(capacity=3)
-    a, b = decode_user_event(_update(10, "1")), decode_user_event(_update(10, "2"))
-    assert d.first_time_event("ACCOUNT_UPDATE", 10, a)
-    assert d.first_time_event("ACCOUNT_UPDATE", 10, b)  # same E, different payload
-    assert not d.first_time_event("ACCOUNT_UPDATE", 10, decode_user_event(_update(10, "1")))
-    assert d.duplicates == 1
-
-
-def test_deduplicator_memory_is_bounded() -> None:
-    d = Deduplicator(capacity=3)
-    for i in range(10):
-        assert d.first_time(("x", i))
-    assert len(d) == 3
-    assert d.first_time(("x", 0))  # long evicted: accepted again
-    assert not d.first_time(("x", 9))
-
-
-def test_latest_by_key_refuses_older_update_per_entity_only() -> None:
-    latest = LatestByKey()
-    assert latest.accept("BTC", 200)
-    assert not latest.accept("BTC", 150)  # reordered: older than what we applied
-    assert latest.accept("ETH", 150)  # another entity is independent
-    assert latest.accept("BTC", 200)  # equal time: a different event in the same ms
-    assert latest.stale_dropped == 1
-
-
-def test_latest_by_key_floor_from_snapshot() -> None:
-    latest = LatestByKey()
-    latest.reset(1000)
-    assert not latest.accept("BTC", 999)
-    assert not latest.accept("BTC", 1000)
-    assert latest.accept("BTC", 1001)
-
-
-def test_latest_by_key_treats_a_big_backwards_jump_as_clock_change() -> None:
-    latest = LatestByKey(jump_ms=3000)
-    assert latest.accept("BTC", 100_000)
-    assert latest.accept("BTC", 90_000)  # 10 s back: the clock moved, not a reorder
-    assert latest.clock_jumped and latest.clock_jumps == 1
-    assert latest.accept("BTC", 90_001)
-
-
-# ---------------------------------------------------------------------------- against the simulator
-
 
 FAST_USER = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), ping_interval=0.5, ping_timeout=0.5)
 FAST_MARKET = ConnectionOptions(stale_after=0.6, backoff=Backoff(0.02, 0.2))
