@@ -46,6 +46,7 @@ class Probe:
 
     margin_calls: list[MarginCall] = field(default_factory=list)
     health: list[StreamHealth] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
     changes: int = 0
 
     def on_change(self, state: AccountState) -> None:
@@ -57,14 +58,18 @@ class Probe:
     def on_health(self, health: StreamHealth) -> None:
         self.health.append(health)
 
+    def on_event(self, event: Any) -> None:
+        self.events.append(event)
+
 
 @contextlib.asynccontextmanager
 async def running_session(
     sim: SimulatedExchange, *, secret: str = DEMO_API_SECRET, wait_ready: bool = True,
-    clock: VirtualTime | None = None, **overrides: Any
+    clock: VirtualTime | None = None, probe: Probe | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[AccountSession, Probe]]:
-    """A started session on fast options (`overrides` replace some); `clock` runs its user stream's backoff."""
-    probe = Probe()
+    """A started session on fast options (`overrides` replace some); `clock` runs its user stream's backoff;
+    `probe` (a fresh Probe by default) gets its callbacks."""
+    probe = probe if probe is not None else Probe()
     session = AccountSession(
         Endpoints.local(sim.base_url, sim.ws_url),
         Credentials(DEMO_API_KEY, secret),
@@ -72,6 +77,7 @@ async def running_session(
         on_change=probe.on_change,
         on_margin_call=probe.on_margin_call,
         on_health=probe.on_health,
+        on_event=probe.on_event,
         options=fast_options(**overrides),
         clock=clock, sleep=clock.sleep if clock is not None else None,
     )

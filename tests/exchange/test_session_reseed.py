@@ -1,0 +1,164 @@
+"""AccountSession's REST reseeds against the simulator: the snapshot's time floor, updates that arrive
+while a snapshot is taken, retries and what they show, and what asks for a new snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from marginwatch.core.account_state import AccountState
+from marginwatch.core.position import PositionSide
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.sim.server import SimulatedExchange
+from marginwatch.exchange.ws_connection import Backoff
+from tests.exchange.session_harness import Probe, converge, matches_truth, running_session, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+BTC_LONG = ("BTCUSDT", PositionSide.LONG)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def btc_update(e: int, amount: str) -> dict[str, Any]:
+    """An ACCOUNT_UPDATE that sets the BTCUSDT LONG leg (cross, entry 99500) to `amount`."""
+    leg = {"s": "BTCUSDT", "pa": amount, "ep": "99500", "cr": "0", "up": "0", "mt": "cross", "iw": "0",
+           "ps": "LONG"}
+    return {"e": "ACCOUNT_UPDATE", "E": e, "T": e - 1, "a": {"m": "ORDER", "P": [leg]}}
+
+
+def btc_amount(state: AccountState) -> Decimal | None:
+    pos = state.positions().get(BTC_LONG)
+    return pos.amount if pos is not None else None
+
+
+def wrap_route(sim: SimulatedExchange, name: str, wrapper: Callable[[Handler, web.Request],
+                                                                   Awaitable[web.StreamResponse]]) -> None:
+    """Put `wrapper` around one of the simulator's REST handlers (before it starts: routes bind then)."""
+    original: Handler = getattr(sim.rest, name)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await wrapper(original, request)
+
+    setattr(sim.rest, name, handler)
+
+
+async def test_the_snapshot_time_is_the_server_time_less_the_snapshot_margin() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        before = sim.now_ms()
+        async with running_session(sim, snapshot_margin_ms=60_000) as (session, _):
+            after = sim.now_ms()
+            t0 = session.state.snapshot_time_ms
+            assert t0 is not None and before - 60_000 <= t0 <= after - 60_000
+
+
+async def test_an_update_stamped_at_the_snapshot_time_is_dropped_and_one_a_millisecond_later_applied() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        t0 = session.state.snapshot_time_ms
+        assert t0 is not None
+        sim.emit_user_event(btc_update(t0, "0.7"))
+        await wait_until(lambda: session.counters["stale_dropped"] == 1)
+        assert btc_amount(session.state) == Decimal("0.5")
+        sim.emit_user_event(btc_update(t0 + 1, "0.8"))
+        await wait_until(lambda: btc_amount(session.state) == Decimal("0.8"))
+        assert session.counters["stale_dropped"] == 1
+
+
+async def test_an_update_that_arrives_while_a_snapshot_is_taken_is_applied_on_top_of_it() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    armed: list[int] = []
+
+    async def old_then_change(original: Handler, request: web.Request) -> web.StreamResponse:
+        resp = await original(request)  # the positions as they were
+        if armed:
+            armed.clear()
+            sim.engine.transfer_margin("SOLUSDT", "LONG", "30")  # on the stream while the reseed runs
+            await wait_until(lambda: len(probe.events) > seen)
+        return resp
+
+    wrap_route(sim, "_position_risk", old_then_change)
+    async with sim, running_session(sim) as (session, probe):
+        seen = len(probe.events)
+        resyncs = session.resyncs
+        armed.append(1)
+        session.request_resync()
+        await wait_until(lambda: session.resyncs > resyncs)
+        await converge(session, sim, limit=0.5)  # the snapshot alone is older than the truth
+
+
+async def test_updates_that_arrived_during_a_failed_snapshot_are_applied_while_it_waits_to_retry() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    armed: list[int] = []
+
+    async def change_then_fail(original: Handler, request: web.Request) -> web.StreamResponse:
+        if armed:
+            armed.clear()
+            sim.engine.transfer_margin("SOLUSDT", "LONG", "30")
+            await wait_until(lambda: len(probe.events) > seen)
+            return web.json_response({"code": -1001, "msg": "Internal error; unable to process your request."},
+                                     status=500)
+        return await original(request)
+
+    wrap_route(sim, "_position_risk", change_then_fail)
+    async with sim, running_session(sim, rest_backoff=Backoff(30.0, 30.0)) as (session, probe):
+        seen = len(probe.events)
+        armed.append(1)
+        session.request_resync()
+        await wait_until(lambda: session.health["rest"].state is StreamState.RECONNECTING)
+        await wait_until(lambda: matches_truth(session, sim), 2.0)  # from the stream, 30 s before a retry
+
+
+class Steps(Backoff):
+    """A backoff without jitter: the n-th retry waits n × base (so each wait says which retry it is)."""
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return self.base * attempt
+
+
+def fail_first(count: int) -> Callable[[Handler, web.Request], Awaitable[web.StreamResponse]]:
+    """A route wrapper: the first `count` requests get Binance's HTTP 500, the rest the real answer."""
+    left = [count]
+
+    async def wrapper(original: Handler, request: web.Request) -> web.StreamResponse:
+        if left[0] > 0:
+            left[0] -= 1
+            return web.json_response({"code": -1000, "msg": "An unknown error occurred."}, status=500)
+        return await original(request)
+
+    return wrapper
+
+
+async def test_a_failed_snapshot_is_retried_after_a_growing_backoff_that_health_shows() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    wrap_route(sim, "_account", fail_first(2))
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[float, StreamHealth]] = []
+    probe = Probe()
+    probe.on_health = lambda h: seen.append((loop.time(), h))  # type: ignore[method-assign]
+    async with sim, running_session(sim, probe=probe, rest_backoff=Steps(0.05, 1.0)) as (session, _):
+        retries = [(h.next_retry_at - t, h.reconnects, h.reason) for t, h in seen
+                   if h.name == "rest" and h.state is StreamState.RECONNECTING and h.next_retry_at is not None]
+        assert [(round(d, 3), n) for d, n, _r in retries] == [(0.05, 1), (0.1, 2)]
+        assert all(r and "server error" in r for _d, _n, r in retries)  # what the exchange error explains
+        assert session.health["rest"].state is StreamState.LIVE and session.health["rest"].reconnects == 2
+        assert session.failed_reason is None
+    assert session.health["rest"] == StreamHealth("rest", StreamState.STOPPED, reconnects=2)
+
+
+async def test_a_rate_limited_snapshot_waits_at_least_as_long_as_the_exchange_asked() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        sim.faults.rest_errors(429, count=2, retry_after=5)  # the client's own short retry gets the second
+        loop = asyncio.get_running_loop()
+        async with running_session(sim, wait_ready=False, rest_backoff=Steps(0.05, 1.0)) as (session, _):
+            await wait_until(lambda: session.health["rest"].state is StreamState.RECONNECTING)
+            h = session.health["rest"]
+            assert h.next_retry_at is not None and 4.5 < h.next_retry_at - loop.time() <= 5.0
+            assert "rate limit" in (h.reason or "")
+
