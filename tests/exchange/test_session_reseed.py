@@ -162,3 +162,13 @@ async def test_a_rate_limited_snapshot_waits_at_least_as_long_as_the_exchange_as
             assert h.next_retry_at is not None and 4.5 < h.next_retry_at - loop.time() <= 5.0
             assert "rate limit" in (h.reason or "")
 
+
+async def test_an_update_whose_only_row_is_unreadable_asks_for_a_new_snapshot() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        resyncs = session.resyncs
+        frame = btc_update(sim.now_ms(), "NaN")  # no B: the leg was all it said, and it cannot be read
+        sim.emit_user_event(frame)
+        await wait_until(lambda: session.resyncs > resyncs)
+        assert btc_amount(session.state) == Decimal("0.5")  # the exchange's own figure, from the snapshot

@@ -465,7 +465,7 @@ def _newest_parts(event: AccountUpdate, latest: LatestByKey) -> AccountUpdate | 
     positions = tuple(
         p for p in data.positions or () if latest.accept(("P", p.symbol, p.position_side), when)
     )
-    if not balances and not positions:
+    if not balances and not positions and not data.dropped:  # an unreadable row still needs a reseed
         return None
     if len(balances) == len(data.balances or ()) and len(positions) == len(data.positions or ()):
         return event
