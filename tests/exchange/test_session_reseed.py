@@ -4,6 +4,7 @@ while a snapshot is taken, retries and what they show, and what asks for a new s
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -15,8 +16,9 @@ from aiohttp import web
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.position import PositionSide
 from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.server import SimulatedExchange
-from marginwatch.exchange.ws_connection import Backoff
+from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
 from tests.exchange.session_harness import Probe, converge, matches_truth, running_session, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -46,6 +48,11 @@ def wrap_route(sim: SimulatedExchange, name: str, wrapper: Callable[[Handler, we
         return await wrapper(original, request)
 
     setattr(sim.rest, name, handler)
+
+
+async def settled(session: AccountSession) -> None:
+    """Past the snapshot the user stream's first connect asks for (the start's own is the first)."""
+    await wait_until(lambda: session.resyncs == 2)
 
 
 async def test_the_snapshot_time_is_the_server_time_less_the_snapshot_margin() -> None:
@@ -167,8 +174,121 @@ async def test_an_update_whose_only_row_is_unreadable_asks_for_a_new_snapshot() 
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
         sim
     ) as (session, _):
+        await settled(session)
         resyncs = session.resyncs
         frame = btc_update(sim.now_ms(), "NaN")  # no B: the leg was all it said, and it cannot be read
         sim.emit_user_event(frame)
         await wait_until(lambda: session.resyncs > resyncs)
         assert btc_amount(session.state) == Decimal("0.5")  # the exchange's own figure, from the snapshot
+
+
+# ---------------------------------------------------------------------------- what asks for a snapshot
+
+
+def config_update(e: int, **parts: Any) -> dict[str, Any]:
+    return {"e": "ACCOUNT_CONFIG_UPDATE", "E": e, "T": e - 1, **parts}
+
+
+async def test_a_requested_resync_brings_what_the_stream_never_said() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        sim.engine.cross_wallet += Decimal("12.5")  # no event for it
+        resyncs = session.resyncs
+        session.request_resync()
+        await wait_until(lambda: session.resyncs == resyncs + 1)
+        await converge(session, sim, limit=0.5)
+
+
+async def test_the_session_reseeds_every_resync_interval_on_its_own() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, resync_interval=0.05
+    ) as (session, _):
+        sim.engine.cross_wallet += Decimal("12.5")
+        await wait_until(lambda: session.resyncs >= 3)
+        await converge(session, sim, limit=0.5)
+
+
+async def test_a_position_opened_while_no_event_could_arrive_is_followed_after_the_reseed() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        sim.engine.close_position("BNBUSDT", "SHORT")
+        await wait_until(lambda: "BNBUSDT" not in session.mark_symbols)
+        key = sim.listen_key
+        sim.listen_key = None  # the key died silently: the next events go nowhere
+        sim.engine.open_position("BNBUSDT", "SHORT", "3")
+        sim.listen_key = key
+        changes = probe.changes
+        session.request_resync()
+        await wait_until(lambda: "BNBUSDT" in session.mark_symbols)
+        await converge(session, sim, limit=0.5)
+        await wait_until(lambda: probe.changes > changes)
+
+
+async def test_a_reconnect_of_the_user_stream_reseeds_but_a_rotation_does_not() -> None:
+    user = ConnectionOptions(stale_after=None, backoff=Backoff(0.02, 0.2), max_age=0.15, rotation_overlap=0.05)
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, user=user
+    ) as (session, _):
+        stream = session.user_stream
+        assert stream is not None
+        await wait_until(lambda: session.resyncs == 2)  # the start's snapshot, and one after the first connect
+        rotations = stream.connection.rotations
+        await wait_until(lambda: stream.connection.rotations >= rotations + 2)
+        assert session.resyncs == 2
+        await sim.faults.drop("private")
+        await wait_until(lambda: session.resyncs == 3)
+
+
+async def test_a_leverage_change_updates_the_position_and_takes_a_new_snapshot() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        await settled(session)
+        resyncs, changes = session.resyncs, probe.changes
+        sim.engine.leverage["BTCUSDT"] = 7  # the brackets the next snapshot fetches are for 7x
+        sim.emit_user_event(config_update(sim.now_ms(), ac={"s": "BTCUSDT", "l": 7}))
+        await wait_until(lambda: session.state.positions()[BTC_LONG].leverage == 7)
+        await wait_until(lambda: probe.changes > changes)
+        await wait_until(lambda: session.resyncs == resyncs + 1)
+
+
+async def test_an_asset_mode_update_takes_a_new_snapshot_even_when_the_mode_is_unchanged() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        await settled(session)
+        resyncs, changes = session.resyncs, probe.changes
+        sim.emit_user_event(config_update(sim.now_ms(), ai={"j": False}))
+        await wait_until(lambda: session.resyncs == resyncs + 1)
+        await wait_until(lambda: probe.changes > changes)
+
+
+async def test_a_leverage_update_that_changes_nothing_takes_no_snapshot() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        await settled(session)
+        resyncs = session.resyncs
+        sim.emit_user_event(config_update(sim.now_ms(), ac={"s": "BTCUSDT", "l": 10}))  # as it already is
+        await wait_until(lambda: len(probe.events) == 1)
+        with pytest.raises(TimeoutError):  # a quiet period: nothing may ask for a snapshot
+            await wait_until(lambda: session.resyncs > resyncs, 0.2)
+
+
+async def test_event_times_that_jump_back_take_a_new_snapshot_once(caplog: pytest.LogCaptureFixture) -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        await settled(session)
+        resyncs = session.resyncs
+        with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.session"):
+            sim.emit_user_event(btc_update(sim.now_ms() - 10_000, "0.7"))  # 10 s behind the snapshot
+            await wait_until(lambda: session.resyncs == resyncs + 1)
+            for amount in ("0.8", "0.9"):  # after the snapshot: ordinary updates again
+                sim.emit_user_event(btc_update(sim.now_ms() + 1, amount))
+                await wait_until(lambda amount=amount: btc_amount(session.state) == Decimal(amount))
+        jumped = [r for r in caplog.records if "event times jumped backwards" in r.getMessage()]
+        assert len(jumped) == 1 and "test" in jumped[0].getMessage()
+        assert session.resyncs == resyncs + 1
