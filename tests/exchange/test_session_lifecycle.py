@@ -1,0 +1,192 @@
+"""AccountSession's callbacks, counters, health and start/stop against the simulator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from marginwatch.core.account_state import AccountState
+from marginwatch.core.events import AccountUpdate, MarginCall
+from marginwatch.core.stream_health import StreamHealth, StreamState
+from marginwatch.exchange.credentials import Credentials
+from marginwatch.exchange.endpoints import Endpoints
+from marginwatch.exchange.session import AccountSession
+from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
+from marginwatch.exchange.sim.server import SimulatedExchange
+from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
+from tests.exchange.session_harness import Probe, converge, running_session, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+COUNTERS = ("frames", "malformed", "unknown", "reconnects", "rotations", "resyncs", "duplicates", "stale_dropped",
+            "margin_calls", "listen_key_expired")
+
+
+class RaisingProbe(Probe):
+    """Callbacks that record, then raise: the session must carry on regardless."""
+
+    def on_event(self, event: Any) -> None:
+        super().on_event(event)
+        raise RuntimeError("event handler bug")
+
+    def on_change(self, state: AccountState) -> None:
+        super().on_change(state)
+        raise RuntimeError("change handler bug")
+
+    def on_health(self, health: StreamHealth) -> None:
+        super().on_health(health)
+        raise RuntimeError("health handler bug")
+
+
+async def test_every_user_event_reaches_on_event_once_and_margin_calls_on_margin_call_too() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, probe):
+        sim.faults.duplicate_user_events(2)
+        sim.engine.emit_margin_call("SOLUSDT")
+        sim.engine.apply_funding_fee("BTCUSDT", "-1")
+        await wait_until(lambda: session.counters["duplicates"] == 2)
+        assert [type(e) for e in probe.events] == [MarginCall, AccountUpdate]
+        assert probe.margin_calls == probe.events[:1]
+        assert session.counters["margin_calls"] == 1
+
+
+async def test_callbacks_that_raise_are_logged_and_the_session_carries_on(caplog: pytest.LogCaptureFixture) -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        with caplog.at_level(logging.ERROR, logger="marginwatch.exchange.session"):
+            async with running_session(sim, probe=RaisingProbe()) as (session, probe):
+                sim.engine.emit_margin_call("SOLUSDT")
+                await wait_until(lambda: len(probe.margin_calls) == 1)
+                sim.engine.apply_funding_fee("BTCUSDT", "-1")
+                await converge(session, sim)
+                changes = probe.changes
+                sim.engine.apply_funding_fee("BTCUSDT", "-1")
+                await wait_until(lambda: probe.changes > changes)  # on_change still called after raising
+        failed = [r for r in caplog.records if r.getMessage() == "test: callback failed"]
+        assert len(failed) >= 3 and all(r.exc_info is not None for r in failed)
+
+
+async def test_counters_add_up_both_streams() -> None:
+    fast = {"backoff": Backoff(0.02, 0.2), "max_age": 0.3, "rotation_overlap": 0.05, "close_timeout": 0.5}
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, user=ConnectionOptions(stale_after=None, **fast), market=ConnectionOptions(stale_after=None, **fast)
+    ) as (session, _):
+        user, marks = session.user_stream, session.mark_stream
+        assert user is not None and marks is not None
+        sim.faults.send_malformed("all")
+        sim.faults.send_malformed("all", text='{"e":"somethingNew","E":1}')
+        sim.faults.expire_listen_key()
+        await wait_until(lambda: user.malformed == marks.malformed == user.unknown == marks.unknown == 1)
+        await sim.faults.drop("market")
+        await wait_until(lambda: min(user.connection.reconnects, marks.connection.reconnects) >= 1)
+        await wait_until(lambda: min(user.connection.rotations, marks.connection.rotations) >= 1)
+        c = session.counters  # read at one instant with the streams' own counts
+        assert c["frames"] == user.connection.frames + marks.connection.frames
+        assert c["malformed"] == 2 and c["unknown"] == 2
+        assert c["reconnects"] == user.connection.reconnects + marks.connection.reconnects
+        assert c["rotations"] == user.connection.rotations + marks.connection.rotations
+        assert c["listen_key_expired"] == user.expired == 1
+        assert c["resyncs"] == session.resyncs
+
+
+async def test_a_session_that_never_got_its_streams_counts_nothing_and_follows_no_marks() -> None:
+    async with SimulatedExchange(tick_interval=0.05) as sim, running_session(
+        sim, secret="wrong-secret-wrong-secret", wait_ready=False
+    ) as (session, _):
+        await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        assert session.counters == dict.fromkeys(COUNTERS, 0)
+        assert session.mark_symbols == frozenset()
+        assert session.mark_stream is None and session.user_stream is None
+        assert session.health["user"].state is StreamState.STOPPED
+
+
+async def test_health_is_the_streams_own_while_running_and_stopped_after_with_their_reconnects() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        user_options = ConnectionOptions(stale_after=30.0, backoff=Backoff(0.02, 0.2), close_timeout=0.5)
+        async with running_session(sim, user=user_options) as (session, _):
+            user, marks = session.user_stream, session.mark_stream
+            assert user is not None and marks is not None
+            await sim.faults.drop("all")
+            await wait_until(lambda: min(user.connection.reconnects, marks.connection.reconnects) >= 1)
+            await wait_until(lambda: session.health["user"].state is StreamState.LIVE)
+            await wait_until(lambda: session.health["market"].state is StreamState.LIVE)
+            sim.engine.emit_margin_call("SOLUSDT")
+            await wait_until(lambda: session.health["user"].last_message_at is not None)
+            h = session.health
+            assert h["user"] == user.health and h["market"] == marks.health
+            # the streams' own: when they last heard something is not what their callbacks report
+            assert h["market"].last_message_at is not None
+            reconnects = {n: h[n].reconnects for n in ("user", "market")}
+        after = session.health
+        assert {n: after[n] for n in ("user", "market")} == {
+            n: StreamHealth(n, StreamState.STOPPED, reconnects=reconnects[n]) for n in ("user", "market")
+        }
+
+
+async def test_starting_a_started_session_again_changes_nothing() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        posts = sim.state()["listen_key_posts"]
+        await session.start()
+        with pytest.raises(TimeoutError):  # a quiet period: a second run would take a key of its own
+            await wait_until(lambda: sim.state()["listen_key_posts"] > posts or session.resyncs > 2, 0.2)
+
+
+async def test_stop_of_a_session_never_started_reports_every_stream_stopped() -> None:
+    probe = Probe()
+    session = AccountSession(Endpoints.local("http://127.0.0.1:9", "ws://127.0.0.1:9"),
+                             Credentials(DEMO_API_KEY, DEMO_API_SECRET), name="idle", on_health=probe.on_health)
+    await session.stop()
+    assert [(h.name, h.state) for h in probe.health] == [(n, StreamState.STOPPED) for n in ("rest", "user", "market")]
+    assert session.counters == dict.fromkeys(COUNTERS, 0)
+
+
+async def test_stop_cancels_a_pending_change_notification() -> None:
+    # No mark ticks (the first is 10 s away): only the start's snapshots and the update below notify.
+    async with SimulatedExchange(tick_interval=10.0, autostart_engine=False) as sim:
+        async with running_session(sim, change_delay=0.3) as (session, probe):
+            await wait_until(lambda: session.resyncs == 2 and probe.changes == 1)
+            sim.engine.apply_funding_fee("BTCUSDT", "-1")
+            await converge(session, sim)
+        changes = probe.changes
+        with pytest.raises(TimeoutError):  # the update's notification was due 0.3 s after it
+            await wait_until(lambda: probe.changes > changes, 0.5)
+
+
+async def test_stop_is_bounded_when_the_exchange_does_not_answer_the_listen_key_delete() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    never = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    sim.listen_keys._delete = hang  # type: ignore[method-assign]  # routes bind on start
+    async with sim:
+        loop = asyncio.get_running_loop()
+        async with running_session(sim, stop_timeout=0.2) as (session, _):
+            t0 = loop.time()
+        assert loop.time() - t0 < 1.5
+        assert all(h.state is StreamState.STOPPED for h in session.health.values())
+        never.set()
+
+
+async def test_margin_calls_are_counted_and_passed_on_without_an_on_margin_call_handler() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        events: list[Any] = []
+        session = AccountSession(Endpoints.local(sim.base_url, sim.ws_url), Credentials(DEMO_API_KEY, DEMO_API_SECRET),
+                                 name="bare", on_event=events.append)
+        await session.start()
+        try:
+            await asyncio.wait_for(session.ready.wait(), 5)
+            await wait_until(lambda: session.health["user"].state is StreamState.LIVE)
+            sim.engine.emit_margin_call("SOLUSDT")
+            await wait_until(lambda: session.counters["margin_calls"] == 1)
+            assert [type(e) for e in events] == [MarginCall]
+        finally:
+            await session.stop()
