@@ -182,6 +182,20 @@ async def test_an_update_whose_only_row_is_unreadable_asks_for_a_new_snapshot() 
         assert btc_amount(session.state) == Decimal("0.5")  # the exchange's own figure, from the snapshot
 
 
+async def test_a_key_rejected_at_a_later_snapshot_fails_rest_and_stream_updates_still_apply() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim
+    ) as (session, _):
+        await settled(session)
+        key, sim.auth.api_key = sim.auth.api_key, "revoked-in-the-meantime"
+        session.request_resync()
+        await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        assert session.failed_reason == session.health["rest"].reason and session.failed_reason
+        sim.auth.api_key = key
+        sim.emit_user_event(btc_update(sim.now_ms(), "0.7"))  # the user stream still runs
+        await wait_until(lambda: btc_amount(session.state) == Decimal("0.7"))
+
+
 # ---------------------------------------------------------------------------- what asks for a snapshot
 
 
