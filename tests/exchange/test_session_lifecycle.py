@@ -190,3 +190,29 @@ async def test_margin_calls_are_counted_and_passed_on_without_an_on_margin_call_
             assert [type(e) for e in events] == [MarginCall]
         finally:
             await session.stop()
+
+
+async def test_the_listen_key_is_kept_alive_every_keepalive_interval() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    puts: list[float] = []
+    original = sim.listen_keys._put
+
+    async def counted(request: web.Request) -> web.StreamResponse:
+        puts.append(asyncio.get_running_loop().time())
+        return await original(request)
+
+    sim.listen_keys._put = counted  # type: ignore[method-assign]  # routes bind on start
+    async with sim, running_session(sim, keepalive_interval=0.05) as (session, _):
+        await wait_until(lambda: len(puts) >= 3)
+        assert session.health["user"].state is StreamState.LIVE
+
+
+async def test_holding_more_symbols_than_the_all_market_threshold_follows_the_all_market_stream() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, all_market_threshold=3
+    ) as (session, _):
+        def subscribed() -> set[str]:
+            return {s for c in sim.hub.of(("market",)) for s in c.streams}
+
+        await wait_until(lambda: subscribed() == {"!markPrice@arr@1s"})  # four held symbols
+        assert len(session.state.held_symbols()) == 4
