@@ -223,7 +223,7 @@ class AccountSession:
 
     async def _run(self) -> None:
         self._set_health(StreamHealth(REST, StreamState.CONNECTING))
-        if not await self._reseed_with_retry(first=True):
+        if not await self._reseed_with_retry():
             return
         assert self._client is not None
         self._keys = ListenKeyManager(self._client, keepalive_interval=self.options.keepalive_interval)
@@ -253,9 +253,9 @@ class AccountSession:
             except TimeoutError:
                 pass
             self._reseed_wanted.clear()
-            await self._reseed_with_retry(first=False)
+            await self._reseed_with_retry()
 
-    async def _reseed_with_retry(self, *, first: bool) -> bool:
+    async def _reseed_with_retry(self) -> bool:
         """Take a snapshot, retrying transient failures; False only for a rejected key."""
         failures = 0
         while not self._stopping:
