@@ -92,8 +92,8 @@ async def running_session(
 
 
 async def settled(session: AccountSession) -> None:
-    """Wait for the reseed the user stream's first connect asks for, so a test's own counts of
-    snapshots start after it."""
+    """Past the snapshot the user stream's first connect asks for (the start's own is the first), so
+    that counting snapshots or reading the snapshot time is not raced by it."""
     await wait_until(lambda: session.resyncs >= 2)
 
 

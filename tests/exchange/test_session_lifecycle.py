@@ -18,7 +18,7 @@ from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.auth import DEMO_API_KEY, DEMO_API_SECRET
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
-from tests.exchange.session_harness import Probe, converge, running_session, wait_until
+from tests.exchange.session_harness import Probe, converge, running_session, settled, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -150,11 +150,11 @@ async def test_stop_cancels_a_pending_change_notification() -> None:
     # No mark ticks (the first is 10 s away): only the start's snapshots and the update below notify.
     async with SimulatedExchange(tick_interval=10.0, autostart_engine=False) as sim:
         async with running_session(sim, change_delay=0.3) as (session, probe):
-            await wait_until(lambda: session.resyncs == 2 and probe.changes == 1)
-            sim.engine.apply_funding_fee("BTCUSDT", "-1")
+            await settled(session)
+            sim.engine.apply_funding_fee("BTCUSDT", "-1")  # its notification is due within 0.3 s
             await converge(session, sim)
         changes = probe.changes
-        with pytest.raises(TimeoutError):  # the update's notification was due 0.3 s after it
+        with pytest.raises(TimeoutError):
             await wait_until(lambda: probe.changes > changes, 0.5)
 
 

@@ -16,10 +16,9 @@ from aiohttp import web
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.position import PositionSide
 from marginwatch.core.stream_health import StreamHealth, StreamState
-from marginwatch.exchange.session import AccountSession
 from marginwatch.exchange.sim.server import SimulatedExchange
 from marginwatch.exchange.ws_connection import Backoff, ConnectionOptions
-from tests.exchange.session_harness import Probe, converge, matches_truth, running_session, wait_until
+from tests.exchange.session_harness import Probe, converge, matches_truth, running_session, settled, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -50,11 +49,6 @@ def wrap_route(sim: SimulatedExchange, name: str, wrapper: Callable[[Handler, we
     setattr(sim.rest, name, handler)
 
 
-async def settled(session: AccountSession) -> None:
-    """Past the snapshot the user stream's first connect asks for (the start's own is the first)."""
-    await wait_until(lambda: session.resyncs == 2)
-
-
 async def test_the_snapshot_time_is_the_server_time_less_the_snapshot_margin() -> None:
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
         before = sim.now_ms()
@@ -68,6 +62,7 @@ async def test_an_update_stamped_at_the_snapshot_time_is_dropped_and_one_a_milli
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
         sim
     ) as (session, _):
+        await settled(session)
         t0 = session.state.snapshot_time_ms
         assert t0 is not None
         sim.emit_user_event(btc_update(t0, "0.7"))
@@ -92,6 +87,7 @@ async def test_an_update_that_arrives_while_a_snapshot_is_taken_is_applied_on_to
 
     wrap_route(sim, "_position_risk", old_then_change)
     async with sim, running_session(sim) as (session, probe):
+        await settled(session)
         seen = len(probe.events)
         resyncs = session.resyncs
         armed.append(1)
@@ -115,6 +111,7 @@ async def test_updates_that_arrived_during_a_failed_snapshot_are_applied_while_i
 
     wrap_route(sim, "_position_risk", change_then_fail)
     async with sim, running_session(sim, rest_backoff=Backoff(30.0, 30.0)) as (session, probe):
+        await settled(session)
         seen = len(probe.events)
         armed.append(1)
         session.request_resync()
@@ -207,6 +204,7 @@ async def test_a_requested_resync_brings_what_the_stream_never_said() -> None:
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
         sim
     ) as (session, _):
+        await settled(session)
         sim.engine.cross_wallet += Decimal("12.5")  # no event for it
         resyncs = session.resyncs
         session.request_resync()
@@ -227,6 +225,7 @@ async def test_a_position_opened_while_no_event_could_arrive_is_followed_after_t
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
         sim
     ) as (session, probe):
+        await settled(session)
         sim.engine.close_position("BNBUSDT", "SHORT")
         await wait_until(lambda: "BNBUSDT" not in session.mark_symbols)
         key = sim.listen_key
@@ -247,10 +246,11 @@ async def test_a_reconnect_of_the_user_stream_reseeds_but_a_rotation_does_not() 
     ) as (session, _):
         stream = session.user_stream
         assert stream is not None
-        await wait_until(lambda: session.resyncs == 2)  # the start's snapshot, and one after the first connect
+        await settled(session)
         rotations = stream.connection.rotations
         await wait_until(lambda: stream.connection.rotations >= rotations + 2)
-        assert session.resyncs == 2
+        resyncs = session.resyncs
+        assert resyncs == 2
         await sim.faults.drop("private")
         await wait_until(lambda: session.resyncs == 3)
 
