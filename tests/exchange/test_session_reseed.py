@@ -71,6 +71,7 @@ async def test_an_update_stamped_at_the_snapshot_time_is_dropped_and_one_a_milli
         sim.emit_user_event(btc_update(t0 + 1, "0.8"))
         await wait_until(lambda: btc_amount(session.state) == Decimal("0.8"))
         assert session.counters["stale_dropped"] == 1
+        assert session.applied_updates == 1
 
 
 async def test_an_update_that_arrives_while_a_snapshot_is_taken_is_applied_on_top_of_it() -> None:
@@ -156,15 +157,20 @@ async def test_a_failed_snapshot_is_retried_after_a_growing_backoff_that_health_
     assert session.health["rest"] == StreamHealth("rest", StreamState.STOPPED, reconnects=2)
 
 
-async def test_a_rate_limited_snapshot_waits_at_least_as_long_as_the_exchange_asked() -> None:
+async def test_a_rate_limited_snapshot_waits_at_least_as_long_as_the_exchange_asked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
         sim.faults.rest_errors(429, count=2, retry_after=5)  # the client's own short retry gets the second
         loop = asyncio.get_running_loop()
-        async with running_session(sim, wait_ready=False, rest_backoff=Steps(0.05, 1.0)) as (session, _):
-            await wait_until(lambda: session.health["rest"].state is StreamState.RECONNECTING)
-            h = session.health["rest"]
-            assert h.next_retry_at is not None and 4.5 < h.next_retry_at - loop.time() <= 5.0
-            assert "rate limit" in (h.reason or "")
+        with caplog.at_level(logging.WARNING, logger="marginwatch.exchange.session"):
+            async with running_session(sim, wait_ready=False, rest_backoff=Backoff(0.05, 0.05)) as (session, _):
+                await wait_until(lambda: session.health["rest"].state is StreamState.RECONNECTING)
+                h = session.health["rest"]
+                assert h.next_retry_at is not None and 4.5 < h.next_retry_at - loop.time() <= 5.0
+                assert "rate limit" in (h.reason or "")
+        assert [r.getMessage() for r in caplog.records if r.name == "marginwatch.exchange.session"] == [
+            "test: snapshot failed (RateLimited); retry in 5.0s"]
 
 
 async def test_an_update_whose_only_row_is_unreadable_asks_for_a_new_snapshot() -> None:
@@ -179,14 +185,19 @@ async def test_an_update_whose_only_row_is_unreadable_asks_for_a_new_snapshot() 
         assert btc_amount(session.state) == Decimal("0.5")  # the exchange's own figure, from the snapshot
 
 
-async def test_a_key_rejected_at_a_later_snapshot_fails_rest_and_stream_updates_still_apply() -> None:
+async def test_a_key_rejected_at_a_later_snapshot_fails_rest_and_stream_updates_still_apply(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
         sim
     ) as (session, _):
         await settled(session)
         key, sim.auth.api_key = sim.auth.api_key, "revoked-in-the-meantime"
-        session.request_resync()
-        await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        with caplog.at_level(logging.ERROR, logger="marginwatch.exchange.session"):
+            session.request_resync()
+            await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
+        assert [r.getMessage() for r in caplog.records if r.name == "marginwatch.exchange.session"] == [
+            "test: InvalidApiKey"]  # the kind of rejection, never the key
         assert session.failed_reason == session.health["rest"].reason and session.failed_reason
         sim.auth.api_key = key
         sim.emit_user_event(btc_update(sim.now_ms(), "0.7"))  # the user stream still runs
@@ -304,5 +315,5 @@ async def test_event_times_that_jump_back_take_a_new_snapshot_once(caplog: pytes
                 sim.emit_user_event(btc_update(sim.now_ms() + 1, amount))
                 await wait_until(lambda amount=amount: btc_amount(session.state) == Decimal(amount))
         jumped = [r for r in caplog.records if "event times jumped backwards" in r.getMessage()]
-        assert len(jumped) == 1 and "test" in jumped[0].getMessage()
+        assert [r.getMessage() for r in jumped] == ["test: event times jumped backwards; reseeding"]
         assert session.resyncs == resyncs + 1
