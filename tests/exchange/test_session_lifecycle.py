@@ -141,6 +141,8 @@ async def test_stop_of_a_session_never_started_reports_every_stream_stopped() ->
     probe = Probe()
     session = AccountSession(Endpoints.local("http://127.0.0.1:9", "ws://127.0.0.1:9"),
                              Credentials(DEMO_API_KEY, DEMO_API_SECRET), name="idle", on_health=probe.on_health)
+    assert session.health == {n: StreamHealth(n, StreamState.STOPPED) for n in ("rest", "user", "market")}
+    assert session.failed_reason is None and session.resyncs == 0 and session.applied_updates == 0
     await session.stop()
     assert [(h.name, h.state) for h in probe.health] == [(n, StreamState.STOPPED) for n in ("rest", "user", "market")]
     assert session.counters == dict.fromkeys(COUNTERS, 0)
@@ -216,3 +218,82 @@ async def test_holding_more_symbols_than_the_all_market_threshold_follows_the_al
 
         await wait_until(lambda: subscribed() == {"!markPrice@arr@1s"})  # four held symbols
         assert len(session.state.held_symbols()) == 4
+
+
+class StateProbe(Probe):
+    """Also keeps what on_change was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[AccountState] = []
+
+    def on_change(self, state: AccountState) -> None:
+        super().on_change(state)
+        self.states.append(state)
+
+
+async def test_start_reports_rest_connecting_first_and_on_change_gets_the_sessions_state() -> None:
+    probe = StateProbe()
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, probe=probe
+    ) as (session, _):
+        assert probe.health[0] == StreamHealth("rest", StreamState.CONNECTING)
+        await wait_until(lambda: bool(probe.states))
+        assert all(s is session.state for s in probe.states)
+
+
+async def test_a_burst_of_updates_notifies_once_per_change_delay() -> None:
+    async with SimulatedExchange(tick_interval=10.0, autostart_engine=False) as sim, running_session(
+        sim, change_delay=0.2
+    ) as (session, probe):
+        await settled(session)
+        before = probe.changes
+        for _ in range(20):
+            sim.engine.apply_funding_fee("BTCUSDT", "-0.1")
+        await converge(session, sim)
+        await wait_until(lambda: probe.changes > before)
+        with pytest.raises(TimeoutError):  # a quiet period: every other update joined that notification
+            await wait_until(lambda: probe.changes > before + 2, 0.4)
+
+
+async def test_a_silent_mark_stream_shows_stale_after_the_sessions_market_stale_after() -> None:
+    market = ConnectionOptions(stale_after=0.2, backoff=Backoff(5.0, 5.0), close_timeout=0.5)
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
+        sim, market=market
+    ) as (_, probe):
+        sim.faults.stall("market")
+        await wait_until(lambda: any(h.name == "market" and h.state is StreamState.STALE for h in probe.health), 2.0)
+
+
+async def test_a_snapshot_request_that_hangs_fails_after_rest_timeout_and_is_retried() -> None:
+    sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
+    release = asyncio.Event()
+    original = sim.rest._account
+
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await release.wait()  # the client gives up first (and once more on its own retry)
+        return await original(request)
+
+    sim.rest._account = hang  # type: ignore[method-assign]  # routes bind on start
+    async with sim, running_session(sim, rest_timeout=0.3, wait_ready=False) as (session, _):
+        try:
+            await wait_until(lambda: session.health["rest"].state is StreamState.RECONNECTING, 2.0)
+            assert "timeout" in (session.health["rest"].reason or "")
+        finally:
+            release.set()
+        await asyncio.wait_for(session.ready.wait(), 5)
+
+
+async def test_stop_closes_every_connection_to_the_exchange_and_the_session_starts_again() -> None:
+    async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim:
+        server = sim._runner.server if sim._runner is not None else None  # to count open connections
+        assert server is not None
+        async with running_session(sim) as (session, _):
+            await settled(session)
+        await wait_until(lambda: not server.connections)
+        await session.start()
+        try:
+            await wait_until(lambda: session.resyncs >= 3 and session.health["user"].state is StreamState.LIVE)
+            await converge(session, sim)
+        finally:
+            await session.stop()
