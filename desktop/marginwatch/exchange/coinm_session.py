@@ -15,11 +15,10 @@ import msgspec
 
 from marginwatch.core.coinm_book import CoinMBook
 from marginwatch.core.coinm_snapshot import brackets_for_symbols, coinm_positions, cross_wallets
-from marginwatch.core.rest_models import AccountInfo, ExchangeInfo
 from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.rest_client import BinanceRestClient
-from marginwatch.exchange.session import AccountSession, SessionOptions, _typed
+from marginwatch.exchange.session import AccountSession, SessionOptions
 from marginwatch.exchange.venue import COINM
 
 
@@ -46,16 +45,15 @@ class CoinMAccountSession(AccountSession):
         assert client is not None
         await client.sync_time()
         if self._exchange_symbols is None:
-            info = _typed(await client.exchange_info(), ExchangeInfo, "exchangeInfo")
+            info = await client.exchange_info()  # decoded and checked by the client, as below
             self.book.set_symbol_filters(info.symbol_filters())
             self._exchange_symbols = {s.symbol: msgspec.structs.replace(s, filters=()) for s in info.symbols}
             self.book.set_symbols(self._exchange_symbols)
         symbols = self._exchange_symbols
         t0 = client.server_now_ms() - self.options.snapshot_margin_ms
-        account_raw, rows, tables = await asyncio.gather(
+        account, rows, tables = await asyncio.gather(
             client.account(), client.position_risk(), client.leverage_brackets()
         )
-        account = _typed(account_raw, AccountInfo, "account")
         positions = coinm_positions(rows, symbols)
         self.book.reseed(positions, cross_wallets(account), brackets_for_symbols(tables, symbols), t0,
                          dropped=tuple(rows.dropped))

@@ -27,13 +27,7 @@ import msgspec
 from marginwatch.core.account_state import AccountState
 from marginwatch.core.events import AccountConfigUpdate, AccountUpdate, MarginCall
 from marginwatch.core.rest_models import (
-    AccountConfig,
-    AccountInfo,
-    ExchangeInfo,
     ExchangeSymbol,
-    MalformedResponseError,
-    PositionRiskRow,
-    SymbolConfig,
     collateral_from_account,
     positions_from_snapshot,
 )
@@ -295,7 +289,7 @@ class AccountSession:
         # Weight 1, and it keeps t0 below honest even when the clock (ours or theirs) moved.
         await client.sync_time()
         if self._exchange_symbols is None:
-            info = _typed(await client.exchange_info(), ExchangeInfo, "exchangeInfo")
+            info = await client.exchange_info()
             self.state.set_symbol_filters(info.symbol_filters())
             # Kept without the filters (now in the state): ~600 symbols' Decimals were 2 MB held for
             # the contract type alone.
@@ -305,20 +299,18 @@ class AccountSession:
         t0 = client.server_now_ms() - self.options.snapshot_margin_ms
         connects, mode_events = self._user_connects, self._mode_events
         fetch_mode = self._mode_read_at != connects
-        account_raw, risk_raw, config_raw, brackets, mode_raw = await asyncio.gather(
+        # The client's answers come decoded and checked (a body of another shape raised there).
+        account, rows, configs, brackets, mode = await asyncio.gather(
             client.account(), client.position_risk(), client.symbol_config(), client.leverage_brackets(),
             client.account_config() if fetch_mode else _nothing(),
         )
         multi_assets = self.state.multi_assets_margin
-        if mode_raw is not None and self._mode_events == mode_events:  # else an event during the fetch is newer
-            multi_assets = _typed(mode_raw, AccountConfig, "accountConfig").multiAssetsMargin
-        account = _typed(account_raw, AccountInfo, "account")
-        dropped = tuple(getattr(risk_raw, "dropped", ()))  # rows the decoder left out: shown, not lost
-        rows = _typed(risk_raw, list[PositionRiskRow], "positionRisk")
-        configs = _typed(config_raw, list[SymbolConfig], "symbolConfig")
+        if mode is not None and self._mode_events == mode_events:  # else an event during the fetch is newer
+            multi_assets = mode.multiAssetsMargin
         cross_wallet, collateral, multi = collateral_from_account(account, rows, multi_assets)
         positions = positions_from_snapshot(rows, configs, self._exchange_symbols)
-        self.state.reseed(positions, cross_wallet, brackets, t0, dropped=dropped, collateral=collateral,
+        # rows.dropped: those the decoder left out, shown as risk unavailable rather than lost
+        self.state.reseed(positions, cross_wallet, brackets, t0, dropped=rows.dropped, collateral=collateral,
                           multi_assets=multi)
         if fetch_mode:
             self._mode_read_at = connects
@@ -475,10 +467,3 @@ def _newest_parts(event: AccountUpdate, latest: LatestByKey) -> AccountUpdate | 
     )
     return msgspec.structs.replace(event, data=new_data)
 
-
-def _typed(obj: Any, kind: Any, what: str) -> Any:
-    """Plain JSON from the REST client → the typed snapshot structs of core.rest_models."""
-    try:
-        return msgspec.convert(obj, kind, strict=False)
-    except msgspec.ValidationError as exc:
-        raise MalformedResponseError(f"unexpected {what} response: {str(exc)[:200]}") from None
