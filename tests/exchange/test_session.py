@@ -133,7 +133,7 @@ async def test_rotation_overlaps_and_loses_no_margin_call() -> None:
 
 
 async def test_a_crashed_background_task_shows_as_failed_not_a_silent_stall(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Simulate a programming error inside the session's own start-up (the one place a patch is
     # needed: no real input makes our code raise a TypeError there).
@@ -149,6 +149,8 @@ async def test_a_crashed_background_task_shows_as_failed_not_a_silent_stall(
         await wait_until(lambda: session.health["rest"].state is StreamState.FAILED)
         assert session.health["rest"].reason == "internal error: TypeError"
         assert any(h.state is StreamState.FAILED for h in probe.health)
+    # the log names the account's task, so a crash can be told apart from another account's
+    assert any(r.getMessage() == "background task test session (AccountSession._run) failed" for r in caplog.records)
 
 
 async def test_an_event_that_arrives_on_both_sockets_of_a_rotation_overlap_is_passed_on_once() -> None:
