@@ -345,3 +345,16 @@ async def test_an_unexpected_error_in_a_snapshot_is_shown_by_its_type_and_messag
         assert [(h.state, h.reason) for h in rest[:2]] == [(StreamState.CONNECTING, None),
                                                            (StreamState.RECONNECTING, "ValueError: bad row")]
         assert session.health["rest"].state is StreamState.LIVE
+
+
+async def test_no_change_is_notified_once_stop_has_begun_even_while_marks_still_arrive() -> None:
+    # No ticks of its own (the first is 10 s away): the test sends a burst of mark frames just before
+    # stop, and some of them are only handled while stop waits for the streams to close.
+    async with SimulatedExchange(tick_interval=10.0, autostart_engine=False) as sim:
+        async with running_session(sim, change_delay=0.0) as (session, probe):
+            await settled(session)
+            for _ in range(300):
+                sim.tick()  # queued for the mark socket: they go out while stop runs
+            changes = probe.changes  # stop cancels a pending notification before it awaits anything
+        with pytest.raises(TimeoutError):
+            await wait_until(lambda: probe.changes > changes, 0.2)
