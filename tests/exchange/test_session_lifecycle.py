@@ -258,6 +258,20 @@ async def test_a_burst_of_updates_notifies_once_per_change_delay() -> None:
             await wait_until(lambda: probe.changes > before + 2, 0.4)
 
 
+async def test_updates_handled_one_by_one_within_change_delay_are_notified_together() -> None:
+    async with SimulatedExchange(tick_interval=10.0, autostart_engine=False) as sim, running_session(
+        sim, change_delay=0.3
+    ) as (session, probe):
+        await settled(session)
+        before = probe.changes
+        for i in range(1, 4):  # each waited for: three loop turns, well within 0.3 s
+            sim.engine.apply_funding_fee("BTCUSDT", "-0.1")
+            await wait_until(lambda i=i: session.applied_updates >= i)
+        await wait_until(lambda: probe.changes > before)
+        with pytest.raises(TimeoutError):  # at most the start's pending notification and this one
+            await wait_until(lambda: probe.changes > before + 2, 0.4)
+
+
 async def test_a_silent_mark_stream_shows_stale_after_the_sessions_market_stale_after() -> None:
     market = ConnectionOptions(stale_after=0.2, backoff=Backoff(5.0, 5.0), close_timeout=0.5)
     async with SimulatedExchange(tick_interval=0.05, autostart_engine=False) as sim, running_session(
