@@ -110,7 +110,7 @@ def test_a_deduplicator_of_capacity_one_remembers_the_last_key() -> None:
 
 @pytest.mark.parametrize("capacity", [0, -1])
 def test_a_deduplicator_without_room_is_refused(capacity: int) -> None:
-    with pytest.raises(ValueError, match="capacity must be positive"):
+    with pytest.raises(ValueError, match=r"^capacity must be positive$"):
         Deduplicator(capacity)
 
 
