@@ -59,6 +59,7 @@ async def test_the_snapshot_installs_the_brackets_and_the_single_asset_mode() ->
 async def test_a_multi_assets_accounts_other_collateral_moves_the_cross_wallet_from_the_stream() -> None:
     sim = SimulatedExchange(tick_interval=0.05, autostart_engine=False)
     edit_json(sim, "_account", with_btc_collateral)
+    edit_json(sim, "_account_config", lambda body: body.update(multiAssetsMargin=True))  # the mode is read there
     async with sim, running_session(sim) as (session, _):
         await settled(session)
         assert session.state.multi_assets_margin is True
