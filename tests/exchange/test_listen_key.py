@@ -4,77 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 import pytest
 
-from marginwatch.exchange.credentials import Credentials
 from marginwatch.exchange.endpoints import Endpoints
 from marginwatch.exchange.errors import ListenKeyNotFound, RateLimited
 from marginwatch.exchange.listen_key import ListenKeyManager
 from marginwatch.exchange.rest_client import BinanceRestClient
-from marginwatch.exchange.sim import DEMO_API_KEY, DEMO_API_SECRET, SimulatedExchange
-
-GOOD = Credentials(DEMO_API_KEY, DEMO_API_SECRET, "hmac")
-WAIT = 5.0
-
-
-class CountingClient(BinanceRestClient):
-    """The real client, plus a signal whenever a keepalive PUT has succeeded."""
-
-    def __init__(self, endpoints: Endpoints) -> None:
-        super().__init__(endpoints, GOOD, max_auto_wait=1.0)
-        self.puts = 0
-        self.deletes = 0
-        self._put_waiters: list[tuple[int, asyncio.Future[None]]] = []
-
-    async def keepalive_listen_key(self, key: str) -> None:
-        await super().keepalive_listen_key(key)
-        self.puts += 1
-        for target, fut in self._put_waiters:
-            if self.puts >= target and not fut.done():
-                fut.set_result(None)
-
-    async def close_listen_key(self, key: str) -> None:
-        await super().close_listen_key(key)
-        self.deletes += 1
-
-    async def wait_puts(self, more: int) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._put_waiters.append((self.puts + more, fut))
-        await asyncio.wait_for(fut, WAIT)
-
-
-Body = Callable[[SimulatedExchange, CountingClient], Awaitable[None]]
-
-
-def run_with_sim(body: Body) -> None:
-    async def main() -> None:
-        async with SimulatedExchange(port=0, autostart_engine=False, seed=2) as sim:
-            async with CountingClient(Endpoints.local(sim.base_url, sim.ws_url)) as client:
-                await asyncio.wait_for(body(sim, client), 15)
-
-    asyncio.run(main())
-
-
-def key_futures() -> tuple[list[str], Callable[[], asyncio.Future[str]], Callable[[str], None]]:
-    """on_new_key callback that resolves the next awaited future."""
-    seen: list[str] = []
-    pending: list[asyncio.Future[str]] = []
-
-    def next_key() -> asyncio.Future[str]:
-        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        pending.append(fut)
-        return fut
-
-    def on_new_key(key: str) -> None:
-        seen.append(key)
-        while pending:
-            fut = pending.pop(0)
-            if not fut.done():
-                fut.set_result(key)
-
-    return seen, next_key, on_new_key
+from marginwatch.exchange.sim import SimulatedExchange
+from tests.exchange.listen_key_harness import GOOD, WAIT, CountingClient, Naps, key_futures, run_with_sim
 
 
 def test_post_then_repeated_keepalives_then_delete_on_stop() -> None:
@@ -161,7 +99,8 @@ class SlowPostClient(CountingClient):
 def test_invalidate_ignores_a_stale_key_from_a_post_already_in_flight() -> None:
     async def main() -> None:
         async with SimulatedExchange(port=0, autostart_engine=False) as sim:
-            async with SlowPostClient(Endpoints.local(sim.base_url, sim.ws_url)) as client:
+            client = SlowPostClient(Endpoints.local(sim.base_url, sim.ws_url))
+            async with client:
                 manager = ListenKeyManager(client, keepalive_interval=3600.0)
                 await manager.start()
                 await asyncio.wait_for(client.answered.wait(), WAIT)
@@ -194,30 +133,6 @@ def test_failures_are_logged_kept_and_retried(caplog: pytest.LogCaptureFixture) 
     messages = [r.getMessage() for r in caplog.records]
     assert any("create (POST) failed" in m for m in messages)
     assert any("keepalive (PUT) failed" in m for m in messages)
-
-
-class Naps:
-    """Stands in for asyncio.sleep: records each delay and returns at once while `allow()` has
-    granted naps; past that a nap lasts until more are granted, so the loop halts where the test looks."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-        self.blocked = asyncio.Event()  # set while a nap waits for a grant
-        self._budget = 0
-        self._granted = asyncio.Event()
-
-    def allow(self, naps: int) -> None:
-        self._budget += naps
-        self.blocked.clear()
-        self._granted.set()
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        while len(self.delays) > self._budget:
-            self._granted.clear()
-            self.blocked.set()
-            await self._granted.wait()
-        await asyncio.sleep(0)
 
 
 def test_failed_keepalive_is_retried_after_the_retry_interval_not_the_keepalive_interval() -> None:
