@@ -283,3 +283,31 @@ async def test_a_proxy_in_the_environment_is_not_used(monkeypatch: pytest.Monkey
         await rec.until(lambda: "hello 1" in rec.frames)
         assert conn.reconnects == 0 and StreamState.RECONNECTING not in rec.states()
         await conn.stop()
+
+
+async def test_send_on_a_socket_the_server_has_closed_says_false() -> None:
+    async with TinyServer() as server:
+        rec = Recorder()
+        sockets: list[ClientConnection] = []
+        sent: list[bool] = []
+
+        async def url() -> str:
+            return server.url
+
+        async def hook(ws: ClientConnection, reason: ConnectReason) -> None:
+            sockets.append(ws)
+            if reason is ConnectReason.ROTATION:
+                # While the new socket's hook runs, the old one is still the current socket.
+                await server.conns[0].close()
+                await sockets[0].wait_closed()
+                sent.append(await conn.send("too late"))
+            await rec.on_connected(ws, reason)
+
+        conn = ResilientConnection("test", url, rec.on_frame, rec.on_health, on_connected=hook,
+                                   options=ConnectionOptions(backoff=FAST, max_age=0.2, rotation_overlap=0.05))
+        conn.start()
+        await rec.until(lambda: "hello 2" in rec.frames)  # read by the new socket, once it is the current one
+        assert sent == [False] and server.received == []
+        assert await conn.send("on the new one")  # and the rotation put the new socket in its place
+        await rec.until(lambda: "echo:on the new one" in rec.frames)
+        await conn.stop()
