@@ -141,6 +141,9 @@ def test_a_ratio_past_liquidation_says_so_and_each_later_crossing_is_news(englis
     assert "Infinity" not in first.title + first.body
     assert threshold_alert(past, now=1_000.7).dedupe_key == first.dedupe_key  # a replay, the same second
     assert threshold_alert(past, now=1_400.0).dedupe_key != first.dedupe_key  # after the cooldown: news
+    assert first.created_at == 1_000.2
+    before = time.time()
+    assert before <= threshold_alert(ratio_alert()).created_at <= time.time()  # now, by default
     assert threshold_alert(ratio_alert(), now=1_400.0).dedupe_key == threshold_alert(ratio_alert(), now=9.0).dedupe_key
 
 
@@ -207,6 +210,8 @@ def test_threshold_alerts_in_chinese(chinese: QApplication) -> None:
     danger = threshold_alert(ratio_alert(account="主账户", at_start=True))
     assert danger.title == "危险：主账户 · 全仓账户"
     assert danger.body == "启动时已触发：保证金率 85.7%（阈值 80%）"
+    past = threshold_alert(ratio_alert(account="主账户", value=D("Infinity")))
+    assert past.body == "保证金余额为零或以下：已超过强平线（阈值 80 %）"
     warning = threshold_alert(distance_alert(account="主账户", subject="BTCUSDT SHORT"))
     assert warning.title == "警告：主账户 · BTCUSDT 空头"
     assert warning.body == "距强平 8.46%（阈值 10%）"
@@ -219,6 +224,8 @@ def test_stream_and_test_alerts_in_chinese(chinese: QApplication) -> None:
     assert stream_alert(StreamDownAlert("主账户", "market", 90.0, "timeout")).title == "主账户：行情数据流中断"
     restored = stream_alert(StreamDownAlert("主账户", "rest", 0.0, None, restored=True))
     assert restored.title == "主账户：REST 快照已恢复"
+    assert stream_alert(StreamDownAlert("主账户", "user", 0.0, None, restored=True)).title == "主账户：账户数据流已恢复"
+    assert stream_alert(StreamDownAlert("主账户", "rest", 30.0, None)).title == "主账户：REST 快照失败"
     assert restored.body == "实时数据已恢复。"
     sample = sample_alert()
     assert sample.title == "MarginWatch 测试通知"

@@ -122,10 +122,6 @@
         <translation>行情</translation>
     </message>
     <message>
-        <source>REST snapshot</source>
-        <translation>REST 快照</translation>
-    </message>
-    <message>
         <source>BOTH</source>
         <translation>单向持仓</translation>
     </message>

@@ -36,11 +36,11 @@ class Alert:
 
 
 def _word(value: str) -> str:
-    """Stream names and position sides the alerts show; unknown ones as they are."""
+    """Stream names and position sides the alerts show; unknown ones as they are (the REST
+    snapshot's alerts have titles of their own)."""
     words = {
         "user": QCoreApplication.translate("Alert", "user"),
         "market": QCoreApplication.translate("Alert", "market"),
-        "rest": QCoreApplication.translate("Alert", "REST snapshot"),
         "BOTH": QCoreApplication.translate("Alert", "BOTH"),
         "LONG": QCoreApplication.translate("Alert", "LONG"),
         "SHORT": QCoreApplication.translate("Alert", "SHORT"),
