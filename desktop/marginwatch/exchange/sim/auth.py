@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote_plus
 
 if TYPE_CHECKING:
+    from aiohttp import web
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
@@ -82,6 +83,12 @@ class Authenticator:
     def check_key(self, header_value: str | None) -> None:
         if not header_value or not hmac.compare_digest(header_value.encode(), self.api_key.encode()):
             raise BAD_KEY
+
+    async def check_request(self, request: web.Request, server_ms: int) -> dict[str, str]:
+        """A SIGNED aiohttp request: its API key header, then its signature over query and body."""
+        self.check_key(request.headers.get("X-MBX-APIKEY"))
+        body = await request.text() if request.can_read_body else ""
+        return self.check_signed(request.query_string, body, server_ms)
 
     def check_signed(self, query: str, body: str, server_ms: int) -> dict[str, str]:
         """Verify a SIGNED request; returns its params. Raises AuthError like Binance would."""

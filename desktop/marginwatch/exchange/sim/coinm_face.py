@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +30,7 @@ from marginwatch.exchange.sim.coinm_market import (
 )
 from marginwatch.exchange.sim.engine import AccountEngine
 from marginwatch.exchange.sim.faults import FaultController
-from marginwatch.exchange.sim.listen_keys import ListenKeys
+from marginwatch.exchange.sim.listen_keys import HubSockets, ListenKeys
 from marginwatch.exchange.sim.responses import json_response
 from marginwatch.exchange.sim.rest_views import mark_price_update
 from marginwatch.exchange.sim.scenarios import Demo, Scenario, make_scenario
@@ -40,21 +39,6 @@ from marginwatch.exchange.sim.ws_routes import WsRoutes
 
 LISTEN_KEY_PATH = "/dapi/v1/listenKey"
 WS_PREFIX = "/dstream"
-
-
-@dataclass(frozen=True, slots=True)
-class _Sockets:
-    hub: StreamHub
-    listen_keys: ListenKeys
-
-    def connections(self, target: str) -> list[WsConn]:
-        return self.hub.for_target(target)
-
-    def expire_listen_key(self) -> str | None:
-        return self.listen_keys.expire()
-
-    def send_user_event(self, payload: dict[str, Any]) -> int:
-        return self.hub.deliver_user_event(self.listen_keys.active, payload)
 
 
 class _CoinMListenKeys(ListenKeys):
@@ -158,7 +142,7 @@ class CoinMFace:
             self.engines[coin] = engine
         self.hub: StreamHub = _DStreamHub()
         self.listen_keys = _CoinMListenKeys(self.hub, auth, now_ms)
-        self.faults = FaultController(_Sockets(self.hub, self.listen_keys), next(iter(self.engines.values())), clock)
+        self.faults = FaultController(HubSockets(self.hub, self.listen_keys), next(iter(self.engines.values())), clock)
         self.ws = _CoinMWsRoutes(self.hub, self.listen_keys, self.faults)
         self.margin_calls: list[dict[str, Any]] = []
 
@@ -205,9 +189,7 @@ class CoinMFace:
         self.ws.add_routes(r)
 
     async def _signed(self, request: web.Request) -> dict[str, str]:
-        self._auth.check_key(request.headers.get("X-MBX-APIKEY"))
-        body = await request.text() if request.can_read_body else ""
-        return self._auth.check_signed(request.query_string, body, self._now_ms())
+        return await self._auth.check_request(request, self._now_ms())
 
     def _symbol(self, params: Any) -> str | None:
         sym = params.get("symbol")

@@ -10,12 +10,14 @@ import secrets
 import string
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from marginwatch.exchange.sim.auth import Authenticator
 from marginwatch.exchange.sim.responses import err_response, json_response
-from marginwatch.exchange.sim.streams import StreamHub
+from marginwatch.exchange.sim.streams import StreamHub, WsConn
 
 LISTEN_KEY_PATH = "/fapi/v1/listenKey"
 LISTEN_KEY_VALIDITY_S = 3600.0
@@ -80,3 +82,20 @@ class ListenKeys:
                 if key in c.listen_keys:
                     await c.close(1000, "listenKey closed")
         return json_response({})
+
+
+@dataclass(frozen=True, slots=True)
+class HubSockets:
+    """What faults may do to the server (`faults.FaultTarget`): its sockets and user-data delivery."""
+
+    hub: StreamHub
+    listen_keys: ListenKeys
+
+    def connections(self, target: str) -> list[WsConn]:
+        return self.hub.for_target(target)
+
+    def expire_listen_key(self) -> str | None:
+        return self.listen_keys.expire()
+
+    def send_user_event(self, payload: dict[str, Any]) -> int:
+        return self.hub.deliver_user_event(self.listen_keys.active, payload)

@@ -117,9 +117,7 @@ class RestRoutes:
         return resp
 
     async def _signed(self, request: web.Request) -> dict[str, str]:
-        self._auth.check_key(request.headers.get("X-MBX-APIKEY"))
-        body = await request.text() if request.can_read_body else ""
-        return self._auth.check_signed(request.query_string, body, self._now_ms())
+        return await self._auth.check_request(request, self._now_ms())
 
     def _symbol(self, params: Any) -> str | None:
         sym = params.get("symbol")

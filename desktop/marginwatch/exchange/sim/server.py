@@ -26,7 +26,7 @@ from marginwatch.exchange.sim.coinm_face import CoinMFace
 from marginwatch.exchange.sim.control_routes import ControlRoutes
 from marginwatch.exchange.sim.engine import AccountEngine
 from marginwatch.exchange.sim.faults import FaultController
-from marginwatch.exchange.sim.listen_keys import ListenKeys
+from marginwatch.exchange.sim.listen_keys import HubSockets, ListenKeys
 from marginwatch.exchange.sim.market import SYMBOLS, SymbolSpec
 from marginwatch.exchange.sim.rest_routes import RestRoutes
 from marginwatch.exchange.sim.rest_views import mark_price_update
@@ -41,23 +41,6 @@ MAX_CONN_AGE_S = 24 * 3600.0
 SLOW_STREAM_TICKS = 3  # `<sym>@markPrice` pushes every 3 s, `@1s` every tick
 # Sent user events kept for inspection (tests, benchmarks); a demo runs for days, so only the latest.
 KEEP_EMITTED = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class _Sockets:
-    """What faults may do to the server (`faults.FaultTarget`): its sockets and user-data delivery."""
-
-    hub: StreamHub
-    listen_keys: ListenKeys
-
-    def connections(self, target: str) -> list[WsConn]:
-        return self.hub.for_target(target)
-
-    def expire_listen_key(self) -> str | None:
-        return self.listen_keys.expire()
-
-    def send_user_event(self, payload: dict[str, Any]) -> int:
-        return self.hub.deliver_user_event(self.listen_keys.active, payload)
 
 
 @dataclass(slots=True)
@@ -107,7 +90,7 @@ class SimulatedExchange:
         self.engine.add_listener(self.emit_user_event)
         self.hub = StreamHub()
         self.listen_keys = ListenKeys(self.hub, self.auth, self.now_ms)
-        self.faults = FaultController(_Sockets(self.hub, self.listen_keys), self.engine, self.clock)
+        self.faults = FaultController(HubSockets(self.hub, self.listen_keys), self.engine, self.clock)
         self.rest = RestRoutes(self.engine, self.auth, self.faults, self.now_ms)
         self.ws = WsRoutes(self.hub, self.listen_keys, self.faults)
         self.control = ControlRoutes(self.faults, self.state, lambda: self.port)
